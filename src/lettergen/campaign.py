@@ -1,0 +1,76 @@
+"""``lettergen.yaml``: a campaign folder's defaults for every command-line option."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import CampaignError
+from .textfiles import load_yaml_value, read_text
+
+CAMPAIGN_FILE = "lettergen.yaml"
+
+# Keys whose values are paths, resolved against the campaign file's folder.
+_PATH_KEYS = {"template", "sender", "output_dir", "letterhead", "combine"}
+_LIST_KEYS = {"recipients", "format", "only"}
+_KNOWN = (
+    _PATH_KEYS
+    | _LIST_KEYS
+    | {"name", "date", "encoding", "fields", "sheet", "where", "limit", "jobs"}
+)
+
+
+@dataclass
+class Campaign:
+    """Defaults read from a campaign file (empty when there is none)."""
+
+    path: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """Return the campaign's value for ``key`` (paths already resolved)."""
+        return self.values.get(key, default)
+
+
+def load_campaign(path: Path | None = None) -> Campaign:
+    """Read ``path`` (default: ``lettergen.yaml`` in the current folder, if it exists)."""
+    if path is None:
+        path = Path(CAMPAIGN_FILE)
+        if not path.is_file():
+            return Campaign()
+    data = load_yaml_value(read_text(path, CampaignError), path, CampaignError)
+    if data is None:
+        return Campaign(path)
+    if not isinstance(data, dict):
+        raise CampaignError(
+            "a campaign file is a mapping of options (template: ..., recipients: ...)",
+            path=path,
+            line=1,
+        )
+    values: dict[str, Any] = {}
+    base = path.parent
+    for raw_key, value in data.items():
+        key = str(raw_key).replace("-", "_")
+        if key == "output":
+            key = "output_dir"
+        if key not in _KNOWN:
+            raise CampaignError(
+                f"unknown option '{raw_key}' (known: {', '.join(sorted(_KNOWN))})", path=path
+            )
+        if key in _LIST_KEYS and not isinstance(value, list):
+            value = [value]
+        if key in _PATH_KEYS and value is not None:
+            value = base / str(value)
+        elif key == "recipients":
+            value = [base / str(item) for item in value]
+        elif key == "date" and not isinstance(value, dt.date):
+            try:
+                value = dt.date.fromisoformat(str(value))
+            except ValueError:
+                raise CampaignError(
+                    f"date {value!r} is not YYYY-MM-DD", path=path, field="date"
+                ) from None
+        values[key] = value
+    return Campaign(path, values)

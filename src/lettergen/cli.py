@@ -1,0 +1,217 @@
+"""The ``lettergen`` command line: parse options, call the library, report, exit.
+
+Heavy libraries (python-docx, Babel, openpyxl) are imported by the commands that need them,
+never here, so that ``lettergen --help`` starts fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import signal
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from .errors import LettergenError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class ReportedError(click.ClickException):
+    """A LettergenError, shown as its own ``path:line: ...`` message."""
+
+    def __init__(self, error: LettergenError) -> None:
+        super().__init__(str(error))
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.message, err=True)
+
+
+def reports_errors(func: F) -> F:
+    """Turn the library's errors into one message on stderr and the error's exit status."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except LettergenError as error:
+            raise ReportedError(error) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def warn(message: str) -> None:
+    """Print a warning on stderr."""
+    click.echo(message, err=True)
+
+
+def merge_options(func: F) -> F:
+    """The inputs shared by ``render``, ``preview`` and ``check``."""
+    decorators = [
+        click.argument("template", required=False, type=click.Path(path_type=Path)),
+        click.argument("recipients", nargs=-1, type=click.Path(path_type=Path)),
+        click.option(
+            "--sender",
+            type=click.Path(path_type=Path),
+            metavar="FILE",
+            help="Signatory profile (YAML). Default: 'sender:' in the template.",
+        ),
+        click.option(
+            "--date",
+            type=click.DateTime(formats=["%Y-%m-%d"]),
+            metavar="YYYY-MM-DD",
+            help="Date of the letters. Default: 'date:' in the template, or today.",
+        ),
+        click.option(
+            "--only", multiple=True, metavar="ID", help="Only the record with this id (repeatable)."
+        ),
+        click.option(
+            "--name",
+            "name_pattern",
+            metavar="PATTERN",
+            help="Jinja pattern for file names, e.g. '{{ recipient.country }}-"
+            "{{ recipient.id }}'. Default: the record id.",
+        ),
+        click.option(
+            "--encoding",
+            metavar="NAME",
+            help="Encoding of the input files. Default: UTF-8 (with or without BOM).",
+        ),
+        click.option(
+            "--campaign",
+            type=click.Path(path_type=Path, dir_okay=False),
+            metavar="FILE",
+            help="Campaign file with defaults. Default: ./lettergen.yaml if present.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        func = decorator(func)
+    return func
+
+
+def build_merge_options(kwargs: dict[str, Any]) -> tuple[Any, Any]:
+    """Return the MergeOptions of a command and its campaign, command line over campaign."""
+    from .campaign import load_campaign
+    from .merge import MergeOptions
+
+    campaign = load_campaign(kwargs.get("campaign"))
+    template = kwargs.get("template") or campaign.get("template")
+    if template is None:
+        raise click.UsageError(
+            "no template given: name TEMPLATE, or run in a folder whose lettergen.yaml "
+            "says 'template:'"
+        )
+    recipients = list(kwargs.get("recipients") or campaign.get("recipients") or [])
+    if not recipients:
+        raise click.UsageError(
+            "no recipients given: name one or more RECIPIENTS files, or set 'recipients:' "
+            "in lettergen.yaml"
+        )
+    date = kwargs.get("date")
+    options = MergeOptions(
+        template=Path(template),
+        recipients=[Path(p) for p in recipients],
+        sender=kwargs.get("sender") or campaign.get("sender"),
+        date=date.date() if isinstance(date, dt.datetime) else campaign.get("date"),
+        name=kwargs.get("name_pattern") or campaign.get("name"),
+        only=tuple(kwargs.get("only") or campaign.get("only") or ()),
+        encoding=kwargs.get("encoding") or campaign.get("encoding"),
+    )
+    return options, campaign
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="lettergen")
+def cli() -> None:
+    """Personalised letters to many officials from one template and a recipient list.
+
+    \b
+    Example:
+        lettergen render templates/appeal.txt.j2 recipients/french-government.yaml
+    """
+
+
+@cli.command()
+@merge_options
+@click.option(
+    "-o",
+    "--output-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Folder for the letters. Default: letters/",
+)
+@click.option(
+    "-f",
+    "--format",
+    "formats",
+    multiple=True,
+    type=click.Choice(["txt"], case_sensitive=False),
+    help="Output format (repeatable). Default: txt.",
+)
+@click.option("--force", is_flag=True, help="Overwrite letters that already exist.")
+@click.option("--dry-run", is_flag=True, help="Check everything and list the files; write none.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+@reports_errors
+def render(**kwargs: Any) -> None:
+    """Write one letter per recipient.
+
+    Every letter is rendered and checked before the first is written: a run that fails writes
+    nothing, and existing letters are kept unless --force is given.
+
+    \b
+    Example:
+        lettergen render templates/appeal.txt.j2 recipients/french-government.yaml -o letters
+        lettergen render --only laurent-fabius --force
+        lettergen render          # with a lettergen.yaml in the current folder
+    """
+    from .batch import RenderOptions, render
+
+    merge_options, campaign = build_merge_options(kwargs)
+    formats = kwargs["formats"] or campaign.get("format") or ["txt"]
+    options = RenderOptions(
+        output_dir=kwargs["output_dir"] or campaign.get("output_dir") or Path("letters"),
+        formats=[str(f) for f in formats],
+        force=kwargs["force"],
+        dry_run=kwargs["dry_run"],
+    )
+    quiet = kwargs["quiet"]
+
+    def listed(letter: Any, path: Path) -> None:
+        click.echo(f"would write {path}  ({letter.record.id})")
+
+    summary = render(
+        merge_options, options, warn=(lambda m: None) if quiet else warn, on_file=listed
+    )
+    if quiet:
+        return
+    kinds = ", ".join(summary.formats)
+    if summary.dry_run:
+        click.echo(
+            f"Dry run: {summary.letters} letter(s) checked; {summary.files} file(s) "
+            f"({kinds}) would be written to {summary.out_dir}/"
+        )
+    else:
+        click.echo(
+            f"Wrote {summary.letters} letter(s) ({kinds}, {summary.files} file(s)) "
+            f"to {summary.out_dir}/"
+        )
+
+
+def _terminate(signum: int, frame: Any) -> NoReturn:
+    # SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out.
+    raise KeyboardInterrupt
+
+
+def main() -> None:
+    """Entry point of the ``lettergen`` console script."""
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        cli(prog_name="lettergen")
+    except KeyboardInterrupt:
+        click.echo("Interrupted; letters already written are complete, none is partial.", err=True)
+        sys.exit(130)

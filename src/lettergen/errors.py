@@ -1,0 +1,75 @@
+"""The one exception hierarchy of lettergen.
+
+Every error names where the user has to look: ``path:line: record 'id': field 'x': message``.
+The command line prints ``str(error)`` and exits with ``error.exit_code``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class LettergenError(Exception):
+    """Base class of every error lettergen reports to its user."""
+
+    exit_code = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        path: str | Path | None = None,
+        line: int | None = None,
+        record: str | None = None,
+        field: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        self.record = record
+        self.field = field
+
+    @property
+    def location(self) -> str:
+        """``path:line`` (or ``path``) of the place this error is about, or ``""``."""
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def __str__(self) -> str:
+        parts = []
+        if self.location:
+            parts.append(self.location)
+        if self.record is not None:
+            parts.append(f"record '{self.record}'")
+        if self.field is not None:
+            parts.append(f"field '{self.field}'")
+        parts.append(self.message)
+        return ": ".join(parts)
+
+
+class UsageError(LettergenError):
+    """The command line or campaign file asks for something impossible."""
+
+    exit_code = 2
+
+
+class CampaignError(LettergenError):
+    """``lettergen.yaml`` is unreadable or holds a wrong value."""
+
+
+class RecipientsError(LettergenError):
+    """A recipients file is unreadable or a record in it is wrong."""
+
+
+class SenderError(LettergenError):
+    """The signatory profile is unreadable or wrong."""
+
+
+class TemplateError(LettergenError):
+    """A template does not parse, or fails while rendering a letter."""
+
+
+class OutputError(LettergenError):
+    """Letters cannot be written where they were asked to go."""

@@ -1,0 +1,184 @@
+"""Merging: a template, a signatory and a stream of records become a stream of letters."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from jinja2.exceptions import SecurityError
+
+from .errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
+from .naming import safe_filename
+from .recipients import Record, read_recipients
+from .sender import read_sender
+from .templating import LetterTemplate, MissingFieldError, context_for
+
+Warn = Callable[[str], None]
+
+
+def _ignore(message: str) -> None:
+    """Drop a warning (the default when the caller does not listen)."""
+
+
+@dataclass(slots=True)
+class Letter:
+    """One rendered letter: who it is for, its file stem and its text."""
+
+    record: Record
+    name: str
+    text: str
+    context: dict[str, Any] = field(repr=False, default_factory=dict)
+
+
+@dataclass
+class MergeOptions:
+    """What a run merges, as given on the command line or in ``lettergen.yaml``."""
+
+    template: Path
+    recipients: list[Path]
+    sender: Path | None = None
+    date: dt.date | None = None
+    name: str | None = None
+    only: tuple[str, ...] = ()
+    encoding: str | None = None
+
+
+class Merge:
+    """A prepared run: the template compiled once, the signatory read once."""
+
+    def __init__(self, options: MergeOptions, warn: Warn = _ignore) -> None:
+        self.options = options
+        self.warn = warn
+        self.template = LetterTemplate(options.template, options.encoding)
+        self.sender_path = self._sender_path()
+        self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
+        self.date = options.date or _meta_date(self.template) or dt.date.today()
+        self.name_pattern = self.template.compile_pattern(options.name) if options.name else None
+
+    def _sender_path(self) -> Path | None:
+        if self.options.sender is not None:
+            return self.options.sender
+        value = self.template.meta.get("sender")
+        if value is None:
+            return None
+        if not isinstance(value, str):
+            raise TemplateError(
+                "front matter 'sender' must be the path of a YAML profile",
+                path=self.template.path,
+                field="sender",
+            )
+        path = self.template.path.parent / value
+        if not path.is_file():
+            raise SenderError(
+                f"signatory profile not found (named by 'sender:' in {self.template.path})",
+                path=path,
+            )
+        return path
+
+    def records(self) -> Iterator[Record]:
+        """Yield the records this run writes to (all, or those chosen by ``--only``)."""
+        records = read_recipients(
+            self.options.recipients, encoding=self.options.encoding, warn=self.warn
+        )
+        only = set(self.options.only)
+        if not only:
+            yield from records
+            return
+        found: set[str] = set()
+        for record in records:
+            if record.id in only:
+                found.add(record.id)
+                yield record
+        missing = sorted(only - found)
+        if missing:
+            raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
+
+    def render(self, record: Record, *, marked: bool = False) -> Letter:
+        """Render the letter for one record, or raise a LettergenError naming record and line."""
+        context = context_for(record.fields, self.sender, self.template.meta, self.date)
+        try:
+            text = self.template.render(context, marked=marked)
+        except (
+            jinja2.TemplateError,
+            SecurityError,
+            ArithmeticError,
+            TypeError,
+            ValueError,
+            LookupError,
+            AttributeError,
+        ) as exc:
+            raise self._render_error(exc, record) from None
+        return Letter(
+            record=record, name=self._file_name(record, context), text=text, context=context
+        )
+
+    def _render_error(self, exc: Exception, record: Record) -> LettergenError:
+        error = self.template.explain(exc)
+        if isinstance(exc, MissingFieldError):
+            origin = RecipientsError if exc.field.startswith("recipient.") else TemplateError
+            if exc.field.startswith("sender.") and self.sender_path is None:
+                return SenderError(
+                    f"{error.message}: no signatory profile given (use --sender FILE or "
+                    "'sender:' in the template's front matter)",
+                    path=self.template.path,
+                    record=record.id,
+                )
+            if exc.field.startswith("sender."):
+                return SenderError(error.message, path=self.sender_path, record=record.id)
+            return origin(error.message, path=record.path, line=record.line, record=record.id)
+        return TemplateError(error.message, path=error.path, line=error.line, record=record.id)
+
+    def _file_name(self, record: Record, context: dict[str, Any]) -> str:
+        if self.name_pattern is None:
+            raw = record.id
+        else:
+            try:
+                raw = self.name_pattern.render(context).strip()
+            except (jinja2.TemplateError, SecurityError) as exc:
+                raise TemplateError(
+                    f"--name pattern: {self.template.explain(exc).message}",
+                    path=record.path,
+                    line=record.line,
+                    record=record.id,
+                ) from None
+        name = safe_filename(raw)
+        if not name:
+            raise record.error(f"file name {raw!r} has no usable characters", field="id")
+        if name != raw:
+            self.warn(
+                f"{record.location}: warning: record '{record.id}': file name {raw!r} "
+                f"is not safe; written as {name!r}"
+            )
+        return name
+
+    def letters(self, records: Iterable[Record] | None = None) -> Iterator[Letter]:
+        """Yield one letter per record; two letters with one file name are an error."""
+        names: dict[str, str] = {}
+        for record in self.records() if records is None else records:
+            letter = self.render(record)
+            # Case-insensitive: Windows and macOS would put both letters in one file.
+            key = letter.name.casefold()
+            first = names.get(key)
+            if first is not None:
+                raise record.error(
+                    f"file name '{letter.name}' is also the name of record {first}; "
+                    "give each record its own id or change --name"
+                )
+            names[key] = f"'{record.id}' ({record.location})"
+            yield letter
+
+
+def _meta_date(template: LetterTemplate) -> dt.date | None:
+    value = template.meta.get("date")
+    if value is None or isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise TemplateError(
+            f"front matter date {value!r} is not YYYY-MM-DD", path=template.path, field="date"
+        ) from None

@@ -1,0 +1,99 @@
+"""Writing a batch of letters safely: check everything first, then write each file atomically.
+
+A run has two passes over the records. The first renders every letter and checks it (fields,
+names, existing files) without writing anything, so a run that fails leaves the output folder
+exactly as it was. The second renders again and writes each file to a temporary name before
+renaming it into place, so an interrupted run leaves only whole letters behind.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import OutputError
+from .merge import Letter
+from .writers import Writer
+
+# How many clashing file names a message lists before it says "and N more".
+_LISTED = 5
+
+
+@dataclass
+class Summary:
+    """What a run wrote (or, in a dry run, would write)."""
+
+    letters: int = 0
+    files: int = 0
+    out_dir: Path = Path()
+    dry_run: bool = False
+    formats: list[str] = field(default_factory=list)
+
+
+def plan(
+    letters: Iterable[Letter],
+    writers: list[Writer],
+    out_dir: Path,
+    *,
+    force: bool = False,
+    on_file: Callable[[Letter, Path], None] | None = None,
+) -> int:
+    """Check every letter and every file name without writing; return how many letters.
+
+    Raises :class:`OutputError` naming existing letters when ``force`` is not given.
+    """
+    existing: list[str] = []
+    count = 0
+    check_existing = out_dir.is_dir() and not force
+    for letter in letters:
+        count += 1
+        for writer in writers:
+            check = getattr(writer, "check", None)
+            if check is not None:
+                check(letter)
+            target = out_dir / f"{letter.name}{writer.suffix}"
+            if check_existing and target.exists():
+                existing.append(str(target))
+            if on_file is not None:
+                on_file(letter, target)
+    if existing:
+        listed = ", ".join(existing[:_LISTED])
+        more = f" and {len(existing) - _LISTED} more" if len(existing) > _LISTED else ""
+        raise OutputError(
+            f"{len(existing)} letter(s) already exist: {listed}{more}; "
+            "use --force to overwrite them",
+            path=out_dir,
+        )
+    return count
+
+
+def write(letters: Iterator[Letter], writers: list[Writer], out_dir: Path) -> int:
+    """Write every letter in every format into ``out_dir``; return how many files."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the output folder: {exc.strerror}", path=out_dir
+        ) from None
+    files = 0
+    for letter in letters:
+        for writer in writers:
+            write_atomic(out_dir / f"{letter.name}{writer.suffix}", writer.to_bytes(letter))
+            files += 1
+    return files
+
+
+def write_atomic(target: Path, data: bytes) -> None:
+    """Write ``data`` to ``target`` through a temporary file and a rename."""
+    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        temporary.unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+        raise

@@ -1,0 +1,298 @@
+"""Letter templates: front matter, the sandboxed Jinja2 environment, filters and rendering.
+
+Templates may come from other people, so Jinja2 runs in its immutable sandbox, loads includes
+only from the template's own folder, and treats a missing field as an error (StrictUndefined):
+"Dear ," to a minister is the worst thing this tool could print.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping
+from functools import cached_property
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import jinja2
+from jinja2 import nodes
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from .errors import TemplateError
+from .textfiles import load_yaml_value, read_text
+
+# Markers around every value a template prints, used only by `preview` to highlight values.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
+
+
+class Fields(dict[str, Any]):
+    """A record's (or profile's) fields that know their dotted path, for error messages."""
+
+    # A leading underscore keeps the sandbox from ever showing it to a template.
+    __slots__ = ("_path",)
+
+    def __init__(self, data: Mapping[str, Any], path: str) -> None:
+        super().__init__(data)
+        self._path = path
+
+    def __getitem__(self, key: str) -> Any:
+        value = super().__getitem__(key)
+        # Nested mappings are wrapped lazily so that flat records cost nothing extra.
+        if type(value) is dict:
+            value = Fields(value, f"{self._path}.{key}")
+            self[key] = value
+        elif type(value) is list and any(type(item) is dict for item in value):
+            value = [Fields(v, f"{self._path}.{key}") if type(v) is dict else v for v in value]
+            self[key] = value
+        return value
+
+
+class MissingField(jinja2.StrictUndefined):
+    """StrictUndefined whose error names the dotted field, e.g. ``recipient.salutation``."""
+
+    __slots__ = ()
+
+    @property
+    def field_name(self) -> str:
+        obj = self._undefined_obj
+        name = str(self._undefined_name)
+        if isinstance(obj, Fields):
+            return f"{obj._path}.{name}"
+        return name
+
+    def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
+        if self._undefined_exc is not jinja2.UndefinedError:
+            raise self._undefined_exc(self._undefined_message)
+        if self._undefined_hint is None and self._undefined_obj is not jinja2.utils.missing:
+            raise MissingFieldError(self.field_name)
+        raise jinja2.UndefinedError(self._undefined_message)
+
+    __str__ = _fail_with_undefined_error
+    __iter__ = _fail_with_undefined_error
+    __len__ = _fail_with_undefined_error
+    __eq__ = _fail_with_undefined_error
+    __ne__ = _fail_with_undefined_error
+    __bool__ = _fail_with_undefined_error
+    __hash__ = _fail_with_undefined_error
+    __contains__ = _fail_with_undefined_error
+
+
+class MissingFieldError(jinja2.UndefinedError):
+    """A template used a field that the record (or profile) does not have."""
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"missing field '{field}'")
+        self.field = field
+
+
+def _locale(context: jinja2.runtime.Context) -> str:
+    letter = context.get("letter")
+    locale = str(letter.get("locale") or "en") if isinstance(letter, Mapping) else "en"
+    # Babel's bare "en" is US English ("May 25, 2015"); letters from Europe expect "25 May 2015".
+    return "en_GB" if locale in ("en", "en-GB") else locale.replace("-", "_")
+
+
+@jinja2.pass_context
+def format_date_filter(
+    context: jinja2.runtime.Context, value: Any, format: str = "long", locale: str | None = None
+) -> str:
+    """Format a date in the letter's locale: ``25 May 2015``, ``25 mai 2015``, ``25. Mai 2015``."""
+    from babel.dates import format_date  # Babel is slow to import; only dated letters pay.
+
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"format_date: '{value}' is not a YYYY-MM-DD date") from None
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise ValueError(f"format_date: expected a date, got {type(value).__name__}")
+    return str(format_date(value, format=format, locale=locale or _locale(context)))
+
+
+def lines_filter(value: Any) -> list[str]:
+    """Return a value as a list of lines: a list stays a list, a multi-line text is split."""
+    if isinstance(value, list | tuple):
+        return [str(item) for item in value]
+    if value is None:
+        return []
+    return [line for line in str(value).splitlines() if line.strip()]
+
+
+def _mark(value: Any) -> Any:
+    """Wrap a printed value in preview markers."""
+    return f"{MARK_START}{'' if value is None else value}{MARK_END}"
+
+
+def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxedEnvironment:
+    """Return the sandboxed Jinja2 environment for templates in ``folder``."""
+    env = ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(str(folder)),
+        undefined=MissingField,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+        autoescape=False,
+        finalize=_mark if marked else None,
+    )
+    env.filters["format_date"] = format_date_filter
+    env.filters["lines"] = lines_filter
+    return env
+
+
+def split_front_matter(text: str, path: Path) -> tuple[dict[str, Any], str, int]:
+    """Split ``text`` into its YAML front matter, its body and the body's first line number."""
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text, 1
+    meta = load_yaml_value(match.group(1) or "", path, TemplateError, first_line=2)
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise TemplateError("front matter must be a mapping (key: value lines)", path=path, line=2)
+    return meta, text[match.end() :], text.count("\n", 0, match.end()) + 1
+
+
+class LetterTemplate:
+    """A parsed letter template: its front matter (``letter``) and its compiled body."""
+
+    def __init__(self, path: Path, encoding: str | None = None) -> None:
+        self.path = path
+        self.source = read_text(path, TemplateError, encoding)
+        self.meta, self.body, self.first_line = split_front_matter(self.source, path)
+        self.env = make_environment(path.parent)
+        self.template = self._compile(self.env)
+
+    def _compile(self, env: jinja2.Environment) -> jinja2.Template:
+        try:
+            code = env.compile(self.body, name=self.path.name, filename=str(self.path))
+            return env.template_class.from_code(env, code, env.make_globals(None))
+        except jinja2.TemplateSyntaxError as exc:
+            raise self._syntax_error(exc) from None
+
+    def _syntax_error(self, exc: jinja2.TemplateSyntaxError) -> TemplateError:
+        if exc.filename and Path(exc.filename) != self.path:
+            return TemplateError(
+                f"template syntax error: {exc.message}", path=exc.filename, line=exc.lineno
+            )
+        return TemplateError(
+            f"template syntax error: {exc.message}", path=self.path, line=self.line(exc.lineno)
+        )
+
+    def line(self, body_line: int) -> int:
+        """Return the file line of line ``body_line`` of the template body."""
+        return body_line + self.first_line - 1
+
+    @cached_property
+    def _marked(self) -> jinja2.Template:
+        return self._compile(make_environment(self.path.parent, marked=True))
+
+    def render(self, context: Mapping[str, Any], *, marked: bool = False) -> str:
+        """Render one letter; the text ends with exactly one newline.
+
+        With ``marked``, every printed value is wrapped in ``MARK_START``/``MARK_END``.
+        Raises :class:`MissingFieldError`, :class:`SecurityError` or a Jinja error, which
+        :meth:`explain` turns into a :class:`TemplateError` with the template line.
+        """
+        template = self._marked if marked else self.template
+        return finish_text(template.render(context))
+
+    def compile_pattern(self, pattern: str) -> jinja2.Template:
+        """Compile a short pattern (file names) in this template's environment."""
+        try:
+            return self.env.from_string(pattern)
+        except jinja2.TemplateSyntaxError as exc:
+            raise TemplateError(f"invalid name pattern {pattern!r}: {exc.message}") from None
+
+    def fields(self) -> set[str]:
+        """Return the dotted fields (``recipient.name``, ``sender.role``) the template uses."""
+        try:
+            tree = self.env.parse(self.body)
+        except jinja2.TemplateSyntaxError as exc:
+            raise self._syntax_error(exc) from None
+        return used_fields(tree)
+
+    def explain(self, exc: BaseException, where: str | None = None) -> TemplateError:
+        """Turn an exception raised while rendering into a TemplateError naming the line."""
+        path, line = self._template_line(exc.__traceback__)
+        suffix = f" (used at {path}:{line})" if line else ""
+        if isinstance(exc, MissingFieldError):
+            return TemplateError(f"missing field '{exc.field}'{suffix}")
+        if isinstance(exc, SecurityError):
+            return TemplateError(f"refused by the template sandbox: {exc}", path=path, line=line)
+        if isinstance(exc, jinja2.TemplateSyntaxError):
+            return self._syntax_error(exc)
+        if isinstance(exc, jinja2.TemplateNotFound):
+            return TemplateError(f"included template not found: {exc.name}", path=path, line=line)
+        message = str(exc) or type(exc).__name__
+        return TemplateError(f"template error: {message}", path=path, line=line)
+
+    def _template_line(self, tb: TracebackType | None) -> tuple[Path, int | None]:
+        """Find the innermost template frame in ``tb``; return its file and file line."""
+        found: tuple[Path, int | None] = (self.path, None)
+        folder = str(self.path.parent)
+        while tb is not None:
+            filename = tb.tb_frame.f_code.co_filename
+            if filename == str(self.path):
+                found = (self.path, self.line(tb.tb_lineno))
+            elif filename.startswith(folder) and not filename.endswith(".py"):
+                found = (Path(filename), tb.tb_lineno)
+            tb = tb.tb_next
+        return found
+
+
+def finish_text(text: str) -> str:
+    """Return ``text`` without trailing blank lines or spaces, ending in one newline."""
+    return text.rstrip() + "\n"
+
+
+def used_fields(tree: nodes.Template) -> set[str]:
+    """Return the dotted context paths (``recipient.address.city``) used in a template tree."""
+    found: set[str] = set()
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        path = _dotted(node)
+        if path:
+            found.add(path)
+    # Drop prefixes: "recipient.address" when "recipient.address.city" is also used.
+    return {p for p in found if not any(q.startswith(p + ".") for q in found)}
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    parts: list[str] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            parts.append(str(node.arg.value))
+            node = node.node
+        elif isinstance(node, nodes.Name) and node.name in ("recipient", "sender", "letter"):
+            parts.append(node.name)
+            return ".".join(reversed(parts))
+        else:
+            return None
+
+
+def context_for(
+    record: Mapping[str, Any],
+    sender: Mapping[str, Any],
+    letter: Mapping[str, Any],
+    date: dt.date,
+) -> dict[str, Any]:
+    """Return the template context of one letter."""
+    return {
+        "recipient": Fields(record, "recipient"),
+        "sender": Fields(sender, "sender"),
+        "letter": Fields(letter, "letter"),
+        "date": date,
+    }
+
+
+def strip_marks(text: str) -> str:
+    """Remove preview markers from ``text``."""
+    return text.replace(MARK_START, "").replace(MARK_END, "")
