@@ -222,9 +222,9 @@ def _csv_records(stream: io.TextIOWrapper, path: Path, warn: Warn) -> Iterator[t
     delimiter = max(_DELIMITERS, key=first.count)
     header = next(csv.reader([first], delimiter=delimiter))
     keys = _csv_header(header, path, warn)
-    reader = csv.reader(stream, delimiter=delimiter)
+    reader = csv.reader(stream, delimiter=delimiter, strict=True)
     end_line = 1
-    for row in reader:
+    for row in _rows_or_error(reader, path):
         start_line = end_line + 1
         end_line = reader.line_num + 1
         if not any(cell.strip() for cell in row):
@@ -240,6 +240,20 @@ def _csv_records(stream: io.TextIOWrapper, path: Path, warn: Warn) -> Iterator[t
             if key:
                 _set_dotted(record, key, cell)
         yield start_line, record
+
+
+def _rows_or_error(reader: Any, path: Path) -> Iterator[list[str]]:
+    """Yield a csv reader's rows; a malformed row is an error naming its line."""
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            # +1: the header line was read before the reader started counting.
+            line = reader.line_num + 1
+            raise RecipientsError(f"invalid CSV: {exc}", path=path, line=line) from None
+        yield row
 
 
 def _csv_header(header: list[str], path: Path, warn: Warn) -> list[str]:

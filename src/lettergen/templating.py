@@ -65,8 +65,8 @@ class MissingField(jinja2.StrictUndefined):
         return name
 
     def _fail_with_undefined_error(self, *args: Any, **kwargs: Any) -> Any:
-        if self._undefined_exc is not jinja2.UndefinedError:
-            raise self._undefined_exc(self._undefined_message)
+        if self._undefined_exception is not jinja2.UndefinedError:
+            raise self._undefined_exception(self._undefined_message)
         if self._undefined_hint is None and self._undefined_obj is not jinja2.utils.missing:
             raise MissingFieldError(self.field_name)
         raise jinja2.UndefinedError(self._undefined_message)

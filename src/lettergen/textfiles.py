@@ -41,7 +41,11 @@ def decode(data: bytes, path: Path, encoding: str | None, error: type[LettergenE
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         byte = data[exc.start : exc.start + 1].hex()
-        hint = "" if encoding else "; if it was saved by Excel, try --encoding cp1252"
+        hint = (
+            "; check the file's encoding (--encoding)"
+            if encoding
+            else "; if it was saved by Excel, try --encoding cp1252"
+        )
         raise error(
             f"cannot decode byte 0x{byte} as {encoding or 'UTF-8'}{hint}",
             path=path,

@@ -1,0 +1,53 @@
+"""The sample campaign reproduces the founding letter, with its one slip fixed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from lettergen.cli import cli
+from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER
+
+
+def render_sample(runner: CliRunner, out: Path) -> None:
+    result = runner.invoke(
+        cli, ["render", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "-o", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+
+
+def test_foreign_affairs_letter_is_the_seed_letter_with_its_slip_fixed(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    render_sample(runner, tmp_path)
+    seed_lines = SEED_LETTER.read_text(encoding="utf-8").split("\n")
+    # The seed opens with two blank lines and ends with a blank line: not part of the letter.
+    assert seed_lines[:2] == ["", ""]
+    expected = "\n".join(seed_lines[2:]).rstrip("\n") + "\n"
+    slip = "Mr Prime Minister, I call on you"
+    assert expected.count(slip) == 1
+    expected = expected.replace(slip, "Minister, I call on you")
+
+    letter = (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8")
+
+    assert letter == expected
+
+
+def test_every_sample_letter_uses_its_own_form_of_address(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    render_sample(runner, tmp_path)
+    expected = {
+        "laurent-fabius": ("Dear Minister of Foreign Affairs,", "Minister, I call on you"),
+        "manuel-valls": ("Dear Prime Minister,", "Mr Prime Minister, I call on you"),
+        "christiane-taubira": ("Dear Minister of Justice,", "Madam Minister, I call on you"),
+        "bernard-cazeneuve": ("Dear Minister of the Interior,", "Minister, I call on you"),
+        "francois-hollande": ("Dear Mr President,", "Mr President, I call on you"),
+    }
+    assert sorted(p.stem for p in tmp_path.glob("*.txt")) == sorted(expected)
+    for stem, (salutation, call) in expected.items():
+        lines = (tmp_path / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
+        assert salutation in lines
+        assert sum(line.startswith(call) for line in lines) == 1
+        assert lines[0] == "Brussels, 25 May 2015"
