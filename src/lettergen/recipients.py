@@ -238,6 +238,9 @@ def _csv_records(stream: io.TextIOWrapper, path: Path, warn: Warn) -> Iterator[t
         record: dict[str, Any] = {}
         for key, cell in zip(keys, row + [""] * (len(keys) - len(row)), strict=True):
             if key:
+                if "\r" in cell:
+                    # A line break inside a quoted cell keeps Excel's \r\n; letters use \n.
+                    cell = cell.replace("\r\n", "\n").replace("\r", "\n")
                 _set_dotted(record, key, cell)
         yield start_line, record
 
