@@ -16,6 +16,7 @@ from .naming import safe_filename
 from .recipients import Record, read_recipients
 from .sender import read_sender
 from .templating import LetterTemplate, MissingFieldError, context_for
+from .variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 Warn = Callable[[str], None]
 
@@ -32,6 +33,8 @@ class Letter:
     name: str
     text: str
     context: dict[str, Any] = field(repr=False, default_factory=dict)
+    # The template (default or language variant) this letter was rendered from.
+    template: Path | None = None
 
 
 @dataclass
@@ -58,6 +61,8 @@ class Merge:
         self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
         self.date = options.date or _meta_date(self.template) or dt.date.today()
         self.name_pattern = self.template.compile_pattern(options.name) if options.name else None
+        # Language variants, compiled once each: recipient language -> (template, letter meta).
+        self._variants: dict[str | None, tuple[LetterTemplate, dict[str, Any]]] = {}
 
     def _sender_path(self) -> Path | None:
         if self.options.sender is not None:
@@ -97,11 +102,42 @@ class Merge:
         if missing:
             raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
 
+    def template_for(self, record: Record) -> tuple[LetterTemplate, dict[str, Any]]:
+        """Return the template (default or the record's ``language`` variant) and its meta."""
+        value = record.fields.get("language")
+        language = value if isinstance(value, str) else None
+        found = self._variants.get(language)
+        if found is None:
+            found = self._variants[language] = self._load_variant(record, language)
+        return found
+
+    def _load_variant(
+        self, record: Record, language: object
+    ) -> tuple[LetterTemplate, dict[str, Any]]:
+        variant = find_variant(self.template.path, language)
+        if variant is None:
+            default_locale = str(self.template.meta.get("locale") or "en")
+            wanted = candidate_tags(language)
+            if wanted and wanted[-1] != normalise_tag(default_locale).split("-")[0]:
+                self.warn(
+                    f"{record.location}: warning: record '{record.id}': no '{wanted[0]}' "
+                    f"variant of {self.template.path.name} "
+                    f"({variant_path(self.template.path, wanted[0]).name}); "
+                    "using the default template"
+                )
+            return self.template, self.template.meta
+        tag, path = variant
+        template = type(self.template)(path, self.options.encoding)
+        # A variant inherits its default's front matter; its dates follow its language.
+        meta = {**self.template.meta, "locale": tag, **template.meta}
+        return template, meta
+
     def render(self, record: Record, *, marked: bool = False) -> Letter:
         """Render the letter for one record, or raise a LettergenError naming record and line."""
-        context = context_for(record.fields, self.sender, self.template.meta, self.date)
+        template, meta = self.template_for(record)
+        context = context_for(record.fields, self.sender, meta, self.date)
         try:
-            text = self.template.render(context, marked=marked)
+            text = template.render(context, marked=marked)
         except (
             jinja2.TemplateError,
             SecurityError,
@@ -111,13 +147,19 @@ class Merge:
             LookupError,
             AttributeError,
         ) as exc:
-            raise self._render_error(exc, record) from None
+            raise self._render_error(exc, record, template) from None
         return Letter(
-            record=record, name=self._file_name(record, context), text=text, context=context
+            record=record,
+            name=self._file_name(record, context),
+            text=text,
+            context=context,
+            template=template.path,
         )
 
-    def _render_error(self, exc: Exception, record: Record) -> LettergenError:
-        error = self.template.explain(exc)
+    def _render_error(
+        self, exc: Exception, record: Record, template: LetterTemplate | None = None
+    ) -> LettergenError:
+        error = (template or self.template).explain(exc)
         if isinstance(exc, MissingFieldError):
             origin = RecipientsError if exc.field.startswith("recipient.") else TemplateError
             if exc.field.startswith("sender.") and self.sender_path is None:
