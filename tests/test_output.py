@@ -1,0 +1,70 @@
+"""Writing letters: atomic files, nothing half-written after an interruption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from lettergen import output
+from lettergen.errors import OutputError
+from lettergen.merge import Letter
+from lettergen.recipients import Record
+
+
+def letters(count: int) -> list[Letter]:
+    return [
+        Letter(
+            record=Record(id=f"r{i}", fields={}, path=Path("x.yaml"), line=i + 1),
+            name=f"r{i}",
+            text=f"Letter {i}\n",
+        )
+        for i in range(count)
+    ]
+
+
+class InterruptingWriter:
+    """A text writer that is interrupted (Ctrl-C) while producing its third letter."""
+
+    format = "txt"
+    suffix = ".txt"
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def to_bytes(self, letter: Letter) -> bytes:
+        self.calls += 1
+        if self.calls == 3:
+            raise KeyboardInterrupt
+        return letter.text.encode()
+
+
+def test_interrupted_run_leaves_only_whole_letters(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        output.write(iter(letters(5)), [InterruptingWriter()], tmp_path)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.txt", "r1.txt"]
+    assert (tmp_path / "r1.txt").read_text() == "Letter 1\n"
+
+
+def test_write_atomic_removes_its_temporary_file_when_interrupted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "a.txt"
+    target.write_text("old signed letter\n")
+
+    def interrupted_replace(src: object, dst: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(output.os, "replace", interrupted_replace)
+    with pytest.raises(KeyboardInterrupt):
+        output.write_atomic(target, b"new letter\n")
+    assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    assert target.read_text() == "old signed letter\n"
+
+
+def test_unwritable_output_folder_is_an_error_naming_it(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a folder")
+    with pytest.raises(OutputError) as caught:
+        output.write(iter(letters(1)), [InterruptingWriter()], blocker / "out")
+    assert str(caught.value).startswith(f"{blocker / 'out'}: cannot create the output folder")
