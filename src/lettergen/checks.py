@@ -1,0 +1,1340 @@
+"""Proofreading: render every letter in memory and find what a tired reader would miss.
+
+The checks never print and never write; they return :class:`Finding` objects. Letters are
+rendered through :meth:`Merge.render` with ``marked=True`` (the code path ``render`` and
+``preview`` use), so the checker knows which text came from a record and which from the
+template. Only a small summary of each letter is kept until the end of the run, so a batch
+of 100,000 letters never sits in memory at once.
+
+What is checked (issue 4): template syntax; fields the template uses that records lack, or
+hold empty; record fields the template never uses; duplicate ids, the same person twice and
+clashing file names; leftover placeholders; forms of address that are not the recipient's;
+letters that name another recipient of the batch; and letters that are all alike although
+the template personalises them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import nodes
+
+from .errors import LettergenError, TemplateError, UsageError
+from .merge import Letter, Merge
+from .recipients import Record, read_file
+from .templating import MARK_END, MARK_START, LetterTemplate, strip_marks
+
+Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# How many record ids a grouped finding names before it says "and N more".
+LISTED = 10
+
+# Titles of the groups a report is printed in, by finding code, in printing order.
+GROUPS = {
+    "template": "template",
+    "variant": "language variants",
+    "recipients-file": "recipients files",
+    "render": "letters that do not render",
+    "missing-field": "missing fields",
+    "empty-field": "empty fields",
+    "duplicate-id": "duplicate ids",
+    "duplicate-person": "the same person twice",
+    "name-clash": "file name clashes",
+    "placeholder": "leftover placeholders",
+    "form-of-address": "forms of address",
+    "leak": "other recipients named",
+    "same-letters": "personalisation",
+    "unused-field": "unused record fields",
+}
+
+
+@dataclass(slots=True)
+class Finding:
+    """One problem: how bad, what kind, the message and where (record, file line, letter line).
+
+    A finding shared by several records names the first one and counts the others in
+    ``count`` and ``others`` (their ids, up to :data:`LISTED`).
+    """
+
+    severity: Severity
+    code: str
+    message: str
+    record: str | None = None
+    path: Path | None = None
+    line: int | None = None
+    letter_line: int | None = None
+    count: int = 1
+    others: list[str] = field(default_factory=list)
+
+    @property
+    def location(self) -> str:
+        """``path:line`` (or ``path``) this finding points at, or ``""``."""
+        if self.path is None:
+            return ""
+        return f"{self.path}:{self.line}" if self.line else str(self.path)
+
+    def __str__(self) -> str:
+        parts = [self.location] if self.location else []
+        if self.record is not None:
+            parts.append(f"record '{self.record}'")
+        if self.letter_line is not None:
+            parts.append(f"letter line {self.letter_line}")
+        parts.append(f"{self.severity}: {self.message}")
+        text = ": ".join(parts)
+        if self.count > 1:
+            more = self.count - 1 - len(self.others)
+            names = ", ".join(self.others) + (f" and {more} more" if more > 0 else "")
+            text += f" (also in {self.count - 1} other letter(s): {names})"
+        return text
+
+
+@dataclass
+class Report:
+    """Everything one check run found, and how many letters it looked at."""
+
+    findings: list[Finding] = field(default_factory=list)
+    records: int = 0
+    letters: int = 0
+
+    def by_severity(self, severity: Severity) -> list[Finding]:
+        """Return the findings of one severity, in report order."""
+        return [f for f in self.findings if f.severity == severity]
+
+    @property
+    def errors(self) -> list[Finding]:
+        """The findings that stop ``render``."""
+        return self.by_severity("error")
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """The findings that stop ``render`` only with ``--strict``."""
+        return self.by_severity("warning")
+
+    def failed(self, strict: bool = False) -> bool:
+        """Return whether the run has errors (or, with ``strict``, warnings)."""
+        return bool(self.errors or (strict and self.warnings))
+
+    def summary(self) -> str:
+        """One line: how many letters were checked and how many findings of each kind."""
+        counts = [
+            f"{len(self.errors)} error(s)",
+            f"{len(self.warnings)} warning(s)",
+            f"{len(self.by_severity('info'))} note(s)",
+        ]
+        return f"{self.letters} of {self.records} letter(s) rendered; " + ", ".join(counts)
+
+    def lines(self, severities: Iterable[Severity] = SEVERITIES) -> list[str]:
+        """Return the report as text lines, grouped by severity and kind."""
+        out: list[str] = []
+        order = list(GROUPS)
+        for severity in severities:
+            found = sorted(
+                self.by_severity(severity),
+                key=lambda f: order.index(f.code) if f.code in order else len(order),
+            )
+            codes = list(dict.fromkeys(f.code for f in found))
+            for code in codes:
+                group = [f for f in found if f.code == code]
+                out.append(f"{severity}: {GROUPS.get(code, code)} ({len(group)})")
+                out.extend(f"  {f}" for f in group)
+        return out
+
+
+class ChecksFailed(LettergenError):
+    """``render`` refused to write because the checks found errors."""
+
+    def __init__(self, report: Report, strict: bool = False) -> None:
+        shown = report.errors + (report.warnings if strict else [])
+        first = shown[0] if shown else None
+        rest = [f"  {f}" for f in shown[1:]]
+        message = "\n".join(
+            [
+                (f"{first.severity}: {first.message}" if first else "checks failed"),
+                *rest,
+                f"refusing to write: {report.summary()}; fix these, or render with --no-check",
+            ]
+        )
+        super().__init__(
+            message,
+            path=first.path if first else None,
+            line=first.line if first else None,
+            record=first.record if first else None,
+        )
+        self.report = report
+
+
+# -- words and names -------------------------------------------------------------------------
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` lower-case, without accents, with words separated by single spaces."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text.casefold()).split())
+
+
+def _contains(haystack: str, needle: str) -> bool:
+    """Return whether normalised ``needle`` occurs in normalised ``haystack`` as whole words."""
+    return bool(needle) and f" {needle} " in f" {haystack} "
+
+
+_HONORIFICS = (
+    r"Mr|Mrs|Ms|Miss|Mx|Madam|Madame|Mme|Monsieur|M|Dr|Sir|Dame|Lord|Lady|Herr|Frau|Señor|Señora"
+)
+# Office words in common forms of address; titles found in the records are added per run.
+_OFFICE_TEXT = (
+    "President Vice-President Prime Minister Minister Secretary Secretary-General Chancellor "
+    "Vice-Chancellor Ambassador Commissioner Representative Chair Chairman Chairwoman "
+    "Chairperson Speaker Governor Mayor Senator Deputy Director Director-General "
+    "Rapporteur Judge Premier Ombudsman Consul Prefect Councillor Congressman "
+    "Congresswoman Excellency Majesty Highness Keeper Attorney Chief "
+    "Président Présidente Ministre Secrétaire Ambassadeur Ambassadrice Député Députée "
+    "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin"
+)
+_OFFICE_WORDS = frozenset(normalise(_OFFICE_TEXT).split())
+# Words that join the parts of an office: "Minister of the Interior", "Président de l'Assemblée".
+_JOINERS = frozenset(
+    ("of", "for", "to", "the", "and", "on", "de", "du", "des", "la", "le", "l", "d", "et")
+)
+_COMPLEMENT = re.compile(r" (?:of|for|to|on|de|du|des|d) ")
+_WORD = r"[^\W\d_][\w'’.-]*"
+_CAP_WORD = r"[^\W\d_a-z][\w'’-]*"
+_PHRASE = re.compile(
+    rf"(?P<words>{_CAP_WORD}(?:\s+(?:(?:of|for|the|and|on|de|du|des|la|le|et)\s+)*"
+    rf"(?:l['’]|d['’])?{_CAP_WORD})*)"
+)
+_FORM = re.compile(
+    rf"\b(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?P<rest>{_CAP_WORD}.*)",
+)
+_SALUTATION = re.compile(
+    r"^\s*(?:Dear|My dear|Chère|Cher|Liebe|Lieber|Sehr geehrter?)\s+(?P<rest>.+?)\s*[,:!]?\s*$",
+    re.IGNORECASE,
+)
+_SENTENCE_START = re.compile(r"(?:^|(?<=[.!?;:])\s+)(?=[^\W\d_a-z])")
+_CLOSING = re.compile(
+    r"^\s*(?:Yours|Sincerely|Kind regards|Best regards|With best regards|Respectfully|"
+    r"Regards|With kind regards|Veuillez agréer|Je vous prie d'agréer|Mit freundlichen)\b",
+    re.IGNORECASE,
+)
+_EXCELLENCY = re.compile(r"\b(?:Your|His|Her)\s+Excellency\b")
+_PLACEHOLDERS = re.compile(
+    r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]*[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
+    r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
+)
+
+# Record fields that say who the recipient is (their office, name, organisation, city).
+_NAME_FIELDS = ("name", "full_name", "fullname")
+_FIRST_FIELDS = ("first_name", "firstname", "given_name")
+_LAST_FIELDS = ("last_name", "lastname", "family_name", "surname")
+_OFFICE_FIELDS = ("title", "position", "office", "function", "job_title", "role")
+_ADDRESS_FORM_FIELDS = ("salutation", "form_of_address", "vocative", "address_as")
+_ORG_FIELDS = ("organisation", "organization", "ministry", "institution", "department")
+_IDENTITY_FIELDS = frozenset(
+    (
+        "id",
+        "honorific",
+        "language",
+        "address",
+        "city",
+        "country",
+        "postcode",
+        "email",
+        *_NAME_FIELDS,
+        *_FIRST_FIELDS,
+        *_LAST_FIELDS,
+        *_OFFICE_FIELDS,
+        *_ADDRESS_FORM_FIELDS,
+        *_ORG_FIELDS,
+    )
+)
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _office_phrase(words: str) -> str | None:
+    """Return the office ``words`` name (``Prime Minister`` of ``Prime Minister Valls``)."""
+    kept: list[str] = []
+    complement = False
+    for word in words.split():
+        norm = normalise(word)
+        if kept and norm in _JOINERS:
+            # "Minister of Foreign Affairs": every word after "of" belongs to the office.
+            complement = complement or norm not in ("and", "the", "et")
+            kept.append(word)
+            continue
+        if not kept or complement or any(n in _OFFICE_WORDS for n in norm.split()):
+            kept.append(word)
+            continue
+        break
+    while kept and normalise(kept[-1]) in _JOINERS:
+        kept.pop()
+    phrase = " ".join(kept)
+    head = normalise(_COMPLEMENT.split(f" {normalise(phrase)} ".replace("  ", " "))[0])
+    return phrase if head and any(w in _OFFICE_WORDS for w in head.split()) else None
+
+
+def _core(office: str) -> tuple[str, str]:
+    """Split a normalised office into its core and complement: ``minister``, ``justice``."""
+    parts = _COMPLEMENT.split(f" {office} ", maxsplit=1)
+    core = " ".join(w for w in parts[0].split() if w not in ("the", "le", "la", "l"))
+    complement = " ".join(
+        w for w in (parts[1] if len(parts) > 1 else "").split() if w not in _JOINERS
+    )
+    return core, complement
+
+
+def _same_office(said: str, own: str) -> bool:
+    """Return whether office ``said`` (in a letter) is office ``own`` (of a record)."""
+    return _holds(said, (own,))
+
+
+def _holds(said: str, offices: Iterable[str]) -> bool:
+    """Return whether office ``said`` is one of ``offices``.
+
+    ``Minister`` is any minister; ``Minister of Justice`` is only the one whose office says
+    so (a bare ``Minister`` in the record's form of address does not make it every minister).
+    """
+    said_core, said_rest = _core(normalise(said))
+    same = [rest for core, rest in (_core(normalise(o)) for o in offices) if core == said_core]
+    if not same:
+        return False
+    rests = [rest for rest in same if rest]
+    return not said_rest or not rests or said_rest in rests
+
+
+def _named_part(form: str) -> str:
+    """Return what a salutation or form of address names (``Dear Mr President,``: President)."""
+    match = _SALUTATION.match(form)
+    rest = match.group("rest") if match else form.strip().rstrip(",:!")
+    rest = re.sub(rf"^(?:{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?", "", rest.strip())
+    return rest.strip()
+
+
+@dataclass(slots=True)
+class Identity:
+    """Who a record is, as far as forms of address and leaks are concerned (normalised)."""
+
+    id: str
+    location: str
+    name: str = ""
+    name_words: frozenset[str] = frozenset()
+    surname: str = ""
+    offices: tuple[str, ...] = ()
+    organisation: str = ""
+    city: str = ""
+    excellency: bool = False
+    email: str = ""
+    address: str = ""
+
+    @property
+    def display_offices(self) -> str:
+        """The record's offices for messages: ``Minister of Justice``, not every spelling."""
+        shown: list[str] = []
+        for office in sorted(self.offices, key=len, reverse=True):
+            if not any(_same_office(office, other) for other in shown):
+                shown.append(office)
+        return " / ".join(shown)
+
+
+def identity_of(record: Record) -> Identity:
+    """Return the identity of ``record``: its name, offices, organisation and city."""
+    fields = record.fields
+    name = next((_text(fields.get(k)) for k in _NAME_FIELDS if _text(fields.get(k))), "")
+    first = next((_text(fields.get(k)) for k in _FIRST_FIELDS if _text(fields.get(k))), "")
+    last = next((_text(fields.get(k)) for k in _LAST_FIELDS if _text(fields.get(k))), "")
+    if not name and (first or last):
+        name = f"{first} {last}".strip()
+    norm_name = normalise(name)
+    offices: list[str] = []
+    for key in _OFFICE_FIELDS:
+        for part in re.split(r"[,;/]| and (?=[A-Z])", _text(fields.get(key))):
+            phrase = _office_phrase(part.strip()) if part.strip() else None
+            if phrase:
+                offices.append(phrase)
+    excellency = False
+    for key in _ADDRESS_FORM_FIELDS:
+        form = _text(fields.get(key))
+        excellency = excellency or "excellenc" in form.casefold()
+        named = _named_part(form)
+        phrase = _office_phrase(named) if named else None
+        if phrase:
+            offices.append(phrase)
+    excellency = excellency or any("excellenc" in o.casefold() for o in offices)
+    organisation = next((_text(fields.get(k)) for k in _ORG_FIELDS if _text(fields.get(k))), "")
+    address = fields.get("address")
+    address_lines = (
+        [str(a) for a in address]
+        if isinstance(address, list)
+        else _text(address).splitlines()
+        if isinstance(address, str)
+        else []
+    )
+    city = _text(fields.get("city"))
+    if not city and isinstance(address, dict):
+        city = _text(address.get("city"))
+    if not city:
+        city = _city_of(address_lines)
+    return Identity(
+        id=record.id,
+        location=record.location,
+        name=norm_name,
+        name_words=frozenset(norm_name.split()) | frozenset(normalise(last).split()),
+        surname=normalise(last) or (norm_name.split()[-1] if norm_name else ""),
+        offices=tuple(dict.fromkeys(offices)),
+        organisation=normalise(organisation),
+        city=normalise(city),
+        excellency=excellency,
+        email=_text(fields.get("email")).casefold(),
+        address=normalise(" ".join(address_lines)),
+    )
+
+
+_POSTAL = re.compile(
+    r"^\s*(?:[A-Z]{1,2}-)?\d{4,5}\s+(?P<city>[^\d,]+?)(?:\s+(?:Cedex|CEDEX)\b.*)?$"
+)
+
+
+def _city_of(lines: list[str]) -> str:
+    """Return the city on the postal line of an address (``75007 Paris`` -> ``Paris``)."""
+    for line in reversed(lines):
+        match = _POSTAL.match(line.strip())
+        if match:
+            return " ".join(
+                w for w in match.group("city").split() if not any(c.isdigit() for c in w)
+            )
+    return ""
+
+
+# -- what a template uses --------------------------------------------------------------------
+
+
+@dataclass
+class FieldUse:
+    """How a template uses one field: where, and whether it may be missing or empty."""
+
+    name: str
+    line: int
+    optional: bool = False  # tested with `is defined` or given a `default`
+    guarded: bool = False  # tested for truth, so an empty value is expected
+    conditional: bool = True  # every use is inside an `if`, a loop or a macro
+
+
+class TemplateUse:
+    """The fields one template uses, and whether it promises personalised paragraphs."""
+
+    def __init__(self, template: LetterTemplate, name_pattern: str | None = None) -> None:
+        self.template = template
+        self.uses: dict[str, FieldUse] = {}
+        self.dynamic = False  # `recipient[key]` or `recipient.items()`: every field may be used
+        tree = template.env.parse(template.body)
+        self._walk(tree, conditional=False)
+        if name_pattern:
+            self._walk(template.env.parse(name_pattern), conditional=False)
+        # Drop prefixes: "recipient.address" when "recipient.address.city" is also used.
+        for key in [k for k in self.uses if any(q.startswith(k + ".") for q in self.uses)]:
+            del self.uses[key]
+        self.salutation_line = self._salutation_line()
+        self.personalised = self._personalised_fields()
+
+    def _use(self, path: str, line: int, conditional: bool) -> FieldUse:
+        use = self.uses.get(path)
+        if use is None:
+            use = self.uses[path] = FieldUse(path, self.template.line(line))
+        use.conditional = use.conditional and conditional
+        return use
+
+    def _walk(self, node: nodes.Node, conditional: bool) -> None:
+        if isinstance(node, nodes.Getattr | nodes.Getitem):
+            path = _dotted(node)
+            if path is not None:
+                self._use(path, node.lineno, conditional)
+                return
+            if (
+                isinstance(node, nodes.Getitem)
+                and isinstance(node.node, nodes.Name)
+                and node.node.name == "recipient"
+            ):
+                self.dynamic = True
+        if isinstance(node, nodes.Call) and isinstance(node.node, nodes.Getattr):
+            # `recipient.name.upper()`: the field is `recipient.name`, not `.upper`.
+            if isinstance(node.node.node, nodes.Name) and node.node.node.name == "recipient":
+                self.dynamic = True
+            self._walk(node.node.node, conditional)
+            for child in [*node.args, *node.kwargs]:
+                self._walk(child, conditional)
+            return
+        if isinstance(node, nodes.If | nodes.CondExpr):
+            self._mark(node.test, guarded=True)
+            self._walk(node.test, conditional)
+            branches = (
+                [*node.body, *node.elif_, *node.else_]
+                if isinstance(node, nodes.If)
+                else [node.expr1, *([node.expr2] if node.expr2 is not None else [])]
+            )
+            for child in branches:
+                self._walk(child, True)
+            return
+        if isinstance(node, nodes.And | nodes.Or):
+            self._mark(node.left, guarded=True)
+            self._walk(node.left, conditional)
+            self._walk(node.right, True)
+            return
+        if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
+            self._mark(node.node, optional=True, guarded=True)
+        if isinstance(node, nodes.Filter) and node.name in ("default", "d"):
+            truthy = len(node.args) > 1 or any(k.key == "boolean" for k in node.kwargs)
+            self._mark(node.node, optional=True, guarded=truthy)
+        if isinstance(node, nodes.For):
+            self._walk(node.iter, conditional)
+            for child in [*node.body, *node.else_]:
+                self._walk(child, True)
+            return
+        if isinstance(node, nodes.Macro | nodes.CallBlock):
+            conditional = True
+        for child in node.iter_child_nodes():
+            self._walk(child, conditional)
+
+    def _mark(
+        self, node: nodes.Node | None, *, optional: bool = False, guarded: bool = False
+    ) -> None:
+        if node is None:
+            return
+        targets = [node, *node.find_all((nodes.Getattr, nodes.Getitem))]
+        for target in targets:
+            if not isinstance(target, nodes.Getattr | nodes.Getitem):
+                continue
+            path = _dotted(target)
+            if path is None:
+                continue
+            use = self._use(path, target.lineno, conditional=True)
+            use.optional = use.optional or optional
+            use.guarded = use.guarded or guarded
+
+    def _salutation_line(self) -> int | None:
+        """Return the template line of the salutation (``recipient.salutation`` or ``Dear``)."""
+        use = self.uses.get("recipient.salutation")
+        if use is not None:
+            return use.line
+        for number, line in enumerate(self.template.body.split("\n"), start=1):
+            if _SALUTATION.match(line) and len(line) < 80:
+                return self.template.line(number)
+        return None
+
+    def _personalised_fields(self) -> list[FieldUse]:
+        """Return recipient fields the body uses beyond who the recipient is."""
+        meta = self.template.meta
+        flag = meta.get("personalised", meta.get("personalized"))
+        after = self.salutation_line or 0
+        found = [
+            use
+            for use in self.uses.values()
+            if use.name.startswith("recipient.")
+            and use.name.split(".")[1] not in _IDENTITY_FIELDS
+            and use.line > after
+        ]
+        if flag is True and not found:
+            return [FieldUse("personalised: true", self.template.line(1))]
+        return found
+
+    @property
+    def fields(self) -> list[str]:
+        """The dotted fields the template uses, sorted."""
+        return sorted(self.uses)
+
+
+def _dotted(node: nodes.Node) -> str | None:
+    parts: list[str] = []
+    while True:
+        if isinstance(node, nodes.Getattr):
+            parts.append(node.attr)
+            node = node.node
+        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+            parts.append(str(node.arg.value))
+            node = node.node
+        elif isinstance(node, nodes.Name) and node.name in ("recipient", "sender", "letter"):
+            parts.append(node.name)
+            return ".".join(reversed(parts))
+        else:
+            return None
+
+
+_MISSING = object()
+
+
+def lookup(data: Mapping[str, Any], parts: list[str]) -> Any:
+    """Return the value at a dotted path in ``data``, or :data:`_MISSING`."""
+    value: Any = data
+    for part in parts:
+        if isinstance(value, Mapping) and part in value:
+            value = value[part]
+        elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
+            value = value[int(part)]
+        else:
+            return _MISSING
+    return value
+
+
+def is_empty(value: Any) -> bool:
+    """Return whether a field's value would print as nothing."""
+    if value is None:
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, list | dict | tuple):
+        return len(value) == 0
+    return False
+
+
+def _leaf_strings(value: Any) -> Iterator[str]:
+    """Yield every string in a record (and each line of multi-line strings), stripped."""
+    if isinstance(value, Mapping):
+        for item in value.values():
+            yield from _leaf_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _leaf_strings(item)
+    elif value is not None and not isinstance(value, bool):
+        text = str(value).strip()
+        if text:
+            yield text
+            if "\n" in text:
+                yield from (line.strip() for line in text.splitlines() if line.strip())
+
+
+def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[str]:
+    """Yield the dotted keys of a record, one level into nested mappings."""
+    for key, value in data.items():
+        path = f"{prefix}.{key}"
+        if isinstance(value, Mapping) and value and prefix == "recipient":
+            yield from (f"{path}.{k}" for k in value)
+        else:
+            yield path
+
+
+# -- the checker -----------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Summary:
+    """What the end-of-run checks need of one letter: no more than a few short strings."""
+
+    identity: Identity
+    # (letter line, value) of record values printed in the address block ...
+    block: tuple[tuple[int, str], ...]
+    # ... and elsewhere (only those that might name someone: two capitalised words or more).
+    values: tuple[tuple[int, str], ...]
+    # (letter line, phrase, named words) of vocatives naming a person who is not this recipient.
+    vocatives: tuple[tuple[int, str, str], ...]
+    excellency: int | None
+
+
+@dataclass
+class _FieldCount:
+    ids: list[str] = field(default_factory=list)
+    count: int = 0
+    first: Record | None = None
+
+
+class Checker:
+    """Checks the letters of one run as they are rendered, then the batch as a whole.
+
+    Use :meth:`letters` (which yields the letters that rendered, unmarked, ready for writing)
+    and then :meth:`finish` for the report.
+    """
+
+    def __init__(self, merge: Merge) -> None:
+        self.merge = merge
+        self.report = Report()
+        self._grouped: dict[tuple[str, str, str, int | None], Finding] = {}
+        self._uses: dict[Path, TemplateUse] = {}
+        self._missing: dict[str, _FieldCount] = {}
+        self._empty: dict[str, _FieldCount] = {}
+        self._keys: dict[str, int] = {}
+        self._ids: dict[str, str] = {}
+        self._names: dict[str, str] = {}
+        self._people: dict[tuple[str, ...], str] = {}
+        self._summaries: list[_Summary] = []
+        self._office_words: set[str] = set(_OFFICE_WORDS)
+        self._bodies: dict[Path, set[bytes]] = {}
+        self._skeletons: dict[bytes, tuple[str, list[str], int]] = {}
+        self._wrong_offices: list[tuple[Finding, str]] = []
+
+    # -- recording findings --
+
+    def add(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        record: Record | None = None,
+        *,
+        path: Path | None = None,
+        line: int | None = None,
+        letter_line: int | None = None,
+    ) -> Finding:
+        """Record a finding; the same finding in many letters is recorded once, counted."""
+        key = (severity, code, message, letter_line)
+        found = self._grouped.get(key)
+        if found is not None and record is not None:
+            found.count += 1
+            if len(found.others) < LISTED:
+                found.others.append(record.id)
+            return found
+        finding = Finding(
+            severity,
+            code,
+            message,
+            record=record.id if record else None,
+            path=record.path if record else path,
+            line=record.line if record else line,
+            letter_line=letter_line,
+        )
+        self._grouped[key] = finding
+        self.report.findings.append(finding)
+        return finding
+
+    def add_error(self, error: LettergenError, code: str) -> None:
+        """Record a LettergenError as an error finding at the place it names."""
+        finding = Finding(
+            "error", code, error.message, record=error.record, path=error.path, line=error.line
+        )
+        if error.field:
+            finding.message = f"field '{error.field}': {finding.message}"
+        self.report.findings.append(finding)
+
+    # -- the records --
+
+    def records(self) -> Iterator[Record]:
+        """Yield every record of the run's files, noting unreadable files and duplicate ids."""
+        options = self.merge.options
+        only = set(options.only)
+        found: set[str] = set()
+        for path in options.recipients:
+            try:
+                for record in read_file(path, encoding=options.encoding, warn=self.merge.warn):
+                    if only and record.id not in only:
+                        continue
+                    found.add(record.id)
+                    yield record
+            except UsageError:
+                raise
+            except LettergenError as error:
+                self.add_error(error, "recipients-file")
+        missing = sorted(only - found)
+        if missing:
+            raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
+
+    def letters(self, records: Iterable[Record] | None = None) -> Iterator[Letter]:
+        """Render and check each record's letter; yield those that render, without marks."""
+        for record in self.records() if records is None else records:
+            letter = self.check(record)
+            if letter is not None:
+                letter.text = strip_marks(letter.text)
+                yield letter
+
+    def check(self, record: Record) -> Letter | None:
+        """Check one record and its letter (rendered with marks); return it, or None."""
+        self.report.records += 1
+        duplicate = self._check_id(record)
+        try:
+            template, _ = self.merge.template_for(record)
+            use = self._template_use(template)
+        except LettergenError as error:
+            self.add_error(error, "template")
+            return None
+        skip = self._check_fields(record, use)
+        try:
+            letter = self.merge.render(record, marked=True)
+        except LettergenError as error:
+            match = re.search(r"missing field '([^']+)'", error.message)
+            if match:
+                self._count(self._missing, match.group(1), record, only_new=True)
+            elif not skip:
+                self.add("error", "render", error.message, record, letter_line=None)
+            return None
+        self.report.letters += 1
+        if not duplicate:
+            self._check_name(letter)
+        self._check_person(record)
+        self._check_letter(letter, use)
+        return letter
+
+    def _template_use(self, template: LetterTemplate) -> TemplateUse:
+        use = self._uses.get(template.path)
+        if use is None:
+            use = self._uses[template.path] = TemplateUse(template, self.merge.options.name)
+        return use
+
+    def _check_id(self, record: Record) -> bool:
+        first = self._ids.get(record.id)
+        if first is not None:
+            self.add(
+                "error", "duplicate-id", f"duplicate id '{record.id}'; first at {first}", record
+            )
+            return True
+        self._ids[record.id] = record.location
+        return False
+
+    def _count(
+        self, table: dict[str, _FieldCount], name: str, record: Record, only_new: bool = False
+    ) -> None:
+        entry = table.setdefault(name, _FieldCount())
+        if only_new and entry.ids and entry.ids[-1] == record.id:
+            return
+        entry.count += 1
+        if entry.first is None:
+            entry.first = record
+        if len(entry.ids) < LISTED:
+            entry.ids.append(record.id)
+
+    def _check_fields(self, record: Record, use: TemplateUse) -> bool:
+        """Count missing and empty fields; return whether the letter cannot render for them."""
+        fatal = False
+        for key in _field_keys(record.fields):
+            self._keys[key] = self._keys.get(key, 0) + 1
+        for name, field_use in use.uses.items():
+            parts = name.split(".")
+            if parts[0] != "recipient":
+                continue
+            value = lookup(record.fields, parts[1:])
+            if value is _MISSING:
+                if not field_use.optional and not field_use.conditional:
+                    self._count(self._missing, name, record)
+                    fatal = True
+            elif is_empty(value) and not field_use.guarded:
+                self._count(self._empty, name, record)
+        return fatal
+
+    def _check_name(self, letter: Letter) -> None:
+        key = letter.name.casefold()
+        first = self._names.get(key)
+        record = letter.record
+        if first is not None:
+            self.add(
+                "error",
+                "name-clash",
+                f"file name '{letter.name}' is also the name of record {first}; "
+                "give each record its own id or change --name",
+                record,
+            )
+        else:
+            self._names[key] = f"'{record.id}' ({record.location})"
+
+    def _check_person(self, record: Record) -> None:
+        ident = identity_of(record)
+        keys: list[tuple[str, ...]] = []
+        if ident.email:
+            keys.append(("email", ident.email))
+        where = ident.organisation or ident.address
+        if ident.name and where:
+            keys.append(("name", " ".join(sorted(ident.name.split())), where))
+        for key in keys:
+            first = self._people.get(key)
+            if first is None:
+                self._people[key] = f"'{record.id}' ({record.location})"
+                continue
+            what = "e-mail address" if key[0] == "email" else "name and organisation or address"
+            self.add(
+                "warning",
+                "duplicate-person",
+                f"same {what} as record {first}: the same person twice?",
+                record,
+            )
+            break
+
+    # -- one letter --
+
+    def _check_letter(self, letter: Letter, use: TemplateUse) -> None:
+        record = letter.record
+        marked = letter.text
+        text = strip_marks(marked)
+        lines = text.split("\n")
+        ident = identity_of(record)
+        for office in ident.offices:
+            for word in _core(normalise(office))[0].split():
+                self._office_words.add(word)
+        own = set(_leaf_strings(record.fields))
+        # Where each printed value stands, and whether it came from this record.
+        values: list[tuple[int, str, bool]] = []
+        for match in re.finditer(f"{MARK_START}(.*?){MARK_END}", marked, re.DOTALL):
+            line = marked.count("\n", 0, match.start()) + 1
+            value = strip_marks(match.group(1))
+            values.append((line, value, value.strip() in own))
+
+        for number, text_line in enumerate(lines, start=1):
+            for found in _PLACEHOLDERS.finditer(text_line):
+                excerpt = _excerpt(text_line, found.start())
+                self.add(
+                    "error",
+                    "placeholder",
+                    f"leftover placeholder '{found.group(0)}' in: {excerpt}",
+                    record,
+                    letter_line=number,
+                )
+
+        salutation = next(
+            (i for i, line in enumerate(lines, start=1) if _is_salutation(line)), None
+        )
+        closing = next(
+            (
+                i
+                for i, line in enumerate(lines, start=1)
+                if i > (salutation or 0) and _CLOSING.match(line)
+            ),
+            len(lines) + 1,
+        )
+        vocatives = self._check_forms(record, ident, lines, salutation, closing)
+        excellency = next(
+            (i for i, line in enumerate(lines, start=1) if _EXCELLENCY.search(line)), None
+        )
+        first_value = min((line for line, _, mine in values if mine), default=0)
+        block_end = salutation or first_value
+        block = tuple(
+            (line, value.strip()[:200])
+            for line, value, mine in values
+            if mine and line < block_end and value.strip()
+        )
+        others = tuple(
+            (line, value.strip()[:200])
+            for line, value, mine in values
+            if mine
+            and line >= block_end
+            and len(re.findall(r"\b[^\W\d_a-z]", value)) >= 2
+            and normalise(value) != ident.name
+        )
+        self._summaries.append(_Summary(ident, block, others, vocatives, excellency))
+        self._check_sameness(letter, use, lines, values, salutation)
+
+    def _check_forms(
+        self,
+        record: Record,
+        ident: Identity,
+        lines: list[str],
+        salutation: int | None,
+        closing: int,
+    ) -> tuple[tuple[int, str, str], ...]:
+        """Check salutation and vocatives against this recipient; return name vocatives."""
+        names: list[tuple[int, str, str]] = []
+        for number, line in enumerate(lines, start=1):
+            if number > closing:
+                break  # the signature: the sender's offices are not forms of address
+            in_body = number >= (salutation or 1)
+            spans: list[tuple[str, str, bool]] = []  # (phrase, named words, vocative position)
+            match = _SALUTATION.match(line) if number == salutation else None
+            if match:
+                spans.append((line.strip(), _named_part(line), True))
+            for form in _FORM.finditer(line):
+                if match and form.start() >= match.start("rest"):
+                    continue  # the salutation's own words are checked above
+                phrase = _PHRASE.match(form.group("rest"))
+                words = phrase.group("words") if phrase else ""
+                end = form.start("rest") + len(words)
+                tail = line[end : end + 2]
+                before = line[: form.start()].rstrip()
+                vocative = (not before or before[-1] in ",.;:!?") and (
+                    not tail.strip() or tail[0] in ",!"
+                )
+                spans.append((line[form.start() : end], words, vocative))
+            if in_body and number != salutation:
+                for start in _SENTENCE_START.finditer(line):
+                    phrase = _PHRASE.match(line, start.end())
+                    if not phrase:
+                        continue
+                    after = line[phrase.end() : phrase.end() + 1]
+                    if after == "," and not re.match(_HONORIFICS + r"\b", phrase.group(0)):
+                        office = _office_phrase(phrase.group("words"))
+                        if office and office == phrase.group("words"):
+                            spans.append((office, office, True))
+            for said, words, vocative in spans:
+                office = _office_phrase(words) if words else None
+                if office and any(w in self._office_words for w in normalise(office).split()):
+                    self._check_office(record, ident, said, office, number)
+                elif vocative and words and ident.name_words and in_body:
+                    named = [w for w in normalise(words).split() if w not in _JOINERS]
+                    if named and not set(named) <= ident.name_words:
+                        names.append((number, said, " ".join(named)))
+        return tuple(names)
+
+    def _check_office(
+        self, record: Record, ident: Identity, said: str, office: str, number: int
+    ) -> None:
+        if not ident.offices:
+            return  # nothing to compare with: the record does not say what office it holds
+        if _holds(office, ident.offices):
+            return
+        finding = self.add(
+            "error",
+            "form-of-address",
+            f"'{said}' addresses the office '{office}', but this recipient is "
+            f"{ident.display_offices}",
+            record,
+            letter_line=number,
+        )
+        if finding.count == 1:
+            self._wrong_offices.append((finding, office))
+
+    def _check_sameness(
+        self,
+        letter: Letter,
+        use: TemplateUse,
+        lines: list[str],
+        values: list[tuple[int, str, bool]],
+        salutation: int | None,
+    ) -> None:
+        """Keep a digest of the body and of the template's own text, for the batch checks."""
+        path = letter.template or self.merge.template.path
+        if use.personalised:
+            bodies = self._bodies.setdefault(path, set())
+            if len(bodies) < 2:
+                # Values that say who the recipient is (the vocative, the name) do not count.
+                body = list(lines[salutation or 0 :])
+                for line, value, mine in values:
+                    if mine and line > (salutation or 0) and value.strip():
+                        index = line - (salutation or 0) - 1
+                        if 0 <= index < len(body) and _is_identity_value(letter.record, value):
+                            body[index] = body[index].replace(value, "\0")
+                bodies.add(hashlib.blake2b("\n".join(body).encode(), digest_size=16).digest())
+        if len(self._skeletons) < 50:
+            skeleton = re.sub(f"{MARK_START}.*?{MARK_END}", "\0", letter.text, flags=re.DOTALL)
+            digest = hashlib.blake2b(skeleton.encode(), digest_size=16).digest()
+            known = self._skeletons.get(digest)
+            if known is None:
+                self._skeletons[digest] = (skeleton, [letter.record.id], 1)
+            else:
+                ids = known[1] if len(known[1]) >= LISTED else [*known[1], letter.record.id]
+                self._skeletons[digest] = (known[0], ids, known[2] + 1)
+
+    # -- the batch --
+
+    def finish(self) -> Report:
+        """Run the checks that need the whole batch and return the report."""
+        total = self.report.records
+        self._field_findings(total)
+        self._batch_findings()
+        self._unused_findings(total)
+        order = {s: i for i, s in enumerate(SEVERITIES)}
+        self.report.findings.sort(key=lambda f: order[f.severity])
+        return self.report
+
+    def _field_findings(self, total: int) -> None:
+        for name, entry in self._missing.items():
+            ids = _listed(entry.ids, entry.count)
+            first = entry.first
+            self.report.findings.append(
+                Finding(
+                    "error",
+                    "missing-field",
+                    f"{entry.count} of {total} record(s) lack {name}: {ids}",
+                    record=first.id if first else None,
+                    path=first.path if first else None,
+                    line=first.line if first else None,
+                )
+            )
+        for name, entry in self._empty.items():
+            first = entry.first
+            uses = [u for t in self._uses.values() for u in [t.uses.get(name)] if u]
+            conditional = all(u.conditional for u in uses)
+            where = f" (template line {uses[0].line})" if uses else ""
+            self.report.findings.append(
+                Finding(
+                    "warning" if conditional else "error",
+                    "empty-field",
+                    f"{entry.count} of {total} record(s) have an empty {name}, which the letter "
+                    f"prints as nothing{where}: {_listed(entry.ids, entry.count)}",
+                    record=first.id if first else None,
+                    path=first.path if first else None,
+                    line=first.line if first else None,
+                )
+            )
+        for template_use in self._uses.values():
+            self._outside_fields(template_use)
+
+    def _outside_fields(self, use: TemplateUse) -> None:
+        """Check the signatory's and the template's own fields once."""
+        sources = {"sender": self.merge.sender, "letter": use.template.meta}
+        for name, field_use in use.uses.items():
+            parts = name.split(".")
+            if parts[0] not in sources or field_use.optional or field_use.conditional:
+                continue
+            value = lookup(sources[parts[0]], parts[1:])
+            where = (
+                self.merge.sender_path
+                if parts[0] == "sender" and self.merge.sender_path
+                else use.template.path
+            )
+            if value is _MISSING:
+                self.add(
+                    "error",
+                    "missing-field",
+                    f"{name} is used (template line {field_use.line}) but not given",
+                    path=where,
+                )
+            elif is_empty(value) and not field_use.guarded:
+                self.add(
+                    "error",
+                    "empty-field",
+                    f"{name} is empty; template line {field_use.line} prints it as nothing",
+                    path=where,
+                )
+
+    def _unused_findings(self, total: int) -> None:
+        if any(use.dynamic for use in self._uses.values()) or not self._uses:
+            return
+        used = {name for use in self._uses.values() for name in use.uses}
+        for key, count in sorted(self._keys.items()):
+            if key == "recipient.id" or key == "recipient.language":
+                continue  # ids name the files; a language picks the template
+            if any(key == u or key.startswith(u + ".") or u.startswith(key + ".") for u in used):
+                continue
+            self.report.findings.append(
+                Finding(
+                    "info",
+                    "unused-field",
+                    f"{key} is never used by the template ({count} of {total} record(s) have it)",
+                    path=self.merge.template.path,
+                )
+            )
+
+    def _batch_findings(self) -> None:
+        summaries = self._summaries
+        by_name: dict[str, Identity] = {}
+        by_surname: dict[str, list[Identity]] = {}
+        by_org: dict[str, Identity] = {}
+        by_city: dict[str, Identity] = {}
+        by_office: dict[str, list[Identity]] = {}
+        excellent: list[Identity] = []
+        for summary in summaries:
+            ident = summary.identity
+            if len(ident.name.split()) >= 2:
+                by_name.setdefault(ident.name, ident)
+            if ident.surname:
+                by_surname.setdefault(ident.surname, []).append(ident)
+            if ident.organisation:
+                by_org.setdefault(ident.organisation, ident)
+            if ident.city:
+                by_city.setdefault(ident.city, ident)
+            for office in ident.offices:
+                by_office.setdefault(_core(normalise(office))[0], []).append(ident)
+            if ident.excellency:
+                excellent.append(ident)
+
+        # Name the record whose office a wrong form of address belongs to.
+        for finding, office in self._wrong_offices:
+            owners = by_office.get(_core(normalise(office))[0], [])
+            owner = next((o for o in owners if _holds(office, o.offices)), None)
+            if owner is not None and owner.id != finding.record:
+                finding.message += f" ('{office}' is the office of record '{owner.id}')"
+
+        for summary in summaries:
+            ident = summary.identity
+            record_ref = _Ref(ident)
+            for line, said, named in summary.vocatives:
+                other = by_name.get(named) or next(
+                    (o for o in by_surname.get(named.split()[-1], []) if o.id != ident.id), None
+                )
+                if other is not None and other.id != ident.id:
+                    self._add_ref(
+                        "error",
+                        "form-of-address",
+                        f"'{said}' names {_display(other)}, another recipient of this batch, "
+                        "not this recipient",
+                        record_ref,
+                        line,
+                    )
+                elif line == self._salutation_of(summary) and other is None:
+                    self._add_ref(
+                        "error",
+                        "form-of-address",
+                        f"salutation '{said}' names someone who is not this recipient",
+                        record_ref,
+                        line,
+                    )
+            if (
+                summary.excellency is not None
+                and excellent
+                and not ident.excellency
+                and (ident.offices or ident.name)
+            ):
+                self._add_ref(
+                    "warning",
+                    "form-of-address",
+                    f"'Excellency' is the form of address of {_display(excellent[0])}, "
+                    "not of this recipient",
+                    record_ref,
+                    summary.excellency,
+                )
+            for line, value in summary.values + summary.block:
+                norm = normalise(value)
+                for name, other in by_name.items():
+                    if other.id != ident.id and _contains(norm, name) and name != ident.name:
+                        self._add_ref(
+                            "warning",
+                            "leak",
+                            f"names {_display(other)}, another recipient of this batch",
+                            record_ref,
+                            line,
+                        )
+            for line, value in summary.block:
+                norm = normalise(value)
+                for own in (ident.organisation, ident.name, ident.city):
+                    if own:
+                        norm = f" {norm} ".replace(f" {own} ", " ")
+                for org, other in by_org.items():
+                    if other.id != ident.id and org != ident.organisation and _contains(norm, org):
+                        self._add_ref(
+                            "warning",
+                            "leak",
+                            f"the address block names '{value}', the organisation of "
+                            f"{_display(other)}",
+                            record_ref,
+                            line,
+                        )
+                postal = _city_of([value])
+                if postal and ident.city:
+                    city = normalise(postal)
+                    other_city = by_city.get(city)
+                    if city != ident.city and other_city is not None:
+                        self._add_ref(
+                            "warning",
+                            "leak",
+                            f"the address block names {postal}, the city of "
+                            f"{_display(other_city)}, not this recipient's ({ident.city})",
+                            record_ref,
+                            line,
+                        )
+
+        # The template's own text naming a recipient reaches every other letter.
+        for skeleton, ids, count in self._skeletons.values():
+            for number, text_line in enumerate(skeleton.split("\n"), start=1):
+                norm = normalise(text_line.replace("\0", " "))
+                for name, other in by_name.items():
+                    reached = count - (1 if other.id in ids else 0)
+                    if _contains(norm, name) and reached > 0:
+                        example = next(i for i in ids if i != other.id)
+                        self.add(
+                            "warning",
+                            "leak",
+                            f"the template's own text names {_display(other)}, another recipient "
+                            f"of this batch, in {reached} letter(s) to others (e.g. '{example}')",
+                            path=self.merge.template.path,
+                            letter_line=number,
+                        )
+
+        for path, bodies in self._bodies.items():
+            use = self._uses[path]
+            letters = sum(1 for s in summaries)
+            if len(bodies) == 1 and letters > 1 and use.personalised:
+                first = use.personalised[0]
+                self.add(
+                    "info",
+                    "same-letters",
+                    f"every letter from {path.name} reads the same apart from its address block "
+                    f"and salutation, although the template personalises it with {first.name} "
+                    f"(template line {first.line})",
+                    path=path,
+                    line=first.line,
+                )
+
+    def _salutation_of(self, summary: _Summary) -> int | None:
+        # Name vocatives on the salutation line are recorded with the salutation itself.
+        for line, said, _ in summary.vocatives:
+            if _is_salutation(said):
+                return line
+        return None
+
+    def _add_ref(
+        self, severity: Severity, code: str, message: str, ref: _Ref, line: int | None
+    ) -> None:
+        self.add(severity, code, message, ref.record, letter_line=line)
+
+
+@dataclass(slots=True)
+class _Ref:
+    """A stand-in record (id and place) for findings made after the records are gone."""
+
+    identity: Identity
+
+    @property
+    def record(self) -> Record:
+        path, _, line = self.identity.location.rpartition(":")
+        return Record(id=self.identity.id, fields={}, path=Path(path), line=int(line))
+
+
+def _display(ident: Identity) -> str:
+    return f"record '{ident.id}'"
+
+
+def _is_salutation(line: str) -> bool:
+    return len(line) < 100 and bool(_SALUTATION.match(line))
+
+
+def _is_identity_value(record: Record, value: str) -> bool:
+    fields = record.fields
+    value = value.strip()
+    return any(value in set(_leaf_strings(fields.get(key))) for key in _IDENTITY_FIELDS)
+
+
+def _excerpt(line: str, at: int, width: int = 60) -> str:
+    start = max(0, at - width // 2)
+    text = line[start : start + width].strip()
+    return ("…" if start else "") + text + ("…" if start + width < len(line) else "")
+
+
+def _listed(ids: list[str], count: int) -> str:
+    more = count - len(ids)
+    return ", ".join(ids) + (f" and {more} more" if more > 0 else "")
+
+
+def check(merge: Merge) -> Report:
+    """Render every letter of ``merge`` in memory, write nothing, and return what is wrong."""
+    checker = Checker(merge)
+    for _ in checker.letters():
+        pass
+    return checker.finish()
+
+
+def check_files(options: Any, warn: Any = None) -> Report:
+    """Check a run given by its :class:`~lettergen.merge.MergeOptions`; never raises for content.
+
+    A template or signatory that cannot be read is reported as an error finding.
+    """
+    from .variants import variant_problems
+
+    report_prefix: list[Finding] = []
+    try:
+        for problem in variant_problems(options.template, options.encoding):
+            report_prefix.append(
+                Finding(
+                    "error" if problem.severity == "error" else "warning",
+                    "variant",
+                    problem.message,
+                    path=problem.path,
+                    line=problem.line,
+                )
+            )
+    except (LettergenError, OSError):
+        pass  # the template itself is checked below
+    try:
+        merge = Merge(options, warn) if warn else Merge(options)
+    except UsageError:
+        raise
+    except LettergenError as error:
+        report = Report()
+        report.findings = report_prefix
+        code = "template" if isinstance(error, TemplateError) else "recipients-file"
+        finding = Finding("error", code, error.message, path=error.path, line=error.line)
+        report.findings.append(finding)
+        return report
+    report = check(merge)
+    report.findings[:0] = report_prefix
+    order = {s: i for i, s in enumerate(SEVERITIES)}
+    report.findings.sort(key=lambda f: order[f.severity])
+    return report
