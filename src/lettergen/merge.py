@@ -15,7 +15,7 @@ from .errors import LettergenError, RecipientsError, SenderError, TemplateError,
 from .naming import safe_filename
 from .recipients import Record, read_recipients
 from .sender import read_sender
-from .templating import LetterTemplate, MissingFieldError, context_for
+from .templating import LetterTemplate, MissingFieldError, context_for, load_template
 from .variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 Warn = Callable[[str], None]
@@ -56,7 +56,7 @@ class Merge:
     def __init__(self, options: MergeOptions, warn: Warn = _ignore) -> None:
         self.options = options
         self.warn = warn
-        self.template = LetterTemplate(options.template, options.encoding)
+        self.template = load_template(options.template, options.encoding)
         self.sender_path = self._sender_path()
         self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
         self.date = options.date or _meta_date(self.template) or dt.date.today()

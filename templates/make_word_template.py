@@ -1,0 +1,164 @@
+"""Write ``appeal.docx``, the sample Word template, so that it can be made again.
+
+    python templates/make_word_template.py
+
+The document is the sample appeal (``appeal.txt.j2``) as a Word user would type it, with its
+letter-level values in ``appeal.yaml``. Several tags are deliberately split across runs the
+way Word splits them after edits and spell-checks: braces, name and filter in different runs,
+half a tag bold, a spell-check mark and a bookmark inside a tag, typographic quotes inside a
+tag. ``lettergen render templates/appeal.docx recipients/french-government.yaml -f docx``
+must still fill it in; its plain text (``-f txt``) is the text template's letter.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.oxml import OxmlElement
+from docx.oxml.ns import qn
+from docx.shared import Cm, Pt, RGBColor
+
+HERE = Path(__file__).resolve().parent
+
+
+def mark(paragraph: Any, tag: str, **attributes: str) -> None:
+    """Append a non-text element (``w:proofErr``, ``w:bookmarkStart``) to ``paragraph``."""
+    element = OxmlElement(tag)
+    for key, value in attributes.items():
+        element.set(qn(key), value)
+    paragraph._p.append(element)
+
+
+def line_break(paragraph: Any) -> None:
+    """Append a run holding only a line break (Shift+Enter in Word)."""
+    paragraph.add_run().add_break()
+
+
+def body_paragraphs() -> list[str]:
+    """Return the long paragraphs of the text template's body, as Word paragraphs."""
+    text = (HERE / "appeal.txt.j2").read_text(encoding="utf-8")
+    body = text.split("---\n", 2)[2]
+    return [block for block in re.split(r"\n\s*\n", body) if len(block) > 200]
+
+
+def build() -> Any:
+    """Return the sample Word template as a python-docx Document."""
+    document = Document()
+    section = document.sections[0]
+    section.page_width, section.page_height = Cm(21), Cm(29.7)
+    section.left_margin = section.right_margin = Cm(2.5)
+    section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
+    normal = document.styles["Normal"]
+    normal.font.name = "Arial"
+    normal.font.size = Pt(11)
+    normal.paragraph_format.space_after = Pt(9)
+    normal.paragraph_format.line_spacing = 1.05
+
+    # Header: the signatory, right-aligned; "{{ sender.name }}" split after its braces.
+    header = section.header.paragraphs[0]
+    header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    name = header.add_run("{{ ")
+    name.bold = True
+    name = header.add_run("sender.name }}")
+    name.bold = True
+    name.font.size = Pt(13)
+    line_break(header)
+    role = header.add_run("{{ sender.role }} ({{ sender.group }})")
+    role.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+
+    # Footer: the offices, one per line, through a loop inside one paragraph.
+    footer = section.footer.paragraphs[0]
+    footer.alignment = WD_ALIGN_PARAGRAPH.CENTER
+    for text in (
+        "{% for office in sender.offices %}{{ office.address[1:] | join(', ') }}",
+        " · {{ office.phone }}{% if not loop.last %}",
+        None,
+        "{% endif %}{% endfor %}",
+    ):
+        if text is None:
+            line_break(footer)
+            continue
+        run = footer.add_run(text)
+        run.font.size = Pt(7.5)
+
+    # Date line: braces, name and filter in three runs; a spell-check mark on "format_date".
+    date = document.add_paragraph()
+    date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    date.paragraph_format.space_before = Pt(18)
+    date.add_run("{{ letter.")
+    date.add_run("place }}, {{ date | ")
+    mark(date, "w:proofErr", **{"w:type": "spellStart"})
+    date.add_run("format_date")
+    mark(date, "w:proofErr", **{"w:type": "spellEnd"})
+    date.add_run(" }}")
+
+    # Recipient: half of "{{ recipient.name }}" bold; the value takes its first run's bold.
+    recipient = document.add_paragraph()
+    recipient.add_run("{{ recipient.honorific }} ")
+    recipient.add_run("{{ recipient.").bold = True
+    mark(recipient, "w:proofErr", **{"w:type": "spellStart"})
+    recipient.add_run("name").bold = True
+    mark(recipient, "w:proofErr", **{"w:type": "spellEnd"})
+    recipient.add_run(" }}, {{ recipient.title }}")
+    line_break(recipient)
+    recipient.add_run("{{ recipient.organisation }}")
+
+    # Address: a loop over the address lines, one line break between them.
+    address = document.add_paragraph()
+    address.add_run("{% for line in recipient.address | lines %}{{ line }}")
+    address.add_run("{% if not loop.last %}")
+    line_break(address)
+    address.add_run("{% endif %}{% endfor %}")
+
+    # Salutation: a bookmark in the middle of the tag, as Word leaves one after "Go back".
+    salutation = document.add_paragraph()
+    salutation.add_run("{{ recipient.")
+    mark(salutation, "w:bookmarkStart", **{"w:id": "0", "w:name": "_GoBack"})
+    salutation.add_run("salutation }}")
+    mark(salutation, "w:bookmarkEnd", **{"w:id": "0"})
+
+    for text in body_paragraphs():
+        paragraph = document.add_paragraph()
+        paragraph.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
+        if text.startswith("{{ recipient.form_of_address }}"):
+            # An edit in the middle of a field name leaves two runs.
+            paragraph.add_run("{{ recipient.form_of")
+            paragraph.add_run("_address }}" + text[len("{{ recipient.form_of_address }}") :])
+        else:
+            paragraph.add_run(text)
+
+    # The signature block stays on one page: each of its paragraphs keeps with the next.
+    closing = [document.add_paragraph("Sincerely yours,")]
+    # Room for the handwritten signature: two empty paragraphs (blank lines in the text).
+    closing += [document.add_paragraph(), document.add_paragraph()]
+
+    signature = document.add_paragraph()
+    closing.append(signature)
+    signature.add_run("{{ sender.name }}").bold = True
+    signature.add_run(" | {{ sender.role }}, {{ sender.group }}")
+    # Typographic quotes, as Word's autocorrect types them, inside a tag.
+    committees = document.add_paragraph()
+    closing.append(committees)
+    committees.add_run("{{ sender.committees | join(“\\n”) }}")
+    offices = document.add_paragraph()
+    offices.add_run("{% for office in sender.offices %}")
+    offices.add_run("{{ office.city }} - {{ office.room }} | {{ office.phone }}")
+    offices.add_run("{% if not loop.last %}")
+    line_break(offices)
+    offices.add_run("{% endif %}{% endfor %}")
+    for paragraph in closing:
+        paragraph.paragraph_format.keep_with_next = True
+    return document
+
+
+def main() -> None:
+    """Write appeal.docx next to this script."""
+    build().save(str(HERE / "appeal.docx"))
+
+
+if __name__ == "__main__":
+    main()
