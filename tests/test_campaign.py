@@ -59,12 +59,15 @@ def test_command_line_overrides_the_campaign(
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(cli, ["render"])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "from-campaign").iterdir()] == ["ana.txt"]
+    assert sorted(p.name for p in (tmp_path / "from-campaign").iterdir()) == [
+        "ana.txt",
+        "manifest.csv",
+    ]
     assert (tmp_path / "from-campaign" / "ana.txt").read_text() == "Hello Ana, 2020-01-02\n"
 
     result = runner.invoke(cli, ["render", "-o", "cli-out", "--only", "bo", "--date", "2021-03-04"])
     assert result.exit_code == 0, result.output
-    assert [p.name for p in (tmp_path / "cli-out").iterdir()] == ["bo.txt"]
+    assert sorted(p.name for p in (tmp_path / "cli-out").iterdir()) == ["bo.txt", "manifest.csv"]
     assert (tmp_path / "cli-out" / "bo.txt").read_text() == "Hello Bo, 2021-03-04\n"
 
 

@@ -221,7 +221,9 @@ def test_path_in_an_id_or_pattern_stays_inside_the_output_folder(
     result = run(runner, campaign, *extra, recipients=people)
     assert result.exit_code == 0, result.output
     expected = "etc-passwd.txt" if how == "id" else "tmp-evil.txt"
-    assert sorted(p.name for p in campaign["out"].iterdir()) == sorted(["notes.md", expected])
+    assert sorted(p.name for p in campaign["out"].iterdir()) == sorted(
+        ["notes.md", expected, "manifest.csv"]
+    )
     assert (campaign["out"] / expected).read_text(encoding="utf-8").startswith("Dear Sir,")
     assert sorted(p.name for p in tmp_path.iterdir()) == outside_before
     assert "is not safe; written as" in result.stderr

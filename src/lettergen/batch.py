@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from . import output
+from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
+from .progress import Progress
 from .writers import make_writers
 
 
@@ -20,6 +22,10 @@ class RenderOptions:
     force: bool = False
     dry_run: bool = False
     letterhead: Path | None = None
+    # Leave out letters whose files are as the manifest says and whose inputs are unchanged.
+    skip_unchanged: bool = False
+    # Show a progress bar on stderr (only on a terminal, only for runs over a second).
+    progress: bool = False
 
 
 def render(
@@ -37,23 +43,40 @@ def render(
     """
     merge = Merge(merge_options, warn)
     writers = make_writers(options.formats, letterhead=options.letterhead)
+    inputs = LetterInputs(merge)
+    selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
+
+    def letters() -> Iterator[Letter]:
+        return selection.pending(merge.letters()) if selection else merge.letters()
+
     count = output.plan(
-        merge.letters(),
+        letters(),
         writers,
         options.output_dir,
         force=options.force,
         on_file=on_file if options.dry_run else None,
+        may_replace=selection.is_ours if selection else None,
     )
     summary = output.Summary(
         letters=count,
         out_dir=options.output_dir,
         dry_run=options.dry_run,
         formats=[w.format for w in writers],
+        skipped=selection.skipped if selection else 0,
     )
     if options.dry_run:
         summary.files = count * len(writers)
         return summary
     # Warnings were given in the first pass; the second one is silent.
     merge.warn = _ignore
-    summary.files = output.write(merge.letters(), writers, options.output_dir)
+    if selection:
+        # A resumed run: clear what a run killed outright (kill -9) may have left behind.
+        remove_stale_temporaries(options.output_dir)
+    with (
+        Manifest(options.output_dir, inputs) as manifest,
+        Progress(count, enabled=options.progress) as progress,
+    ):
+        summary.files = output.write(
+            progress.wrap(letters()), writers, options.output_dir, on_write=manifest.add
+        )
     return summary

@@ -155,6 +155,12 @@ def cli() -> None:
 )
 @click.option("--force", is_flag=True, help="Overwrite letters that already exist.")
 @click.option("--dry-run", is_flag=True, help="Check everything and list the files; write none.")
+@click.option(
+    "--skip-unchanged",
+    is_flag=True,
+    help="Write only letters whose inputs changed or whose file is missing or changed "
+    "(per the output folder's manifest.csv); resumes an interrupted run.",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @reports_errors
 def render(**kwargs: Any) -> None:
@@ -178,6 +184,8 @@ def render(**kwargs: Any) -> None:
         formats=[str(f) for f in formats],
         force=kwargs["force"],
         dry_run=kwargs["dry_run"],
+        skip_unchanged=kwargs["skip_unchanged"],
+        progress=not kwargs["quiet"],
     )
     quiet = kwargs["quiet"]
 
@@ -190,6 +198,8 @@ def render(**kwargs: Any) -> None:
     if quiet:
         return
     kinds = ", ".join(summary.formats)
+    if summary.skipped:
+        click.echo(f"Skipped {summary.skipped} unchanged letter(s).")
     if summary.dry_run:
         click.echo(
             f"Dry run: {summary.letters} letter(s) checked; {summary.files} file(s) "

@@ -30,6 +30,8 @@ class Summary:
     out_dir: Path = Path()
     dry_run: bool = False
     formats: list[str] = field(default_factory=list)
+    # Letters left out by --skip-unchanged because their files are up to date.
+    skipped: int = 0
 
 
 def plan(
@@ -39,10 +41,12 @@ def plan(
     *,
     force: bool = False,
     on_file: Callable[[Letter, Path], None] | None = None,
+    may_replace: Callable[[Path], bool] | None = None,
 ) -> int:
     """Check every letter and every file name without writing; return how many letters.
 
-    Raises :class:`OutputError` naming existing letters when ``force`` is not given.
+    Raises :class:`OutputError` naming existing letters when ``force`` is not given, except
+    those ``may_replace`` allows (files an earlier run wrote and nobody changed since).
     """
     existing: list[str] = []
     count = 0
@@ -54,7 +58,11 @@ def plan(
             if check is not None:
                 check(letter)
             target = out_dir / f"{letter.name}{writer.suffix}"
-            if check_existing and target.exists():
+            if (
+                check_existing
+                and target.exists()
+                and (may_replace is None or not may_replace(target))
+            ):
                 existing.append(str(target))
             if on_file is not None:
                 on_file(letter, target)
@@ -69,8 +77,17 @@ def plan(
     return count
 
 
-def write(letters: Iterator[Letter], writers: list[Writer], out_dir: Path) -> int:
-    """Write every letter in every format into ``out_dir``; return how many files."""
+def write(
+    letters: Iterator[Letter],
+    writers: list[Writer],
+    out_dir: Path,
+    *,
+    on_write: Callable[[Letter, Writer, Path, bytes], None] | None = None,
+) -> int:
+    """Write every letter in every format into ``out_dir``; return how many files.
+
+    ``on_write`` hears of each file just before it is put in place (the manifest).
+    """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -80,7 +97,11 @@ def write(letters: Iterator[Letter], writers: list[Writer], out_dir: Path) -> in
     files = 0
     for letter in letters:
         for writer in writers:
-            write_atomic(out_dir / f"{letter.name}{writer.suffix}", writer.to_bytes(letter))
+            target = out_dir / f"{letter.name}{writer.suffix}"
+            data = writer.to_bytes(letter)
+            if on_write is not None:
+                on_write(letter, writer, target, data)
+            write_atomic(target, data)
             files += 1
     return files
 

@@ -1,0 +1,272 @@
+"""The manifest: a record, in the output folder, of every letter file a run wrote and from what.
+
+``manifest.csv`` gets one row per file written: recipient id, file name, format, SHA-256 of the
+file, the template used with the hash of its inputs, the hash of the record, and the time (UTC).
+Rows are appended and flushed one by one, so a run that is killed keeps the rows of the letters
+it wrote. A row is recorded just before its file is put in place; a file that is missing or
+differs from its latest row is therefore never taken as up to date.
+
+With ``--skip-unchanged`` a run reads the manifest back and leaves out every letter whose files
+are exactly as the manifest says and whose inputs (template, signatory, date, record) have not
+changed: an interrupted batch resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, TYPE_CHECKING, Any
+
+from .errors import OutputError
+
+if TYPE_CHECKING:
+    from .merge import Letter, Merge
+    from .writers import Writer
+
+MANIFEST_NAME = "manifest.csv"
+COLUMNS = (
+    "recipient",
+    "file",
+    "format",
+    "sha256",
+    "template",
+    "template_sha256",
+    "record_sha256",
+    "time",
+)
+# Temporary files of output.write_atomic: ".<name>.<pid>.tmp".
+_TEMPORARY = re.compile(r"\A\..+\.(\d+)\.tmp\Z")
+
+
+def sha256_file(path: Path) -> str | None:
+    """Return the SHA-256 of a file's bytes, or None when it cannot be read."""
+    try:
+        with open(path, "rb") as handle:
+            return hashlib.file_digest(handle, "sha256").hexdigest()
+    except OSError:
+        return None
+
+
+def record_sha256(fields: dict[str, Any]) -> str:
+    """Return the hash of a record's fields (canonical JSON: key order does not matter)."""
+    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class LetterInputs:
+    """Hashes of what a letter is made from, computed once per template."""
+
+    def __init__(self, merge: Merge) -> None:
+        shared = hashlib.sha256()
+        # What every letter of the run shares besides its template: a new signatory profile
+        # or date makes every letter new.
+        if merge.sender_path is not None:
+            shared.update(merge.sender_path.read_bytes())
+        shared.update(f"\0{merge.date.isoformat()}\0{merge.options.name or ''}".encode())
+        self._shared = shared.digest()
+        self._templates: dict[Path | None, str] = {}
+
+    def template_sha256(self, letter: Letter) -> str:
+        """Return the hash of the letter's template file, signatory profile and date."""
+        found = self._templates.get(letter.template)
+        if found is None:
+            digest = hashlib.sha256(self._shared)
+            if letter.template is not None:
+                digest.update(letter.template.read_bytes())
+            found = self._templates[letter.template] = digest.hexdigest()
+        return found
+
+
+@dataclass
+class _History:
+    """What the manifest says of one file: its latest row and every hash it was written with."""
+
+    latest: dict[str, str]
+    hashes: set[str] = field(default_factory=set)
+
+
+def read_manifest(out_dir: Path) -> dict[str, _History]:
+    """Return the manifest of ``out_dir`` by file name (empty when there is none).
+
+    A row cut short by a killed run, or any row that is not one of ours, is ignored.
+    """
+    path = out_dir / MANIFEST_NAME
+    history: dict[str, _History] = {}
+    try:
+        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+    except FileNotFoundError:
+        return history
+    except OSError as exc:
+        raise OutputError(f"cannot read the manifest: {exc.strerror}", path=path) from None
+    with handle:
+        for row in csv.DictReader(handle):
+            name, sha = row.get("file"), row.get("sha256")
+            if not name or not sha or len(sha) != 64 or not row.get("time"):
+                continue
+            entry = history.get(name)
+            if entry is None:
+                entry = history[name] = _History(latest=row)
+            entry.latest = row
+            entry.hashes.add(sha)
+    return history
+
+
+class Selection:
+    """Chooses, for ``--skip-unchanged``, which letters a run still has to write."""
+
+    def __init__(self, out_dir: Path, writers: list[Writer], inputs: LetterInputs) -> None:
+        self.out_dir = out_dir
+        self.writers = writers
+        self.inputs = inputs
+        self.history = read_manifest(out_dir)
+        self.skipped = 0
+        # Both passes of a run must choose alike; the first one decides, by file stem.
+        self._decided: dict[str, bool] = {}
+
+    def pending(self, letters: Iterable[Letter]) -> Iterator[Letter]:
+        """Yield the letters that are not up to date; count the others in ``skipped``."""
+        for letter in letters:
+            write = self._decided.get(letter.name)
+            if write is None:
+                write = self._decided[letter.name] = not self.up_to_date(letter)
+                if not write:
+                    self.skipped += 1
+            if write:
+                yield letter
+
+    def up_to_date(self, letter: Letter) -> bool:
+        """Tell whether every file of ``letter`` is as its latest row says, from these inputs."""
+        template = self.inputs.template_sha256(letter)
+        record = record_sha256(letter.record.fields)
+        for writer in self.writers:
+            name = f"{letter.name}{writer.suffix}"
+            entry = self.history.get(name)
+            if entry is None:
+                return False
+            row = entry.latest
+            if (
+                row.get("format") != writer.format
+                or row.get("recipient") != letter.record.id
+                or row.get("template_sha256") != template
+                or row.get("record_sha256") != record
+                or sha256_file(self.out_dir / name) != row.get("sha256")
+            ):
+                return False
+        return True
+
+    def is_ours(self, target: Path) -> bool:
+        """Tell whether ``target`` holds a file a run wrote and nobody has changed since.
+
+        Such a file may be replaced by its updated letter without ``--force``; a file edited
+        by hand, or not made by lettergen, may not.
+        """
+        entry = self.history.get(target.name)
+        return entry is not None and sha256_file(target) in entry.hashes
+
+
+class Manifest:
+    """Appends one row per file written to the output folder's manifest (a context manager)."""
+
+    def __init__(
+        self,
+        out_dir: Path,
+        inputs: LetterInputs,
+        clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
+    ) -> None:
+        self.path = out_dir / MANIFEST_NAME
+        self.inputs = inputs
+        self.clock = clock
+        self._handle: IO[str] | None = None
+        self._writer: Any = None
+
+    def _open(self) -> None:
+        # Opened on the first row: the output folder exists by then, and a run that writes
+        # nothing leaves no manifest behind.
+        try:
+            new = not self.path.exists() or self.path.stat().st_size == 0
+            # Kept open for the whole run; close() (or the with block) closes it.
+            self._handle = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the manifest: {exc.strerror}", path=self.path
+            ) from None
+        self._writer = csv.writer(self._handle)
+        if new:
+            self._writer.writerow(COLUMNS)
+
+    def add(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> None:
+        """Record that ``data`` is (about to be) the content of ``target``."""
+        if self._handle is None:
+            self._open()
+        template = letter.template.name if letter.template is not None else ""
+        self._writer.writerow(
+            (
+                letter.record.id,
+                target.name,
+                writer.format,
+                hashlib.sha256(data).hexdigest(),
+                template,
+                self.inputs.template_sha256(letter),
+                record_sha256(letter.record.fields),
+                self.clock().isoformat(timespec="seconds"),
+            )
+        )
+        assert self._handle is not None
+        # Flushed row by row: a killed run keeps the rows of every letter it wrote.
+        self._handle.flush()
+
+    def close(self) -> None:
+        """Close the manifest file."""
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+def remove_stale_temporaries(out_dir: Path) -> list[Path]:
+    """Delete temporary files left in ``out_dir`` by a run that was killed outright.
+
+    A run removes its own temporary files when interrupted or terminated; only ``kill -9`` or
+    a power cut leaves one. Files of a process that is still running are kept.
+    """
+    removed: list[Path] = []
+    if not out_dir.is_dir():
+        return removed
+    for path in out_dir.iterdir():
+        match = _TEMPORARY.match(path.name)
+        if match is None or not path.is_file() or _alive(int(match.group(1))):
+            continue
+        path.unlink(missing_ok=True)
+        removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    # On Windows os.kill would end the process; keep its files rather than guess.
+    if pid == os.getpid() or os.name == "nt":
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # exists, but belongs to someone else
+        return True
+    return True
