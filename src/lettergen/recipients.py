@@ -1,4 +1,4 @@
-"""Recipient lists: YAML, JSON and CSV files read into records that remember where they stand.
+"""Recipient lists: YAML, JSON, CSV and XLSX files read into records that remember where they stand.
 
 This module knows nothing of templates; it turns files into :class:`Record` objects, one at a
 time, so that a list of 100,000 officials never has to sit in memory at once.
@@ -6,11 +6,14 @@ time, so that a list of 100,000 officials never has to sit in memory at once.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterable, Iterator
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,7 +22,7 @@ import yaml
 
 from .errors import RecipientsError
 from .naming import slugify
-from .textfiles import construct, decode, load_yaml, node_line, read_bytes, read_text
+from .textfiles import construct, load_yaml, node_line, read_bytes, read_text
 
 Warn = Callable[[str], None]
 
@@ -43,6 +46,20 @@ class Record:
         return RecipientsError(message, path=self.path, line=self.line, record=self.id, field=field)
 
 
+class MultiLine(str):
+    """The text of a spreadsheet cell with line breaks, which a template can loop over by line.
+
+    It prints as the cell reads (line breaks kept), compares equal to that text, and iterates
+    over its non-blank lines, so ``{% for line in recipient.address %}``, ``| first`` and
+    ``| join(", ")`` work alike for a multi-line cell and for a YAML list of lines.
+    """
+
+    __slots__ = ()
+
+    def __iter__(self) -> Iterator[str]:
+        return (line for line in self.splitlines() if line.strip())
+
+
 def _ignore(message: str) -> None:
     """Drop a warning (the default when the caller does not listen)."""
 
@@ -52,43 +69,127 @@ def read_recipients(
     *,
     encoding: str | None = None,
     warn: Warn = _ignore,
+    sheet: str | None = None,
+    field_map: Mapping[str, str] | None = None,
 ) -> Iterator[Record]:
     """Yield the records of every file in ``paths``, in order, with unique ids.
 
+    ``sheet`` names the worksheet of ``.xlsx`` files (default: the first); ``field_map`` renames
+    columns (or top-level keys) to template fields, ``{"Post code": "postcode"}``.
     Raises :class:`RecipientsError` for an unreadable file, a record that is not a mapping,
     or an id given twice (naming both places).
     """
-    seen: dict[str, str] = {}
+    paths = list(paths)
+    seen = _IdSet()
     for path in paths:
-        for record in read_file(path, encoding=encoding, warn=warn):
-            first = seen.get(record.id)
-            if first is not None:
-                raise record.error(f"duplicate id; first used at {first}", field="id")
-            seen[record.id] = record.location
+        records = read_file(path, encoding=encoding, warn=warn, sheet=sheet, field_map=field_map)
+        for record in records:
+            if seen.add(record.id):
+                # Only the id's hash was kept: read again to find (and confirm) the first use.
+                first = _first_use(paths, record, encoding, sheet, field_map)
+                if first is not None:
+                    raise record.error(f"duplicate id; first used at {first}", field="id")
             yield record
 
 
-def read_file(path: Path, *, encoding: str | None = None, warn: Warn = _ignore) -> Iterator[Record]:
+class _IdSet:
+    """The ids seen so far, as 8-byte hashes in an open-addressing table, not as strings.
+
+    A dict of 100,000 ids and their places takes some 20 MB; this takes 2 MB. ``add`` says
+    when an id's hash was seen before, which is almost always the same id.
+    """
+
+    def __init__(self) -> None:
+        self.table = array("q", bytes(8 * 1024))
+        self.count = 0
+
+    def add(self, key: str) -> bool:
+        """Add ``key``; return True if a key with the same hash was added before."""
+        value = hash(key) or 1  # 0 marks an empty slot
+        if self._insert(self.table, value):
+            return True
+        self.count += 1
+        if self.count * 2 > len(self.table):
+            bigger = array("q", bytes(16 * len(self.table)))
+            for old in self.table:
+                if old:
+                    self._insert(bigger, old)
+            self.table = bigger
+        return False
+
+    @staticmethod
+    def _insert(table: array[int], value: int) -> bool:
+        mask = len(table) - 1
+        slot = value & mask
+        while True:
+            current = table[slot]
+            if current == value:
+                return True
+            if current == 0:
+                table[slot] = value
+                return False
+            slot = (slot + 1) & mask
+
+
+def _first_use(
+    paths: list[Path],
+    duplicate: Record,
+    encoding: str | None,
+    sheet: str | None,
+    field_map: Mapping[str, str] | None,
+) -> str | None:
+    """Return where ``duplicate.id`` was first used before ``duplicate``, or None."""
+    for path in paths:
+        for record in read_file(path, encoding=encoding, sheet=sheet, field_map=field_map):
+            if record.path == duplicate.path and record.line == duplicate.line:
+                return None
+            if record.id == duplicate.id:
+                return record.location
+    return None
+
+
+def read_file(
+    path: Path,
+    *,
+    encoding: str | None = None,
+    warn: Warn = _ignore,
+    sheet: str | None = None,
+    field_map: Mapping[str, str] | None = None,
+) -> Iterator[Record]:
     """Yield the records of one recipients file, chosen by its extension."""
     suffix = path.suffix.lower()
+    mapping = dict(field_map or {})
     if suffix in (".yaml", ".yml"):
         rows: Iterator[tuple[int, Any]] = _yaml_rows(path, encoding)
     elif suffix == ".json":
         rows = _json_rows(path, encoding)
     elif suffix in (".csv", ".tsv", ".txt"):
-        rows = _csv_rows(path, encoding, warn)
+        rows = _csv_rows(path, encoding, warn, mapping)
+    elif suffix in (".xlsx", ".xlsm"):
+        from .spreadsheet import read_sheet  # openpyxl loads only for spreadsheets
+
+        rows = read_sheet(path, sheet=sheet, warn=warn, field_map=mapping)
+    elif suffix in (".xls", ".ods", ".numbers"):
+        raise RecipientsError(
+            f"cannot read '{suffix}' spreadsheets; save the list as .xlsx "
+            "(Excel Workbook) or as CSV",
+            path=path,
+        )
     else:
         raise RecipientsError(
             f"unknown recipients format '{suffix or path.name}' "
-            "(expected .yaml, .yml, .json or .csv)",
+            "(expected .yaml, .yml, .json, .csv or .xlsx)",
             path=path,
         )
+    tabular = suffix not in (".yaml", ".yml", ".json")
     for number, (line, data) in enumerate(rows, start=1):
         if not isinstance(data, dict):
             kind = "a list" if isinstance(data, list) else f"'{data}'"
             raise RecipientsError(
                 f"record {number} is {kind}, not a mapping of fields", path=path, line=line
             )
+        if mapping and not tabular:
+            _rename_keys(data, mapping, path, line)
         yield Record(id=_record_id(data, path, line, number), fields=data, path=path, line=line)
 
 
@@ -105,6 +206,153 @@ def _record_id(data: dict[str, Any], path: Path, line: int, number: int) -> str:
                 return slugify(f"{first} {value}")
             return slugify(value)
     return f"{slugify(path.stem) or 'record'}-{number}"
+
+
+def _rename_keys(data: dict[str, Any], mapping: Mapping[str, str], path: Path, line: int) -> None:
+    """Apply the field mapping to the top-level keys of a YAML or JSON record."""
+    for source, target in mapping.items():
+        if source not in data or source == target:
+            continue
+        if target in data:
+            raise RecipientsError(
+                f"field mapping '{source}' -> '{target}': the record has both fields",
+                path=path,
+                line=line,
+            )
+        set_dotted(data, target, data.pop(source))
+
+
+# -- Tables (CSV and spreadsheets) -----------------------------------------------------------
+
+
+def _normalised(header: str) -> str:
+    """Return a header as the field mapping matches it: case and spacing ignored."""
+    return " ".join(header.split()).casefold()
+
+
+def table_keys(
+    header: Sequence[Any],
+    path: Path,
+    line: int,
+    field_map: Mapping[str, str],
+    warn: Warn,
+    where: str = "",
+) -> list[str]:
+    """Return the field name of each column of a table's header row ("" skips a column).
+
+    Header cells are trimmed (with a warning), renamed by ``field_map`` (matched exactly, else
+    ignoring case and spacing), and checked: two columns may not fill the same field, nor may
+    ``address`` and ``address.city`` both be columns. ``where`` is added to messages (a sheet).
+    A mapped header that the table lacks gives a warning naming the file.
+    """
+    cells = ["" if cell is None else str(cell) for cell in header]
+    keys: list[str] = []
+    for number, cell in enumerate(cells, start=1):
+        key = cell.strip()
+        if key != cell:
+            warn(
+                f"{path}:{line}: warning: {where}header cell {number} {cell!r} has stray "
+                f"spaces; read as {key!r}"
+            )
+        if key and key in keys:
+            raise RecipientsError(
+                f"{where}column '{key}' appears twice in the header", path=path, line=line
+            )
+        keys.append(key)
+    if field_map:
+        keys = _map_columns(keys, path, line, field_map, warn, where)
+    _check_fields(keys, path, line, where)
+    return keys
+
+
+def _map_columns(
+    keys: list[str],
+    path: Path,
+    line: int,
+    field_map: Mapping[str, str],
+    warn: Warn,
+    where: str,
+) -> list[str]:
+    """Rename the columns named in ``field_map`` to their fields."""
+    exact = {key: i for i, key in enumerate(keys) if key}
+    loose: dict[str, int] = {}
+    for i, key in enumerate(keys):
+        if key:
+            loose.setdefault(_normalised(key), i)
+    mapped = list(keys)
+    for source, target in field_map.items():
+        index = exact.get(source.strip())
+        if index is None:
+            index = loose.get(_normalised(source))
+        if index is None:
+            # A file that already has the field needs no mapping: nothing to warn about.
+            if target not in exact:
+                columns = ", ".join(repr(key) for key in keys if key)
+                warn(
+                    f"{path}:{line}: warning: {where}field mapping '{source}' -> '{target}': "
+                    f"no column '{source}' in the header (columns: {columns})"
+                )
+            continue
+        mapped[index] = target
+    return mapped
+
+
+def _check_fields(keys: list[str], path: Path, line: int, where: str) -> None:
+    """Raise if two columns fill one field (after mapping), or a field and its parent."""
+    seen: dict[str, int] = {}
+    for number, key in enumerate(keys, start=1):
+        if not key:
+            continue
+        if key in seen:
+            raise RecipientsError(
+                f"{where}columns {seen[key]} and {number} both give the field '{key}' "
+                "(check the field mapping)",
+                path=path,
+                line=line,
+            )
+        if "." in key and any(not part for part in key.split(".")):
+            raise RecipientsError(
+                f"{where}column {number}: '{key}' is not a field name (an empty part between dots)",
+                path=path,
+                line=line,
+            )
+        seen[key] = number
+    for key in seen:
+        parts = key.split(".")
+        for end in range(1, len(parts)):
+            parent = ".".join(parts[:end])
+            if parent in seen:
+                raise RecipientsError(
+                    f"{where}column '{key}' would go inside the field '{parent}', which is "
+                    "also a column",
+                    path=path,
+                    line=line,
+                )
+
+
+def text_cell(cell: str) -> str:
+    """Return a text cell as a field value: line breaks become ``\\n`` and make a MultiLine."""
+    if "\r" in cell:
+        # A line break inside a quoted cell keeps Excel's \r\n; letters use \n.
+        cell = cell.replace("\r\n", "\n").replace("\r", "\n")
+    if "\n" in cell:
+        return MultiLine(cell)
+    return cell
+
+
+def set_dotted(record: dict[str, Any], key: str, value: Any) -> None:
+    """Store ``value`` under ``key``, where ``a.b`` makes ``record['a']['b']``."""
+    if "." not in key:
+        record[key] = value
+        return
+    *parents, last = key.split(".")
+    target = record
+    for part in parents:
+        child = target.setdefault(part, {})
+        if not isinstance(child, dict):
+            child = target[part] = {}
+        target = child
+    target[last] = value
 
 
 # -- YAML ------------------------------------------------------------------------------------
@@ -185,63 +433,192 @@ def _json_item_lines(text: str, start: int) -> list[int]:
         pos = end
 
 
+# -- Encodings -------------------------------------------------------------------------------
+
+# What a message calls an encoding the user did not name.
+_ENCODING_NAMES = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16",
+    "utf-16-be": "UTF-16",
+    "utf-32": "UTF-32",
+    "cp1252": "Windows-1252",
+}
+_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True, slots=True)
+class Encoding:
+    """How a text file is decoded, and why (for messages)."""
+
+    codec: str
+    given: bool = False
+    reason: str = ""
+
+    def describe(self) -> str:
+        """Name the encoding as a message shows it."""
+        if self.given:
+            return self.codec
+        name = _ENCODING_NAMES.get(self.codec, self.codec)
+        return f"{name} ({self.reason})" if self.reason else name
+
+
+def detect_encoding(path: Path, encoding: str | None, warn: Warn) -> Encoding:
+    """Return the encoding of a text table: the one given, else from its BOM, else guessed.
+
+    Without a byte order mark, a file that decodes as UTF-8 is UTF-8 (text in any other common
+    encoding almost never does); one that does not is taken for Windows-1252, which Excel uses
+    for "CSV" in Western Europe, with a warning naming the first non-UTF-8 byte. The UTF-8
+    trial streams through the file, so it costs time, never memory.
+    """
+    if encoding:
+        try:
+            codecs.lookup(encoding)
+        except LookupError:
+            raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
+        return Encoding(encoding, given=True)
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(4096)
+    except OSError:
+        read_bytes(path, RecipientsError)  # raises the right message
+        raise
+    # UTF-32's little-endian BOM starts with UTF-16's, so it is tried first.
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return Encoding("utf-32", reason="from its byte order mark")
+    if head.startswith(codecs.BOM_UTF8):
+        return Encoding("utf-8-sig")
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return Encoding("utf-16", reason="from its byte order mark")
+    if head.count(0) * 4 >= len(head) > 0:
+        # Text tables never hold NUL characters; many NUL bytes are UTF-16 without a BOM.
+        odd = head[1::2].count(0)
+        codec = "utf-16-le" if odd >= head[0::2].count(0) else "utf-16-be"
+        return Encoding(codec, reason="guessed from its NUL bytes")
+    bad = find_bad_byte(path, "utf-8")
+    if bad is None:
+        return Encoding("utf-8")
+    line, byte = bad
+    warn(
+        f"{path}:{line}: warning: not UTF-8 (byte 0x{byte}); read as Windows-1252; "
+        "if letters show wrong accents, name the encoding with --encoding"
+    )
+    return Encoding("cp1252", reason="guessed, as the file is not UTF-8")
+
+
+def find_bad_byte(path: Path, codec: str) -> tuple[int, str] | None:
+    """Return the line and hex value of the first byte ``codec`` cannot decode, or None.
+
+    Reads the file in chunks, so a file of any size takes little memory.
+    """
+    decoder = codecs.getincrementaldecoder(codec)()
+    lines = 0
+    with path.open("rb") as handle:
+        while True:
+            chunk = handle.read(_CHUNK)
+            try:
+                text = decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                # exc.object holds the bytes being decoded, including any held over.
+                good = exc.object[: exc.start]
+                lines += _newlines(good, exc.encoding)
+                return lines + 1, exc.object[exc.start : exc.start + 1].hex()
+            lines += text.count("\n")
+            if not chunk:
+                return None
+
+
+def _newlines(data: bytes, codec: str) -> int:
+    """Count the line feeds in ``data``, bytes that decode without error in ``codec``."""
+    if codec.replace("_", "-").lower().startswith(("utf-16", "utf-32")):
+        return codecs.decode(data, codec, "replace").count("\n")
+    return data.count(b"\n")
+
+
 # -- CSV -------------------------------------------------------------------------------------
 
 _DELIMITERS = (",", ";", "\t")
 
 
-def _csv_rows(path: Path, encoding: str | None, warn: Warn) -> Iterator[tuple[int, Any]]:
+def _csv_rows(
+    path: Path, encoding: str | None, warn: Warn, field_map: Mapping[str, str]
+) -> Iterator[tuple[int, Any]]:
     """Yield ``(line, fields)`` for each data row of a CSV file with a header row.
 
-    Comma, semicolon (Excel in European locales) and tab delimiters are recognised from the
+    The encoding is detected (see :func:`detect_encoding`) unless given. Comma, semicolon (Excel
+    in European locales) and tab (Excel's "Unicode text") delimiters are recognised from the
     header. Dotted headers (``address.city``) give nested fields.
     """
+    chosen = detect_encoding(path, encoding, warn)
     try:
         handle = path.open("rb")
     except OSError:
         read_bytes(path, RecipientsError)  # raises the right message
         raise
     with handle:
-        stream = io.TextIOWrapper(handle, encoding=encoding or "utf-8-sig", newline="")
+        stream = io.TextIOWrapper(handle, encoding=chosen.codec, newline="")
         try:
-            yield from _csv_records(stream, path, warn)
+            yield from _csv_records(stream, path, warn, field_map)
         except UnicodeDecodeError:
-            # Decoding is streamed; on failure, decode the whole file once to name the line.
-            decode(read_bytes(path, RecipientsError), path, encoding, RecipientsError)
-            raise
-        except LookupError:
-            raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
-        except csv.Error as exc:
-            raise RecipientsError(f"invalid CSV: {exc}", path=path) from None
+            # Decoding is streamed; on failure, scan the file again to name the line.
+            bad = find_bad_byte(path, chosen.codec)
+            line, byte = bad if bad is not None else (None, "??")
+            hint = (
+                "check the file's encoding (--encoding)"
+                if chosen.given
+                else "name the file's encoding with --encoding"
+            )
+            raise RecipientsError(
+                f"cannot decode byte 0x{byte} as {chosen.describe()}; {hint}",
+                path=path,
+                line=line,
+            ) from None
 
 
-def _csv_records(stream: io.TextIOWrapper, path: Path, warn: Warn) -> Iterator[tuple[int, Any]]:
+def sniff_delimiter(line: str) -> str:
+    """Return the delimiter (comma, semicolon or tab) used most, outside quotes, in ``line``."""
+    outside = "".join(line.split('"')[::2])
+    return max(_DELIMITERS, key=outside.count)
+
+
+def _csv_records(
+    stream: io.TextIOWrapper, path: Path, warn: Warn, field_map: Mapping[str, str]
+) -> Iterator[tuple[int, Any]]:
     first = stream.readline()
     if not first.strip():
         return
-    delimiter = max(_DELIMITERS, key=first.count)
-    header = next(csv.reader([first], delimiter=delimiter))
-    keys = _csv_header(header, path, warn)
-    reader = csv.reader(stream, delimiter=delimiter, strict=True)
-    end_line = 1
-    for row in _rows_or_error(reader, path):
+    delimiter = sniff_delimiter(first)
+    reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter, strict=True)
+    rows = _rows_or_error(reader, path)
+    header = next(rows, None)
+    if header is None:
+        return
+    keys = table_keys(header, path, 1, field_map, warn)
+    width = len(keys)
+    end_line = reader.line_num
+    for row in rows:
         start_line = end_line + 1
-        end_line = reader.line_num + 1
+        end_line = reader.line_num
+        if len(row) > width:
+            if any(cell.strip() for cell in row[width:]):
+                raise RecipientsError(
+                    f"row has {len(row)} cells but the header has {width}",
+                    path=path,
+                    line=start_line,
+                )
+            # Excel writes empty cells up to the widest row: ";;" after the data is harmless.
+            row = row[:width]
         if not any(cell.strip() for cell in row):
             continue
-        if len(row) > len(keys):
-            raise RecipientsError(
-                f"row has {len(row)} cells but the header has {len(keys)}",
-                path=path,
-                line=start_line,
-            )
         record: dict[str, Any] = {}
-        for key, cell in zip(keys, row + [""] * (len(keys) - len(row)), strict=True):
+        for key, cell in zip(keys, row, strict=False):
             if key:
-                if "\r" in cell:
-                    # A line break inside a quoted cell keeps Excel's \r\n; letters use \n.
-                    cell = cell.replace("\r\n", "\n").replace("\r", "\n")
-                _set_dotted(record, key, cell)
+                set_dotted(record, key, text_cell(cell))
+        # A short row leaves its last fields empty, as a spreadsheet shows them.
+        for key in keys[len(row) :]:
+            if key:
+                set_dotted(record, key, "")
         yield start_line, record
 
 
@@ -253,38 +630,5 @@ def _rows_or_error(reader: Any, path: Path) -> Iterator[list[str]]:
         except StopIteration:
             return
         except csv.Error as exc:
-            # +1: the header line was read before the reader started counting.
-            line = reader.line_num + 1
-            raise RecipientsError(f"invalid CSV: {exc}", path=path, line=line) from None
+            raise RecipientsError(f"invalid CSV: {exc}", path=path, line=reader.line_num) from None
         yield row
-
-
-def _csv_header(header: list[str], path: Path, warn: Warn) -> list[str]:
-    """Return the header's field names, trimmed (with a warning), checked for duplicates."""
-    keys: list[str] = []
-    for number, cell in enumerate(header, start=1):
-        key = cell.strip()
-        if key != cell:
-            warn(
-                f"{path}:1: warning: header cell {number} {cell!r} has stray spaces; "
-                f"read as {key!r}"
-            )
-        if key and key in keys:
-            raise RecipientsError(f"column '{key}' appears twice in the header", path=path, line=1)
-        keys.append(key)
-    return keys
-
-
-def _set_dotted(record: dict[str, Any], key: str, value: Any) -> None:
-    """Store ``value`` under ``key``, where ``a.b`` makes ``record['a']['b']``."""
-    if "." not in key:
-        record[key] = value
-        return
-    *parents, last = key.split(".")
-    target = record
-    for part in parents:
-        child = target.setdefault(part, {})
-        if not isinstance(child, dict):
-            child = target[part] = {}
-        target = child
-    target[last] = value
