@@ -6,11 +6,12 @@ from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import output
+from . import output, parallel
 from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .progress import Progress
 from .writers import make_writers
+from .writers.word import CombinedDocument
 
 
 @dataclass
@@ -22,6 +23,10 @@ class RenderOptions:
     force: bool = False
     dry_run: bool = False
     letterhead: Path | None = None
+    # One more DOCX holding every letter of the run, each starting on a new page.
+    combine: Path | None = None
+    # Processes writing letters; None: one per core.
+    jobs: int | None = None
     # Leave out letters whose files are as the manifest says and whose inputs are unchanged.
     skip_unchanged: bool = False
     # Show a progress bar on stderr (only on a terminal, only for runs over a second).
@@ -42,9 +47,28 @@ def render(
     file the run writes or would write.
     """
     merge = Merge(merge_options, warn)
-    writers = make_writers(options.formats, letterhead=options.letterhead)
+    writers = make_writers(
+        options.formats,
+        letterhead=options.letterhead,
+        meta=merge.template.meta,
+        source=merge.template.path,
+        signature=merge.sender.get("signature"),
+    )
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
+    combiner = None
+    if options.combine is not None:
+        from .writers.word import combine_writer
+
+        combiner = combine_writer(
+            writers,
+            options.combine,
+            force=options.force,
+            meta=merge.template.meta,
+            source=merge.template.path,
+            letterhead=options.letterhead,
+            signature=merge.sender.get("signature"),
+        )
 
     def letters() -> Iterator[Letter]:
         return selection.pending(merge.letters()) if selection else merge.letters()
@@ -72,11 +96,25 @@ def render(
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
-    with (
-        Manifest(options.output_dir, inputs) as manifest,
-        Progress(count, enabled=options.progress) as progress,
-    ):
-        summary.files = output.write(
-            progress.wrap(letters()), writers, options.output_dir, on_write=manifest.add
-        )
+    # Several processes only for a plain run: --skip-unchanged picks letters as it goes.
+    jobs = parallel.jobs_for(options.jobs, count) if selection is None else 1
+    combined = CombinedDocument(combiner, options.combine) if combiner and options.combine else None
+    try:
+        with (
+            Manifest(options.output_dir, inputs) as manifest,
+            Progress(count, enabled=options.progress) as progress,
+        ):
+            stream, out_writers = parallel.stream(
+                merge, writers, jobs=jobs, letters=letters(), combined=combined
+            )
+            summary.files = output.write(
+                progress.wrap(stream), out_writers, options.output_dir, on_write=manifest.add
+            )
+        if combined is not None:
+            combined.close()
+            summary.files += 1
+    except BaseException:
+        if combined is not None:
+            combined.abort()
+        raise
     return summary

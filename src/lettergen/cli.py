@@ -150,8 +150,28 @@ def cli() -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["txt"], case_sensitive=False),
+    type=click.Choice(["txt", "docx"], case_sensitive=False),
     help="Output format (repeatable). Default: txt.",
+)
+@click.option(
+    "--letterhead",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Word document whose page setup, styles, header and footer DOCX letters take. "
+    "Default: 'letterhead:' in the template, or a plain A4 page.",
+)
+@click.option(
+    "--combine",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE.docx",
+    help="Also write one DOCX with every letter of the run, each on new pages (for printing).",
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="Processes writing letters. Default: the number of cores.",
 )
 @click.option("--force", is_flag=True, help="Overwrite letters that already exist.")
 @click.option("--dry-run", is_flag=True, help="Check everything and list the files; write none.")
@@ -173,6 +193,7 @@ def render(**kwargs: Any) -> None:
     Example:
         lettergen render templates/appeal.txt.j2 recipients/french-government.yaml -o letters
         lettergen render --only laurent-fabius --force
+        lettergen render -f txt -f docx --combine letters/all.docx
         lettergen render          # with a lettergen.yaml in the current folder
     """
     from .batch import RenderOptions, render
@@ -186,6 +207,9 @@ def render(**kwargs: Any) -> None:
         dry_run=kwargs["dry_run"],
         skip_unchanged=kwargs["skip_unchanged"],
         progress=not kwargs["quiet"],
+        letterhead=kwargs["letterhead"] or campaign.get("letterhead"),
+        combine=kwargs["combine"] or campaign.get("combine"),
+        jobs=kwargs["jobs"] or campaign.get("jobs"),
     )
     quiet = kwargs["quiet"]
 

@@ -5,16 +5,16 @@ Writers know nothing of Jinja2 or records' files; they get a :class:`~lettergen.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import UsageError
 
 if TYPE_CHECKING:
     from ..merge import Letter
 
-FORMATS = ("txt",)
+FORMATS = ("txt", "docx")
 
 
 class Writer(Protocol):
@@ -28,14 +28,33 @@ class Writer(Protocol):
         ...
 
 
-def make_writers(formats: Sequence[str], *, letterhead: Path | None = None) -> list[Writer]:
-    """Return one writer per requested format, in order, without duplicates."""
+def make_writers(
+    formats: Sequence[str],
+    *,
+    letterhead: Path | None = None,
+    meta: Mapping[str, Any] | None = None,
+    source: Path | None = None,
+    signature: str | Path | None = None,
+) -> list[Writer]:
+    """Return one writer per requested format, in order, without duplicates.
+
+    The DOCX writer takes its letterhead and block layout from the template's front matter
+    ``meta`` (``letterhead`` overrides it) and ``signature``, an image, from the signatory.
+    """
     writers: list[Writer] = []
     for fmt in dict.fromkeys(f.lower() for f in formats):
         if fmt == "txt":
             from .text import TextWriter
 
             writers.append(TextWriter())
+        elif fmt == "docx":
+            from .word import DocxWriter
+
+            writers.append(
+                DocxWriter.for_template(
+                    meta or {}, source, letterhead=letterhead, signature=signature
+                )
+            )
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers

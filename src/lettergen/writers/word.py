@@ -1,0 +1,586 @@
+"""Word letters (``.docx``) from text templates, on a letterhead, written fast.
+
+Everything that is the same for every letter is done once, when the writer is made: the
+letterhead is read, its ``word/document.xml`` is cut into the XML before and after the body, and
+its other members stay deflated, to be copied byte for byte into each letter (see
+:mod:`.zipwriter`). Per letter only the body's paragraphs are built, as text: one ``w:p`` per
+block of lines, ``w:br`` between the lines of a block (see :mod:`lettergen.blocks`).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import unicodedata
+import zipfile
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
+
+from ..blocks import Layout, Paragraph, Rule, layout, paragraphs, parse_rules
+from ..errors import LettergenError, OutputError, RecipientsError, SenderError, TemplateError
+from .zipwriter import Archive, Member, read_members
+
+if TYPE_CHECKING:
+    from ..merge import Letter
+
+W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+PKG_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
+CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
+_OFFICE_DOCUMENT = R_NS + "/officeDocument"
+_IMAGE = R_NS + "/image"
+_STYLES = R_NS + "/styles"
+_BODY = "lettergen-body"
+_SIGNATURE_ID = "rIdLettergenSignature"
+# A signature is drawn 4.5 cm wide, and never taller than 2.5 cm (EMU: 360,000 per cm).
+_SIGNATURE_WIDTH = 4.5 * 360_000
+_SIGNATURE_HEIGHT = 2.5 * 360_000
+# Where a combined document ends one letter's section (see CombinedDocument).
+SECTION = "\x00"
+
+# Characters XML 1.0 cannot hold at all, not even escaped.
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CHAR_NAMES = {
+    "\x00": "a NUL character",
+    "\x0b": "a vertical tab (Excel's line break inside a cell)",
+    "\x0c": "a form feed",
+}
+# Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
+_RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
+_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def letterhead_of(meta: Mapping[str, Any], source: Path | None) -> Path | None:
+    """Return the letterhead a template's front matter names (``letterhead: FILE``), if any."""
+    value = meta.get("letterhead")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value:
+        raise TemplateError(
+            "front matter 'letterhead' must be the path of a .docx file",
+            path=source,
+            field="letterhead",
+        )
+    return (source.parent if source else Path()) / value
+
+
+class Letterhead:
+    """A letterhead's parts, read once: the document cut around its body, the other members."""
+
+    def __init__(self, data: bytes, path: Path | None) -> None:
+        from lxml import etree
+
+        self.path = path
+        try:
+            members = read_members(data)
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:
+            raise self.error(f"not a Word document (.docx): {exc}") from None
+        self.members = {member.name: member for member in members}
+        self.document_name = self._main_part()
+        try:
+            root = etree.fromstring(self.content(self.document_name))
+        except etree.XMLSyntaxError as exc:
+            raise self.error(f"{self.document_name} is not well-formed: {exc}") from None
+        if root.nsmap.get("w") != W_NS:
+            raise self.error("its main document does not use the usual 'w:' prefix")
+        body = root.find(f"{{{W_NS}}}body")
+        if body is None:
+            raise self.error(f"{self.document_name} has no body")
+        # The letterhead's own body text is not kept: only the final section properties
+        # (page size, margins, header and footer references) are.
+        section = body.find(f"{{{W_NS}}}sectPr")
+        for child in list(body):
+            if child is not section:
+                body.remove(child)
+        if section is None:
+            section = etree.SubElement(body, f"{{{W_NS}}}sectPr")
+        section.addprevious(etree.Element(f"{{{W_NS}}}{_BODY}"))
+        self.before, self.after = self._cut(root)
+        # A combined document restarts page numbers with each letter.
+        _restart_page_numbers(section)
+        self.combined_before, self.combined_after = self._cut(root)
+        self.section = etree.tostring(section, encoding="unicode")
+        self.styles = self._styles()
+
+    def error(self, message: str) -> OutputError:
+        """Return an error about this letterhead."""
+        return OutputError(f"letterhead: {message}", path=self.path)
+
+    def content(self, name: str) -> bytes:
+        """Return the uncompressed bytes of member ``name``."""
+        member = self.members.get(name)
+        if member is None:
+            raise self.error(f"it has no part {name}")
+        return member.content()
+
+    def _main_part(self) -> str:
+        for target in self._targets("_rels/.rels", _OFFICE_DOCUMENT):
+            return target
+        raise self.error("it has no main document part")
+
+    def _targets(self, rels: str, kind: str) -> list[str]:
+        from lxml import etree
+
+        if rels not in self.members:
+            return []
+        base = PurePosixPath(rels).parent.parent
+        found = []
+        for rel in etree.fromstring(self.content(rels)):
+            if rel.get("Type") == kind and rel.get("TargetMode") != "External":
+                target = rel.get("Target", "")
+                found.append(target.lstrip("/") if target.startswith("/") else str(base / target))
+        return found
+
+    def rels_name(self) -> str:
+        """Return the name of the main document's relationships part."""
+        document = PurePosixPath(self.document_name)
+        return str(document.parent / "_rels" / f"{document.name}.rels")
+
+    def _cut(self, root: Any) -> tuple[str, str]:
+        from lxml import etree
+
+        xml = etree.tostring(root, encoding="unicode")
+        before, after = xml.split(f"<w:{_BODY}/>")
+        declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        return declaration + before, after
+
+    def _styles(self) -> dict[str, str]:
+        """Return the paragraph styles by name and by id (lower case) -> style id."""
+        from lxml import etree
+
+        found: dict[str, str] = {}
+        for name in self._targets(self.rels_name(), _STYLES):
+            for style in etree.fromstring(self.content(name)).iter(f"{{{W_NS}}}style"):
+                if style.get(f"{{{W_NS}}}type") != "paragraph":
+                    continue
+                style_id = style.get(f"{{{W_NS}}}styleId", "")
+                label = style.find(f"{{{W_NS}}}name")
+                found[style_id.lower()] = style_id
+                if label is not None:
+                    found[label.get(f"{{{W_NS}}}val", "").lower()] = style_id
+        return found
+
+    def add_image(self, data: bytes, extension: str, content_type: str) -> str:
+        """Add an image to the package once; return its part name."""
+        from lxml import etree
+
+        media = str(PurePosixPath(self.document_name).parent / "media" / f"signature.{extension}")
+        rels_name = self.rels_name()
+        if rels_name in self.members:
+            rels = etree.fromstring(self.content(rels_name))
+        else:
+            rels = etree.Element(f"{{{PKG_RELS_NS}}}Relationships", nsmap={None: PKG_RELS_NS})
+        etree.SubElement(
+            rels,
+            f"{{{PKG_RELS_NS}}}Relationship",
+            Id=_SIGNATURE_ID,
+            Type=_IMAGE,
+            Target=f"media/signature.{extension}",
+        )
+        types = etree.fromstring(self.content("[Content_Types].xml"))
+        known = {d.get("Extension", "").lower() for d in types.iter(f"{{{CT_NS}}}Default")}
+        if extension not in known:
+            default = etree.Element(
+                f"{{{CT_NS}}}Default", Extension=extension, ContentType=content_type
+            )
+            types.insert(0, default)
+        for name, root in ((rels_name, rels), ("[Content_Types].xml", types)):
+            xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+            self.members[name] = Member.deflate(name, xml)
+        # Images are compressed already: stored, not deflated.
+        self.members[media] = Member(media, zipfile.ZIP_STORED, zlib.crc32(data), len(data), data)
+        return media
+
+    def archive(self) -> Archive:
+        """Return the zip of every member but the main document, laid out once."""
+        return Archive(m for name, m in self.members.items() if name != self.document_name)
+
+
+def _restart_page_numbers(section: Any) -> None:
+    from lxml import etree
+
+    tag = f"{{{W_NS}}}pgNumType"
+    numbering = section.find(tag)
+    if numbering is None:
+        numbering = etree.Element(tag)
+        later = {"cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi"}
+        later |= {"rtlGutter", "docGrid", "printerSettings", "sectPrChange"}
+        follower = next((c for c in section if etree.QName(c).localname in later), None)
+        if follower is None:
+            section.append(numbering)
+        else:
+            follower.addprevious(numbering)
+    numbering.set(f"{{{W_NS}}}start", "1")
+
+
+def _read_letterhead(path: Path | None) -> Letterhead:
+    if path is None:
+        from .letterhead import build_letterhead
+
+        return Letterhead(build_letterhead(), None)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise OutputError(f"cannot read the letterhead: {exc.strerror}", path=path) from None
+    return Letterhead(data, path)
+
+
+def _signature_drawing(width: int, height: int) -> str:
+    """Return the run drawing the signature inline, with ``{id}`` for its drawing number."""
+    a = "http://schemas.openxmlformats.org/drawingml/2006/main"
+    pic = "http://schemas.openxmlformats.org/drawingml/2006/picture"
+    wp = "http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing"
+    return (
+        f'<w:r><w:drawing><wp:inline xmlns:wp="{wp}" distT="0" distB="0" distL="0" distR="0">'
+        f'<wp:extent cx="{width}" cy="{height}"/><wp:docPr id="{{id}}" name="Signature {{id}}"/>'
+        f'<wp:cNvGraphicFramePr><a:graphicFrameLocks xmlns:a="{a}" noChangeAspect="1"/>'
+        f'</wp:cNvGraphicFramePr><a:graphic xmlns:a="{a}"><a:graphicData uri="{pic}">'
+        f'<pic:pic xmlns:pic="{pic}"><pic:nvPicPr><pic:cNvPr id="0" name="signature"/>'
+        f"<pic:cNvPicPr/></pic:nvPicPr><pic:blipFill>"
+        f'<a:blip xmlns:r="{R_NS}" r:embed="{_SIGNATURE_ID}"/><a:stretch><a:fillRect/></a:stretch>'
+        f'</pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{width}" cy="{height}"/>'
+        f'</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
+        f"</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
+    )
+
+
+class DocxWriter:
+    """Writes each letter as a ``.docx`` on a letterhead (default: a clean A4 page)."""
+
+    format = "docx"
+    suffix = ".docx"
+
+    def __init__(
+        self,
+        letterhead: Path | None = None,
+        *,
+        rules: Sequence[Rule] = (),
+        signature: str | Path | None = None,
+        source: Path | None = None,
+    ) -> None:
+        self.source = source
+        self.rules = list(rules)
+        self.letterhead = _read_letterhead(letterhead)
+        self.styles: dict[str, str] = {}
+        self._check_styles(self.rules, source)
+        # Layout rules of each template a letter came from (language variants have their own).
+        self._rules: dict[Path | None, list[Rule]] = {}
+        self.drawing = self._signature(Path(signature)) if signature else None
+        self.archive = self.letterhead.archive()
+        self.document_name = self.letterhead.document_name
+
+    @classmethod
+    def for_template(
+        cls,
+        meta: Mapping[str, Any],
+        source: Path | None,
+        *,
+        letterhead: Path | None = None,
+        signature: str | Path | None = None,
+    ) -> DocxWriter:
+        """Return the writer a template's front matter asks for (``--letterhead`` wins)."""
+        return cls(
+            letterhead or letterhead_of(meta, source),
+            rules=parse_rules(meta.get("blocks"), source or Path()),
+            signature=signature,
+            source=source,
+        )
+
+    def _check_styles(self, rules: Sequence[Rule], source: Path | None) -> None:
+        for rule in rules:
+            if rule.style is None:
+                continue
+            style_id = self.letterhead.styles.get(rule.style.lower())
+            if style_id is None:
+                where = self.letterhead.path or "the default letterhead"
+                raise TemplateError(
+                    f"front matter 'blocks' rule {rule.number}: {where} has no paragraph style "
+                    f"'{rule.style}'",
+                    path=source,
+                )
+            self.styles[rule.style] = style_id
+
+    def rules_for(self, letter: Letter) -> list[Rule]:
+        """Return the layout rules of the template ``letter`` was rendered from."""
+        key = letter.template
+        found = self._rules.get(key)
+        if found is None:
+            meta = letter.context.get("letter")
+            if key is None or key == self.source or not isinstance(meta, Mapping):
+                found = self.rules
+            else:
+                found = parse_rules(meta.get("blocks"), key)
+                self._check_styles(found, key)
+            self._rules[key] = found
+        return found
+
+    def _signature(self, path: Path) -> str:
+        from docx.image.exceptions import UnrecognizedImageError
+        from docx.image.image import Image
+
+        try:
+            data = path.read_bytes()
+            image = Image.from_blob(data)
+        except OSError as exc:
+            raise SenderError(
+                f"cannot read the signature image: {exc.strerror}", path=path
+            ) from None
+        except UnrecognizedImageError:
+            raise SenderError("the signature image is not a PNG or JPEG", path=path) from None
+        extension = {"image/png": "png", "image/jpeg": "jpeg"}.get(image.content_type)
+        if extension is None or not image.px_width or not image.px_height:
+            raise SenderError("the signature image is not a PNG or JPEG", path=path)
+        self.letterhead.add_image(data, extension, image.content_type)
+        width, height = _SIGNATURE_WIDTH, _SIGNATURE_WIDTH * image.px_height / image.px_width
+        if height > _SIGNATURE_HEIGHT:
+            width, height = width * _SIGNATURE_HEIGHT / height, _SIGNATURE_HEIGHT
+        return _signature_drawing(int(width), int(height))
+
+    def check(self, letter: Letter) -> None:
+        """Raise a LettergenError if ``letter`` cannot become a valid Word document."""
+        bad = FORBIDDEN.search(letter.text)
+        if bad is not None:
+            raise forbidden_character(letter, bad.group(), self.source)
+        rules = self.rules_for(letter)
+        if rules:
+            try:
+                layout(paragraphs(letter.text), rules)
+            except LookupError as exc:
+                raise TemplateError(
+                    f"{exc} picks no block of this letter",
+                    path=letter.template or self.source,
+                    record=letter.record.id,
+                ) from None
+
+    def to_bytes(self, letter: Letter) -> bytes:
+        """Return the whole ``.docx`` file of ``letter``."""
+        before, after = self.letterhead.before, self.letterhead.after
+        document = before + self.body(letter) + after
+        return self.archive.build(self.document_name, document.encode("utf-8"))
+
+    def body(self, letter: Letter, *, drawing_id: int = 1, section: str = "") -> str:
+        """Return the body XML of ``letter``: its paragraphs.
+
+        ``section`` goes at the end of the last paragraph's properties (a combined document
+        ends each letter's section there).
+        """
+        found = paragraphs(letter.text) or [[]]
+        rules = self.rules_for(letter)
+        layouts: list[Layout | None] = list(layout(found, rules)) if rules else []
+        layouts += [None] * (len(found) - len(layouts))
+        drawings = [""] * len(found)
+        if self.drawing:
+            drawing = self.drawing.replace("{id}", str(drawing_id))
+            index, insert = self._signature_place(found, layouts, letter)
+            if insert:
+                # No empty paragraph there to hold it: the image gets one of its own.
+                found.insert(index, [])
+                layouts.insert(index, None)
+                drawings.insert(index, "")
+            drawings[index] = drawing
+        last = len(found) - 1
+        return "".join(
+            self._paragraph(lines, layouts[i], section if i == last else "", drawings[i])
+            for i, lines in enumerate(found)
+        )
+
+    def _signature_place(
+        self, found: list[Paragraph], layouts: list[Layout | None], letter: Letter
+    ) -> tuple[int, bool]:
+        """Return where the signature image goes: a paragraph index, and whether to insert one.
+
+        The place is right after a block whose rule says ``signature``; else the widest run of
+        empty paragraphs (the space left to sign), the last one if tied; else just before the
+        last block that starts with the signatory's name; else the end.
+        """
+        for index, item in enumerate(layouts):
+            if item is not None and item.signature_after:
+                after = index + 1
+                return after, after >= len(found) or bool(found[after])
+        best, best_width, width = -1, 0, 0
+        for index, lines in enumerate(found):
+            width = 0 if lines else width + 1
+            if width and width >= best_width:
+                best, best_width = index - width + 1, width
+        if best >= 0:
+            return best, False
+        sender = letter.context.get("sender")
+        name = str(sender.get("name") or "") if isinstance(sender, Mapping) else ""
+        for index in range(len(found) - 1, -1, -1):
+            if name and found[index] and found[index][0].startswith(name):
+                return index, True
+        return len(found), True
+
+    def _paragraph(self, lines: Paragraph, item: Layout | None, extra: str, drawing: str) -> str:
+        properties = self._properties(lines, item) + extra
+        head = f"<w:p><w:pPr>{properties}</w:pPr>" if properties else "<w:p>"
+        if not lines:
+            return f"{head}{drawing}</w:p>"
+        rtl = _is_rtl(lines)
+        run = "<w:r><w:rPr><w:rtl/></w:rPr>" if rtl else "<w:r>"
+        texts = []
+        for line in lines:
+            escaped = line.translate(_ESCAPE)
+            if "\t" in escaped:
+                escaped = escaped.replace("\t", '</w:t><w:tab/><w:t xml:space="preserve">')
+            texts.append(f'<w:t xml:space="preserve">{escaped}</w:t>')
+        return f"{head}{drawing}{run}{'<w:br/>'.join(texts)}</w:r></w:p>"
+
+    def _properties(self, lines: Paragraph, item: Layout | None) -> str:
+        # The schema fixes the order: pStyle, keepNext, keepLines, bidi, jc.
+        parts = []
+        if item is not None:
+            if item.style is not None:
+                parts.append(f'<w:pStyle w:val="{self.styles[item.style]}"/>')
+            if item.keep_next:
+                parts.append("<w:keepNext/>")
+            if item.keep_lines:
+                parts.append("<w:keepLines/>")
+        if lines and _is_rtl(lines):
+            parts.append("<w:bidi/>")
+        if item is not None and item.align is not None:
+            parts.append(f'<w:jc w:val="{item.align}"/>')
+        return "".join(parts)
+
+
+def _is_rtl(lines: Paragraph) -> bool:
+    """Tell whether a paragraph reads right to left: its first strong character does."""
+    text = "".join(lines)
+    if not _RTL_SCRIPT.search(text):
+        return False
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return True
+        if kind == "L":
+            return False
+    return False
+
+
+def forbidden_character(letter: Letter, char: str, source: Path | None) -> LettergenError:
+    """Return the error for ``char`` (which XML cannot hold), naming the field it came from."""
+    name = _CHAR_NAMES.get(char, "a control character")
+    message = (
+        f"holds U+{ord(char):04X} ({name}), which a Word document cannot hold; "
+        "remove it from the data"
+    )
+    record = letter.record
+    for root in ("recipient", "sender", "letter"):
+        field = _field_holding(letter.context.get(root), char, root)
+        if field is None:
+            continue
+        if root == "recipient":
+            return RecipientsError(
+                message, path=record.path, line=record.line, record=record.id, field=field
+            )
+        kind = SenderError if root == "sender" else TemplateError
+        return kind(message, record=record.id, field=field)
+    return TemplateError(f"the letter {message}", path=source, record=record.id)
+
+
+def _field_holding(value: Any, char: str, path: str) -> str | None:
+    if isinstance(value, str):
+        return path if char in value else None
+    if isinstance(value, Mapping):
+        # Plain items(): a Fields mapping would wrap nested values on each lookup.
+        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
+    elif isinstance(value, list | tuple):
+        items = ((f"{path}[{i}]", v) for i, v in enumerate(value, 1))
+    else:
+        return None
+    for child_path, child in items:
+        found = _field_holding(child, char, child_path)
+        if found is not None:
+            return found
+    return None
+
+
+def combine_writer(
+    writers: Sequence[object],
+    target: Path,
+    *,
+    force: bool,
+    meta: Mapping[str, Any],
+    source: Path | None,
+    letterhead: Path | None = None,
+    signature: str | Path | None = None,
+) -> DocxWriter:
+    """Return the writer for ``--combine target``: the run's DOCX writer, or a new one.
+
+    Raises an error when ``target`` is no ``.docx`` name, or exists and ``force`` is not given.
+    """
+    from ..errors import UsageError
+
+    if target.suffix.lower() != ".docx":
+        raise UsageError(f"--combine: '{target}' must be a .docx file name")
+    if target.exists() and not force:
+        raise OutputError(
+            "the combined document already exists; use --force to overwrite it", path=target
+        )
+    for writer in writers:
+        if isinstance(writer, DocxWriter):
+            return writer
+    return DocxWriter.for_template(meta, source, letterhead=letterhead, signature=signature)
+
+
+class CombinedDocument:
+    """One ``.docx`` holding many letters, each in its own section (so on its own pages).
+
+    Letters are streamed into a temporary file, renamed into place by :meth:`close`; each
+    section repeats the letterhead's page setup, header and footer and restarts page numbers.
+    """
+
+    def __init__(self, writer: DocxWriter, target: Path) -> None:
+        self.writer = writer
+        self.target = target
+        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.pending: str | None = None
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
+            self.member = writer.archive.stream(self.handle, writer.document_name)
+            self.member.write(writer.letterhead.combined_before.encode("utf-8"))
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+
+    def body(self, letter: Letter, number: int) -> str:
+        """Return the body XML of ``letter``, the ``number``-th of the document, for :meth:`add`."""
+        return self.writer.body(letter, drawing_id=number, section=SECTION)
+
+    def add(self, body: str) -> None:
+        """Append one letter's body (from :meth:`body`) after the letters added so far."""
+        # A letter's section ends in its last paragraph, whose properties wait for the next one.
+        if self.pending is not None:
+            self._write(self.pending.replace(SECTION, self.writer.letterhead.section))
+        self.pending = body
+
+    def _write(self, xml: str) -> None:
+        try:
+            self.member.write(xml.encode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
+
+    def close(self) -> None:
+        """Finish the document and put it in place."""
+        if self.pending is not None:
+            self._write(self.pending.replace(SECTION, ""))
+        else:
+            self._write("<w:p/>")
+        self._write(self.writer.letterhead.combined_after)
+        try:
+            self.member.close()
+            self.handle.close()
+            os.replace(self.temporary, self.target)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
+
+    def abort(self) -> None:
+        """Drop the unfinished document."""
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            handle.close()
+        self.temporary.unlink(missing_ok=True)

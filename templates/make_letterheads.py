@@ -1,0 +1,28 @@
+"""Write the letterheads shipped in this folder, so that they can be made again.
+
+    python templates/make_letterheads.py
+
+letterhead.docx is the clean default (A4, 2.5 cm margins, 10.5 pt Arial, the styles "Date" and
+"Signature Block"); letterhead-delvaux.docx adds the signatory's name to the header and her
+offices to the footer, from mady-delvaux-stehres.yaml.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from lettergen.sender import read_sender
+from lettergen.writers.letterhead import build_letterhead
+
+HERE = Path(__file__).resolve().parent
+
+
+def main() -> None:
+    """Write both letterheads next to this script."""
+    (HERE / "letterhead.docx").write_bytes(build_letterhead())
+    sender = read_sender(HERE / "mady-delvaux-stehres.yaml")
+    (HERE / "letterhead-delvaux.docx").write_bytes(build_letterhead(sender))
+
+
+if __name__ == "__main__":
+    main()
