@@ -393,6 +393,10 @@ class WordTemplate(LetterTemplate):
             self._package = _Package(archive, {p.name for p in self.parts})
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle as the path: a worker process compiles the template again from its file."""
+        return (type(self), (self.path, self.encoding))
+
     # -- building ---------------------------------------------------------------------------
 
     def _compile_part(self, name: str, data: bytes) -> _Part | None:
