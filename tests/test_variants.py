@@ -80,13 +80,16 @@ def test_language_picks_the_variant_and_its_locale(runner: CliRunner, tmp_path: 
 def test_front_matter_locale_of_the_variant_wins(runner: CliRunner, tmp_path: Path) -> None:
     write(tmp_path / "letter.txt.j2", DEFAULT)
     write(
-        tmp_path / "letter.de.txt.j2", "---\nlocale: de_CH\n---\n{{ date | format_date('full') }}\n"
+        tmp_path / "letter.de.txt.j2",
+        "---\nlocale: de_CH\n---\n{{ date | format_date('full') }}\n"
+        "{{ letter.greeting }} {{ recipient.name }},\n",
     )
     write(tmp_path / "people.yaml", "- {id: anna, name: Anna, language: de}\n")
 
     letters = render(runner, tmp_path)
 
-    assert letters == {"anna": "Montag, 25. Mai 2015\n"}
+    # The variant has no greeting of its own: it inherits its default's front matter.
+    assert letters == {"anna": "Montag, 25. Mai 2015\nDear Anna,\n"}
 
 
 def test_missing_variant_is_warned_once_and_the_default_used(

@@ -127,10 +127,11 @@ class Merge:
                 )
             return self.template, self.template.meta
         tag, path = variant
-        template = type(self.template)(path, self.options.encoding)
-        # A variant inherits its default's front matter; its dates follow its language.
-        meta = {**self.template.meta, "locale": tag, **template.meta}
-        return template, meta
+        template = load_template(path, self.options.encoding)
+        # A variant inherits its default's front matter; its dates follow its language. Its
+        # meta is replaced by the merged one, so whoever looks at it (check) sees the same.
+        template.meta = {**self.template.meta, "locale": tag, **template.meta}
+        return template, template.meta
 
     def render(self, record: Record, *, marked: bool = False) -> Letter:
         """Render the letter for one record, or raise a LettergenError naming record and line."""

@@ -141,14 +141,7 @@ def variant_problems(template: Path, encoding: str | None = None) -> list[Varian
 
 
 def _fields(path: Path, encoding: str | None) -> set[str]:
-    """Return the fields a template uses (text templates; Word templates through their loader)."""
-    if path.suffix.lower() == ".docx":
-        from . import templating
+    """Return the fields a template (text or Word) uses."""
+    from .templating import load_template
 
-        loader = getattr(templating, "load_template", None)
-        if loader is None:  # Word templates unsupported in this build: nothing to compare.
-            return set()
-        return set(loader(path, encoding).fields())
-    from .templating import LetterTemplate
-
-    return LetterTemplate(path, encoding).fields()
+    return load_template(path, encoding).fields()
