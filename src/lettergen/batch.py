@@ -53,6 +53,7 @@ def render(
         meta=merge.template.meta,
         source=merge.template.path,
         signature=merge.sender.get("signature"),
+        template=merge.template,
     )
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None

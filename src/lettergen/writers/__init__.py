@@ -35,11 +35,13 @@ def make_writers(
     meta: Mapping[str, Any] | None = None,
     source: Path | None = None,
     signature: str | Path | None = None,
+    template: Any = None,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
     The DOCX writer takes its letterhead and block layout from the template's front matter
     ``meta`` (``letterhead`` overrides it) and ``signature``, an image, from the signatory.
+    For a Word ``template`` (a ``.docx``), 'docx' fills in the template's own document.
     """
     writers: list[Writer] = []
     for fmt in dict.fromkeys(f.lower() for f in formats):
@@ -47,6 +49,16 @@ def make_writers(
             from .text import TextWriter
 
             writers.append(TextWriter())
+        elif fmt == "docx" and getattr(template, "is_word", False):
+            # A Word template is its own letterhead: its document is filled in as it is.
+            if letterhead is not None:
+                raise UsageError(
+                    "--letterhead does not apply to a Word template (.docx): the template "
+                    "itself gives the page, styles, header and footer"
+                )
+            from .word_template import WordTemplateWriter
+
+            writers.append(WordTemplateWriter(template, getattr(template, "encoding", None)))
         elif fmt == "docx":
             from .word import DocxWriter
 
