@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -26,7 +26,7 @@ from typing import Any, Literal
 from jinja2 import nodes
 
 from .errors import LettergenError, TemplateError, UsageError
-from .merge import Letter, Merge
+from .merge import Letter, Merge, MergeOptions, Warn
 from .recipients import Record, read_file
 from .templating import MARK_END, MARK_START, LetterTemplate, strip_marks
 
@@ -151,23 +151,18 @@ class ChecksFailed(LettergenError):
     """``render`` refused to write because the checks found errors."""
 
     def __init__(self, report: Report, strict: bool = False) -> None:
-        shown = report.errors + (report.warnings if strict else [])
-        first = shown[0] if shown else None
-        rest = [f"  {f}" for f in shown[1:]]
-        message = "\n".join(
-            [
-                (f"{first.severity}: {first.message}" if first else "checks failed"),
-                *rest,
-                f"refusing to write: {report.summary()}; fix these, or render with --no-check",
-            ]
-        )
+        self.shown = report.errors + (report.warnings if strict else [])
+        first = self.shown[0] if self.shown else None
         super().__init__(
-            message,
+            f"refusing to write: {report.summary()}; fix these, or render with --no-check",
             path=first.path if first else None,
             line=first.line if first else None,
             record=first.record if first else None,
         )
         self.report = report
+
+    def __str__(self) -> str:
+        return "\n".join([*(str(f) for f in self.shown), self.message])
 
 
 # -- words and names -------------------------------------------------------------------------
@@ -193,7 +188,7 @@ _OFFICE_TEXT = (
     "Vice-Chancellor Ambassador Commissioner Representative Chair Chairman Chairwoman "
     "Chairperson Speaker Governor Mayor Senator Deputy Director Director-General "
     "Rapporteur Judge Premier Ombudsman Consul Prefect Councillor Congressman "
-    "Congresswoman Excellency Majesty Highness Keeper Attorney Chief "
+    "Congresswoman Keeper Attorney Chief "
     "Président Présidente Ministre Secrétaire Ambassadeur Ambassadrice Député Députée "
     "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin"
 )
@@ -634,6 +629,7 @@ class _Summary:
     # (letter line, phrase, named words) of vocatives naming a person who is not this recipient.
     vocatives: tuple[tuple[int, str, str], ...]
     excellency: int | None
+    salutation: int | None
 
 
 @dataclass
@@ -732,18 +728,32 @@ class Checker:
         if missing:
             raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
 
-    def letters(self, records: Iterable[Record] | None = None) -> Iterator[Letter]:
-        """Render and check each record's letter; yield those that render, without marks."""
-        for record in self.records() if records is None else records:
-            letter = self.check(record)
+    def letters(self, *, raising: bool = False) -> Iterator[Letter]:
+        """Render and check each record's letter; yield those that render, without marks.
+
+        With ``raising`` (how ``render`` checks), what stops a letter from being written at
+        all (an unreadable file, a duplicate id, a letter that does not render, a file name
+        clash) raises the core's own error at once, as a run without checks would.
+        """
+        for record in self.merge.records() if raising else self.records():
+            letter = self.check(record, raising=raising)
             if letter is not None:
                 letter.text = strip_marks(letter.text)
                 yield letter
 
-    def check(self, record: Record) -> Letter | None:
+    def check(self, record: Record, *, raising: bool = False) -> Letter | None:
         """Check one record and its letter (rendered with marks); return it, or None."""
         self.report.records += 1
         duplicate = self._check_id(record)
+        if raising:
+            letter = self.merge.render(record, marked=True)
+            use = self._template_use(self.merge.template_for(record)[0])
+            self._check_fields(record, use)
+            self.report.letters += 1
+            self._check_name(letter, raising=True)
+            self._check_person(record)
+            self._check_letter(letter, use)
+            return letter
         try:
             template, _ = self.merge.template_for(record)
             use = self._template_use(template)
@@ -813,10 +823,15 @@ class Checker:
                 self._count(self._empty, name, record)
         return fatal
 
-    def _check_name(self, letter: Letter) -> None:
+    def _check_name(self, letter: Letter, raising: bool = False) -> None:
         key = letter.name.casefold()
         first = self._names.get(key)
         record = letter.record
+        if first is not None and raising:
+            raise record.error(
+                f"file name '{letter.name}' is also the name of record {first}; "
+                "give each record its own id or change --name"
+            )
         if first is not None:
             self.add(
                 "error",
@@ -910,7 +925,7 @@ class Checker:
             and len(re.findall(r"\b[^\W\d_a-z]", value)) >= 2
             and normalise(value) != ident.name
         )
-        self._summaries.append(_Summary(ident, block, others, vocatives, excellency))
+        self._summaries.append(_Summary(ident, block, others, vocatives, excellency, salutation))
         self._check_sameness(letter, use, lines, values, salutation)
 
     def _check_forms(
@@ -929,18 +944,16 @@ class Checker:
             in_body = number >= (salutation or 1)
             spans: list[tuple[str, str, bool]] = []  # (phrase, named words, vocative position)
             match = _SALUTATION.match(line) if number == salutation else None
-            if match:
-                spans.append((line.strip(), _named_part(line), True))
+            if match and _office_phrase(_named_part(line)) == _named_part(line):
+                spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"
             for form in _FORM.finditer(line):
-                if match and form.start() >= match.start("rest"):
-                    continue  # the salutation's own words are checked above
                 phrase = _PHRASE.match(form.group("rest"))
                 words = phrase.group("words") if phrase else ""
                 end = form.start("rest") + len(words)
                 tail = line[end : end + 2]
                 before = line[: form.start()].rstrip()
-                vocative = (not before or before[-1] in ",.;:!?") and (
-                    not tail.strip() or tail[0] in ",!"
+                vocative = bool(match) or (
+                    (not before or before[-1] in ",.;:!?") and (not tail.strip() or tail[0] in ",!")
                 )
                 spans.append((line[form.start() : end], words, vocative))
             if in_body and number != salutation:
@@ -949,7 +962,8 @@ class Checker:
                     if not phrase:
                         continue
                     after = line[phrase.end() : phrase.end() + 1]
-                    if after == "," and not re.match(_HONORIFICS + r"\b", phrase.group(0)):
+                    generic = rf"(?:{_HONORIFICS}|Your|His|Her)\b"  # checked above, or Excellency
+                    if after == "," and not re.match(generic, phrase.group(0)):
                         office = _office_phrase(phrase.group("words"))
                         if office and office == phrase.group("words"):
                             spans.append((office, office, True))
@@ -1017,12 +1031,30 @@ class Checker:
     def finish(self) -> Report:
         """Run the checks that need the whole batch and return the report."""
         total = self.report.records
+        self._variant_findings()
         self._field_findings(total)
         self._batch_findings()
         self._unused_findings(total)
         order = {s: i for i, s in enumerate(SEVERITIES)}
         self.report.findings.sort(key=lambda f: order[f.severity])
         return self.report
+
+    def _variant_findings(self) -> None:
+        """Report language variants that use other fields than their default, or are stale."""
+        from .variants import variant_problems
+
+        try:
+            problems = variant_problems(self.merge.template.path, self.merge.options.encoding)
+        except (LettergenError, OSError):
+            return  # the variants that letters use were checked while rendering them
+        for problem in problems:
+            self.add(
+                "error" if problem.severity == "error" else "warning",
+                "variant",
+                problem.message,
+                path=problem.path,
+                line=problem.line,
+            )
 
     def _field_findings(self, total: int) -> None:
         for name, entry in self._missing.items():
@@ -1149,7 +1181,7 @@ class Checker:
                         record_ref,
                         line,
                     )
-                elif line == self._salutation_of(summary) and other is None:
+                elif line == summary.salutation and other is None:
                     self._add_ref(
                         "error",
                         "form-of-address",
@@ -1243,13 +1275,6 @@ class Checker:
                     line=first.line,
                 )
 
-    def _salutation_of(self, summary: _Summary) -> int | None:
-        # Name vocatives on the salutation line are recorded with the salutation itself.
-        for line, said, _ in summary.vocatives:
-            if _is_salutation(said):
-                return line
-        return None
-
     def _add_ref(
         self, severity: Severity, code: str, message: str, ref: _Ref, line: int | None
     ) -> None:
@@ -1301,40 +1326,71 @@ def check(merge: Merge) -> Report:
     return checker.finish()
 
 
-def check_files(options: Any, warn: Any = None) -> Report:
-    """Check a run given by its :class:`~lettergen.merge.MergeOptions`; never raises for content.
+def check_files(options: MergeOptions, warn: Warn | None = None) -> Report:
+    """Check a run given by its options; content problems are findings, never exceptions.
 
-    A template or signatory that cannot be read is reported as an error finding.
+    A template that does not parse or a signatory that cannot be read is an error finding;
+    only misuse of the command line (:class:`UsageError`) raises.
     """
-    from .variants import variant_problems
-
-    report_prefix: list[Finding] = []
-    try:
-        for problem in variant_problems(options.template, options.encoding):
-            report_prefix.append(
-                Finding(
-                    "error" if problem.severity == "error" else "warning",
-                    "variant",
-                    problem.message,
-                    path=problem.path,
-                    line=problem.line,
-                )
-            )
-    except (LettergenError, OSError):
-        pass  # the template itself is checked below
     try:
         merge = Merge(options, warn) if warn else Merge(options)
     except UsageError:
         raise
     except LettergenError as error:
-        report = Report()
-        report.findings = report_prefix
         code = "template" if isinstance(error, TemplateError) else "recipients-file"
         finding = Finding("error", code, error.message, path=error.path, line=error.line)
-        report.findings.append(finding)
-        return report
-    report = check(merge)
-    report.findings[:0] = report_prefix
-    order = {s: i for i, s in enumerate(SEVERITIES)}
-    report.findings.sort(key=lambda f: order[f.severity])
-    return report
+        return Report(findings=[finding])
+    return check(merge)
+
+
+@dataclass
+class FieldInfo:
+    """One field a template uses, and the records that lack it or hold it empty."""
+
+    name: str
+    line: int
+    optional: bool
+    lacking: list[str] = field(default_factory=list)
+    lacking_count: int = 0
+    empty_count: int = 0
+
+    def describe(self, total: int | None) -> str:
+        """One line: the field, where the template uses it, and who lacks it."""
+        text = f"{self.name}  (template line {self.line}{', optional' if self.optional else ''})"
+        if total is None:
+            return text
+        if self.lacking_count:
+            ids = _listed(self.lacking, self.lacking_count)
+            text += f": {self.lacking_count} of {total} record(s) lack it: {ids}"
+        if self.empty_count:
+            text += f"; {self.empty_count} of {total} hold it empty"
+        return text
+
+
+def field_table(
+    template: Path, recipients: Sequence[Path] = (), encoding: str | None = None
+) -> tuple[list[FieldInfo], int | None]:
+    """Return the fields ``template`` uses and, given recipients, who lacks which.
+
+    The second value is the number of records read (None without recipients).
+    """
+    use = TemplateUse(LetterTemplate(template, encoding))
+    infos = {name: FieldInfo(name, u.line, u.optional) for name, u in sorted(use.uses.items())}
+    if not recipients:
+        return list(infos.values()), None
+    total = 0
+    for path in recipients:
+        for record in read_file(path, encoding=encoding):
+            total += 1
+            for name, info in infos.items():
+                parts = name.split(".")
+                if parts[0] != "recipient":
+                    continue
+                value = lookup(record.fields, parts[1:])
+                if value is _MISSING:
+                    info.lacking_count += 1
+                    if len(info.lacking) < LISTED:
+                        info.lacking.append(record.id)
+                elif is_empty(value):
+                    info.empty_count += 1
+    return list(infos.values()), total

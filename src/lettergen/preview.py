@@ -1,0 +1,164 @@
+"""Previews: a letter exactly as ``render`` writes it, with the merged values made visible.
+
+Letters are rendered through :meth:`Merge.render` with ``marked=True`` (every printed value
+wrapped in :data:`~lettergen.templating.MARK_START` / ``MARK_END``); without the marks the text
+is byte for byte what ``render`` writes. On a terminal the values are highlighted and empty
+values shown as a visible mark; elsewhere the exact text is printed.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import OutputError, UsageError
+from .merge import Letter, Merge
+from .recipients import Record
+from .templating import MARK_END, MARK_START, strip_marks
+
+# What an empty value looks like on a terminal, where nothing would be easy to miss.
+EMPTY = "⟨empty⟩"
+_VALUE = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
+
+
+@dataclass
+class Preview:
+    """One letter, rendered with value marks."""
+
+    letter: Letter
+
+    @property
+    def record(self) -> Record:
+        """The record the letter is for."""
+        return self.letter.record
+
+    @property
+    def text(self) -> str:
+        """The letter exactly as ``render`` writes it."""
+        return strip_marks(self.letter.text)
+
+    def empty_lines(self) -> list[int]:
+        """Return the letter lines that print an empty value."""
+        marked = self.letter.text
+        return [
+            marked.count("\n", 0, m.start()) + 1
+            for m in _VALUE.finditer(marked)
+            if not strip_marks(m.group(1)).strip()
+        ]
+
+    def highlighted(self) -> str:
+        """Return the text with values in colour and empty values marked (ANSI escapes)."""
+        import click
+
+        def show(match: re.Match[str]) -> str:
+            value = strip_marks(match.group(1))
+            if not value.strip():
+                return value + click.style(EMPTY, fg="red", reverse=True)
+            # Style each line on its own, so a pager shows multi-line values coloured too.
+            return "\n".join(
+                click.style(part, fg="cyan", underline=True) if part else part
+                for part in value.split("\n")
+            )
+
+        return _VALUE.sub(show, self.letter.text)
+
+    def header(self) -> str:
+        """One line naming the record, for the separators of ``--all``."""
+        return f"── {self.record.id} ({self.record.location}) → {self.letter.name} ──"
+
+
+def choose(
+    merge: Merge, *, recipient: str | None = None, index: int | None = None
+) -> Iterator[Record]:
+    """Yield the record to preview: by id, by 1-based position, or every record."""
+    if recipient is not None and index is not None:
+        raise UsageError("give --recipient or --index, not both")
+    count = 0
+    for record in merge.records():
+        count += 1
+        if recipient is None and index is None:
+            yield record
+        elif record.id == recipient or count == index:
+            yield record
+            return
+    if recipient is not None:
+        raise UsageError(f"--recipient: no record has the id '{recipient}'")
+    if index is not None:
+        raise UsageError(f"--index {index}: there are only {count} record(s)")
+
+
+def previews(
+    merge: Merge,
+    *,
+    recipient: str | None = None,
+    index: int | None = None,
+    every: bool = False,
+) -> Iterator[Preview]:
+    """Yield the preview of one letter (the first by default) or, with ``every``, of each."""
+    for record in choose(merge, recipient=recipient, index=index):
+        yield Preview(merge.render(record, marked=True))
+        if not every:
+            return
+
+
+def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
+    """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
+    from .writers import make_writers
+    from .writers.pdf import convert
+
+    writers = make_writers(
+        ["docx"],
+        meta=merge.template.meta,
+        source=merge.template.path,
+        signature=merge.sender.get("signature"),
+        template=merge.template,
+    )
+    letter = Letter(
+        record=preview.record,
+        name=preview.letter.name,
+        text=preview.text,
+        context=preview.letter.context,
+        template=preview.letter.template,
+    )
+    with tempfile.TemporaryDirectory(prefix="lettergen-preview-") as folder:
+        staged = Path(folder) / f"{letter.name}.docx"
+        staged.write_bytes(writers[0].to_bytes(letter))
+        [pdf] = convert([staged], Path(folder), jobs=1)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        from .output import write_atomic
+
+        write_atomic(target, pdf.read_bytes())
+    return target
+
+
+def write_png(merge: Merge, preview: Preview, folder: Path, resolution: int = 100) -> list[Path]:
+    """Render the previewed letter's pages as PNG images in ``folder``; return their paths."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        raise OutputError(
+            "pdftoppm (poppler) is not installed; PNG previews need it: "
+            "apt-get install poppler-utils"
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="lettergen-preview-") as work:
+        pdf = write_pdf(merge, preview, Path(work) / f"{preview.letter.name}.pdf")
+        prefix = Path(work) / preview.letter.name
+        result = subprocess.run(
+            [pdftoppm, "-png", "-r", str(resolution), str(pdf), str(prefix)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise OutputError(f"pdftoppm failed: {result.stderr.strip()}", path=pdf)
+        pages: list[Path] = []
+        for image in sorted(Path(work).glob(f"{preview.letter.name}-*.png")):
+            target = folder / image.name
+            shutil.move(str(image), target)
+            pages.append(target)
+    return pages
