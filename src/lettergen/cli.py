@@ -236,6 +236,26 @@ def render(**kwargs: Any) -> None:
         )
 
 
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path))
+@reports_errors
+def init(folder: Path) -> None:
+    """Create a new campaign folder: a starter template, recipients, signatory, lettergen.yaml.
+
+    FOLDER must be new or empty. The campaign renders as it is; edit its files to make it yours.
+
+    \b
+    Example:
+        lettergen init water-campaign
+        cd water-campaign && lettergen render
+    """
+    from .scaffold import init_campaign
+
+    for path in init_campaign(folder):
+        click.echo(f"created {path}")
+    click.echo(f"Next: cd {folder} && lettergen render   (then edit the template and recipients)")
+
+
 def _terminate(signum: int, frame: Any) -> NoReturn:
     # SIGTERM unwinds like Ctrl-C, so temporary files are removed on the way out.
     raise KeyboardInterrupt
