@@ -1,0 +1,67 @@
+"""`--combine FILE.docx`: every letter of a run in one document, each on new pages."""
+
+from __future__ import annotations
+
+import zipfile
+
+import docx
+
+from lettergen.cli import cli
+from tests.docx_helpers import paragraphs_text
+
+
+def test_combined_document_holds_every_letter_in_its_own_section(runner, sample, tmp_path):
+    out, combined = tmp_path / "letters", tmp_path / "print" / "all.docx"
+    result = runner.invoke(
+        cli,
+        ["render", str(sample["template"]), str(sample["recipients"]), "-o", str(out),
+         "-f", "txt", "--combine", str(combined)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    texts = sorted(out.glob("*.txt"))
+    assert not list(out.glob("*.docx"))  # only the combined document was asked for
+    document = docx.Document(str(combined))
+    assert len(document.sections) == len(texts) >= 5
+    for section in document.sections:
+        header = "".join(p.text for p in section.header.paragraphs)
+        assert "Mady Delvaux-Stehres" in header
+        assert section.start_type == 2  # a new page
+    # Each section ends in the last paragraph of one letter: split there, compare with the text.
+    body = document.element.body
+    letters, current = [], []
+    for paragraph in document.paragraphs:
+        current.append(paragraph)
+        if paragraph._element.xpath("./w:pPr/w:sectPr") or paragraph._element is body[-2]:
+            letters.append(current)
+            current = []
+    order = [t.read_text(encoding="utf-8") for t in texts]
+    got = [paragraphs_text(letter) for letter in letters]
+    assert sorted(got) == sorted(order)
+    with zipfile.ZipFile(combined) as archive:
+        assert archive.testzip() is None
+
+
+def test_an_existing_combined_document_is_kept_without_force(runner, sample, tmp_path):
+    combined = tmp_path / "all.docx"
+    combined.write_bytes(b"mine")
+    args = ["render", str(sample["template"]), str(sample["recipients"]),
+            "-o", str(tmp_path / "out"), "--combine", str(combined)]  # fmt: skip
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"{combined}: the combined document already exists")
+    assert combined.read_bytes() == b"mine"
+    assert not (tmp_path / "out").exists()
+    result = runner.invoke(cli, [*args, "--force"])
+    assert result.exit_code == 0, result.output
+    assert len(docx.Document(str(combined)).sections) >= 5
+
+
+def test_combine_needs_a_docx_name(runner, sample, tmp_path):
+    result = runner.invoke(
+        cli,
+        ["render", str(sample["template"]), str(sample["recipients"]),
+         "-o", str(tmp_path / "out"), "--combine", str(tmp_path / "all.pdf")],
+    )  # fmt: skip
+    assert result.exit_code == 2
+    assert "--combine: " in result.output and "must be a .docx file name" in result.output
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,359 @@
+"""DOCX letters from text templates: the text letter's text, letterhead, signature, escaping."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import docx
+import pytest
+from click.testing import CliRunner
+from docx.shared import Cm
+
+from lettergen.cli import cli
+from tests.conftest import ROOT, write
+from tests.docx_helpers import docx_text, png
+
+
+def render(runner: CliRunner, *args: str | Path) -> tuple[int, str]:
+    """Run ``lettergen render ARGS``; return the exit code and the whole output."""
+    result = runner.invoke(cli, ["render", *map(str, args)])
+    return result.exit_code, result.output
+
+
+def sample_run(runner: CliRunner, sample: dict[str, Path], out: Path, *args: str) -> None:
+    code, output = render(
+        runner, sample["template"], sample["recipients"], "-o", out, "-f", "txt", "-f", "docx",
+        *args,
+    )  # fmt: skip
+    assert code == 0, output
+
+
+def test_every_sample_docx_has_the_text_of_its_text_letter(runner, sample, tmp_path):
+    sample_run(runner, sample, tmp_path)
+    texts = sorted(tmp_path.glob("*.txt"))
+    assert len(texts) >= 5
+    for text in texts:
+        document = text.with_suffix(".docx")
+        assert docx_text(document) == text.read_text(encoding="utf-8"), document.name
+        with zipfile.ZipFile(document) as archive:
+            assert archive.testzip() is None
+
+
+def test_blocks_are_paragraphs_and_lines_are_breaks(runner, sample, tmp_path):
+    sample_run(runner, sample, tmp_path, "--only", "laurent-fabius")
+    paragraphs = docx.Document(str(tmp_path / "laurent-fabius.docx")).paragraphs
+    assert paragraphs[0].text == "Brussels, 25 May 2015"
+    assert paragraphs[2].text == "37, Quai d'Orsay\n75700 Paris 07SP"
+    # The space to sign (three blank lines after the closing): two empty paragraphs.
+    closing = [p.text for p in paragraphs].index("Sincerely yours,")
+    assert [p.text for p in paragraphs[closing + 1 : closing + 4]] == [
+        "",
+        "",
+        "Mady Delvaux-Stehres | Member of the European Parliament, S&D",
+    ]
+
+
+def test_sample_letter_takes_the_letterhead_and_layout_of_its_front_matter(
+    runner, sample, tmp_path
+):
+    sample_run(runner, sample, tmp_path, "--only", "laurent-fabius")
+    document = docx.Document(str(tmp_path / "laurent-fabius.docx"))
+    section = document.sections[0]
+    assert abs(section.page_width - Cm(21)) < Cm(0.05)
+    assert abs(section.page_height - Cm(29.7)) < Cm(0.05)
+    assert abs(section.left_margin - Cm(2.5)) < Cm(0.05)
+    header = "\n".join(p.text for p in section.header.paragraphs)
+    assert "Mady Delvaux-Stehres" in header
+    footer = "\n".join(c.text for t in section.footer.tables for c in t.rows[0].cells)
+    assert "Bâtiment Altiero Spinelli 15G115" in footer
+    assert "Bâtiment Louise Weiss T07085" in footer
+    paragraphs = document.paragraphs
+    assert paragraphs[0].style.name == "Date"
+    assert paragraphs[0].style.paragraph_format.alignment == 2  # right
+    # From the closing to the end, one page: each paragraph kept with the next but the last.
+    closing = [p.text for p in paragraphs].index("Sincerely yours,")
+    kept = paragraphs[closing:]
+    assert all(p.paragraph_format.keep_together for p in kept)
+    assert [bool(p.paragraph_format.keep_with_next) for p in kept] == [True] * (len(kept) - 1) + [
+        False
+    ]
+    assert not paragraphs[closing - 1].paragraph_format.keep_with_next
+
+
+def test_letterhead_option_overrides_the_front_matter(runner, sample, tmp_path):
+    plain = ROOT / "templates" / "letterhead.docx"
+    sample_run(runner, sample, tmp_path, "--only", "manuel-valls", "--letterhead", str(plain))
+    document = docx.Document(str(tmp_path / "manuel-valls.docx"))
+    header = "".join(p.text for p in document.sections[0].header.paragraphs)
+    assert "Delvaux" not in header
+    assert abs(document.sections[0].page_width - Cm(21)) < Cm(0.05)
+    assert docx_text(tmp_path / "manuel-valls.docx") == (tmp_path / "manuel-valls.txt").read_text()
+
+
+def test_shipped_letterheads_are_what_the_script_makes():
+    from lettergen.sender import read_sender
+    from lettergen.writers.letterhead import build_letterhead
+
+    folder = ROOT / "templates"
+    assert (folder / "letterhead.docx").read_bytes() == build_letterhead()
+    sender = read_sender(folder / "mady-delvaux-stehres.yaml")
+    assert (folder / "letterhead-delvaux.docx").read_bytes() == build_letterhead(sender)
+
+
+def _campaign(tmp_path: Path, records: str, template: str | None = None) -> tuple[Path, Path]:
+    template_path = write(
+        tmp_path / "t" / "letter.txt.j2",
+        template
+        or """\
+        ---
+        sender: me.yaml
+        ---
+        {{ recipient.name }}
+        {% if recipient.organisation %}
+        {{ recipient.organisation }}
+        {% endif %}
+        {% for line in recipient.address | lines %}
+        {{ line }}
+        {% endfor %}
+        {% if recipient.note %}
+
+        {{ recipient.note }}
+        {% endif %}
+
+        Yours,
+
+
+
+        {{ sender.name }}
+        """,
+    )
+    write(tmp_path / "t" / "me.yaml", "name: Ana Núñez\n")
+    return template_path, write(tmp_path / "r.yaml", records)
+
+
+ODD_VALUES = """\
+- id: and-lt-gt
+  name: Group S&D <Socialists> "and" 'Democrats'
+  organisation: A & B <C> ]]> &amp;
+  address: "Line one\\nLine two"
+  note: "Tabs\\there & quotes ' \\" stay"
+- id: greek-cyrillic
+  name: Κυριάκος Μητσοτάκης
+  organisation: Министерство иностранных дел
+  address: [Ελλάδα, Россия]
+  note: Ça, c'est élevé — ñ ü ø å ß
+- id: emoji
+  name: Ana 😀 Test 🇪🇺
+  organisation: 𝔘𝔫𝔦𝔠𝔬𝔡𝔢
+  address: [x]
+  note: "👍🏽"
+- id: rtl
+  name: محمد عبد الله
+  organisation: משרד החוץ
+  address: [شارع 12, ירושלים]
+  note: مرحبا بالعالم and English
+- id: empty
+  name: Empty Fields
+  organisation: ""
+  address: [Somewhere]
+  note: ""
+"""
+
+
+def test_values_come_out_as_typed(runner, tmp_path):
+    template, records = _campaign(tmp_path, ODD_VALUES)
+    code, output = render(
+        runner, template, records, "-o", tmp_path / "out", "-f", "txt", "-f", "docx"
+    )
+    assert code == 0, output
+    for record in ("and-lt-gt", "greek-cyrillic", "emoji", "rtl", "empty"):
+        text = (tmp_path / "out" / f"{record}.txt").read_text(encoding="utf-8")
+        assert docx_text(tmp_path / "out" / f"{record}.docx") == text, record
+    paragraphs = docx.Document(str(tmp_path / "out" / "and-lt-gt.docx")).paragraphs
+    assert paragraphs[0].text == (
+        "Group S&D <Socialists> \"and\" 'Democrats'\nA & B <C> ]]> &amp;\nLine one\nLine two"
+    )
+    assert paragraphs[1].text == "Tabs\there & quotes ' \" stay"
+
+
+def test_right_to_left_paragraphs_read_right_to_left(runner, tmp_path):
+    template, records = _campaign(tmp_path, ODD_VALUES)
+    code, output = render(runner, template, records, "-o", tmp_path / "out", "-f", "docx")
+    assert code == 0, output
+    body = docx.Document(str(tmp_path / "out" / "rtl.docx")).element.body
+    bidi = body.xpath("./w:p[w:pPr/w:bidi]")
+    assert [p.xpath("string(.)") for p in bidi] == [
+        "محمد عبد اللهמשרד החוץشارع 12ירושלים",
+        "مرحبا بالعالم and English",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("value", "code_point"), [("a\\vb", "U+000B"), ("a\\0b", "U+0000"), ("\\x1f", "U+001F")]
+)
+def test_a_character_xml_cannot_hold_is_an_error_naming_record_and_field(
+    runner, tmp_path, value, code_point
+):
+    records = f"""\
+    - id: ok
+      name: Fine
+      organisation: Org
+      address: [x]
+      note: fine
+    - id: pasted
+      name: From Excel
+      organisation: Org
+      address: ["x", "{value}"]
+      note: fine
+    """
+    template, path = _campaign(tmp_path, records)
+    out = tmp_path / "out"
+    code, output = render(runner, template, path, "-o", out, "-f", "txt", "-f", "docx")
+    assert code == 1
+    assert output.startswith(f"{path}:6: record 'pasted': field 'recipient.address[2]': holds ")
+    assert code_point in output
+    assert "Traceback" not in output
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_a_forbidden_character_from_the_template_names_the_template(runner, tmp_path):
+    template, records = _campaign(
+        tmp_path,
+        "- {id: one, name: One}\n",
+        "{{ recipient.name }}\n\nBad \x0c page\n",
+    )
+    code, output = render(runner, template, records, "-o", tmp_path / "out", "-f", "docx")
+    assert code == 1
+    assert output.startswith(f"{template}: record 'one': the letter holds U+000C")
+
+
+def test_signature_image_sits_in_the_space_to_sign(runner, sample, tmp_path):
+    image = tmp_path / "signature.png"
+    image.write_bytes(png(300, 100))
+    profile = tmp_path / "sender.yaml"
+    profile.write_text(
+        sample["sender"].read_text(encoding="utf-8") + "signature: signature.png\n",
+        encoding="utf-8",
+    )
+    sample_run(runner, sample, tmp_path, "--sender", str(profile), "--only", "laurent-fabius")
+    path = tmp_path / "laurent-fabius.docx"
+    document = docx.Document(str(path))
+    shapes = document.inline_shapes
+    assert len(shapes) == 1
+    assert abs(shapes[0].width - Cm(4.5)) < Cm(0.01)
+    assert abs(shapes[0].height - Cm(1.5)) < Cm(0.01)
+    paragraphs = document.paragraphs
+    holder = next(i for i, p in enumerate(paragraphs) if p._element.xpath(".//w:drawing"))
+    assert paragraphs[holder - 1].text == "Sincerely yours,"
+    assert docx_text(path) == (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8")
+    with zipfile.ZipFile(path) as archive:
+        assert archive.read("word/media/signature.png") == image.read_bytes()
+
+
+def test_a_signature_that_is_no_image_is_an_error(runner, sample, tmp_path):
+    (tmp_path / "signature.png").write_text("not an image")
+    profile = tmp_path / "sender.yaml"
+    profile.write_text(
+        sample["sender"].read_text(encoding="utf-8") + "signature: signature.png\n",
+        encoding="utf-8",
+    )
+    code, output = render(
+        runner, sample["template"], sample["recipients"], "-o", tmp_path / "out", "-f", "docx",
+        "--sender", profile,
+    )  # fmt: skip
+    assert code == 1
+    assert output.startswith(f"{tmp_path / 'signature.png'}: the signature image is not a PNG")
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_letterhead_that_is_no_word_document_is_an_error(runner, sample, tmp_path):
+    bad = write(tmp_path / "head.docx", "plain text")
+    code, output = render(
+        runner, sample["template"], sample["recipients"], "-o", tmp_path / "out", "-f", "docx",
+        "--letterhead", bad,
+    )  # fmt: skip
+    assert code == 1
+    assert output.startswith(f"{bad}: letterhead: not a Word document (.docx)")
+
+
+def test_a_style_the_letterhead_lacks_is_an_error(runner, tmp_path):
+    template, records = _campaign(
+        tmp_path,
+        "- {id: one, name: One}\n",
+        "---\nblocks:\n  - {at: 1, style: Fancy}\n---\n{{ recipient.name }}\n",
+    )
+    code, output = render(runner, template, records, "-o", tmp_path / "out", "-f", "docx")
+    assert code == 1
+    assert output.startswith(
+        f"{template}: front matter 'blocks' rule 1: the default letterhead has no paragraph "
+        "style 'Fancy'"
+    )
+
+
+def test_a_rule_picking_no_block_is_an_error_naming_the_record(runner, tmp_path):
+    template, records = _campaign(
+        tmp_path,
+        "- {id: one, name: One}\n",
+        "---\nblocks:\n  - {from: 'Yours', together: true}\n---\n{{ recipient.name }}\n",
+    )
+    code, output = render(runner, template, records, "-o", tmp_path / "out", "-f", "docx")
+    assert code == 1
+    assert output.startswith(
+        f"{template}: record 'one': front matter 'blocks' rule 1 (from: 'Yours') picks no block"
+    )
+
+
+def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path):
+    from lettergen.parallel import PARALLEL_FROM
+
+    records = "".join(
+        f"- {{id: r{i}, name: Person {i}, organisation: Org {i}, address: [Street {i}], "
+        f"note: Note {i}}}\n"
+        for i in range(PARALLEL_FROM + 30)
+    )
+    template, path = _campaign(tmp_path, records)
+    for jobs in ("1", "2"):
+        code, output = render(
+            runner, template, path, "-o", tmp_path / jobs, "-f", "docx", "-f", "txt", "-j", jobs
+        )
+        assert code == 0, output
+    one = sorted(p.name for p in (tmp_path / "1").glob("r*"))
+    assert len(one) == 2 * (PARALLEL_FROM + 30)
+    assert one == sorted(p.name for p in (tmp_path / "2").glob("r*"))
+    for name in one:
+        assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) and poppler (pdftotext) are needed to convert DOCX to PDF; "
+    "CI installs libreoffice-writer-nogui and poppler-utils",
+)
+def test_libreoffice_prints_the_letters(runner, sample, tmp_path):
+    out = tmp_path / "letters"
+    sample_run(runner, sample, out, "--only", "laurent-fabius", "--only", "christiane-taubira")
+    profile = (tmp_path / "lo-profile").as_uri()
+    subprocess.run(
+        [
+            "soffice", f"-env:UserInstallation={profile}", "--headless", "--convert-to", "pdf",
+            "--outdir", str(tmp_path / "pdf"),
+            str(out / "laurent-fabius.docx"), str(out / "christiane-taubira.docx"),
+        ],
+        check=True, capture_output=True, timeout=240, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    for name, person in (
+        ("laurent-fabius", "Mr Laurent Fabius"),
+        ("christiane-taubira", "Ms Christiane Taubira"),
+    ):
+        pdf = tmp_path / "pdf" / f"{name}.pdf"
+        text = subprocess.run(
+            ["pdftotext", "-layout", str(pdf), "-"], check=True, capture_output=True, text=True
+        ).stdout
+        words = " ".join(text.split())
+        assert person in words
+        assert "I call on you to recognize the politically motivated nature" in words
+        assert "Mady Delvaux-Stehres" in words
