@@ -72,5 +72,33 @@ def load_campaign(path: Path | None = None) -> Campaign:
                 raise CampaignError(
                     f"date {value!r} is not YYYY-MM-DD", path=path, field="date"
                 ) from None
+        elif key in ("fields", "where", "sheet", "limit"):
+            value = _selection_value(key, value, path)
         values[key] = value
     return Campaign(path, values)
+
+
+def _selection_value(key: str, value: Any, path: Path) -> Any:
+    """Check the value of ``fields:`` (a mapping), ``where:``/``sheet:`` (text), ``limit:``."""
+    if value is None:
+        return None
+    if key == "fields":
+        if not isinstance(value, dict) or not all(
+            isinstance(v, str) and v.strip() for v in value.values()
+        ):
+            raise CampaignError(
+                "'fields' maps spreadsheet headers to template fields "
+                "('Post code: postcode', one per line)",
+                path=path,
+                field="fields",
+            )
+        return {str(k).strip(): v.strip() for k, v in value.items()}
+    if key == "limit":
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise CampaignError(
+                f"limit {value!r} is not a whole number of 1 or more", path=path, field="limit"
+            )
+        return value
+    if not isinstance(value, str | int):
+        raise CampaignError(f"'{key}' must be text", path=path, field=key)
+    return str(value)

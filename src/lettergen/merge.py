@@ -11,9 +11,10 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from .errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
+from .errors import LettergenError, RecipientsError, SenderError, TemplateError
 from .naming import safe_filename
 from .recipients import Record, read_recipients
+from .selection import Where, select
 from .sender import read_sender
 from .templating import LetterTemplate, MissingFieldError, context_for, load_template
 from .variants import candidate_tags, find_variant, normalise_tag, variant_path
@@ -48,6 +49,13 @@ class MergeOptions:
     name: str | None = None
     only: tuple[str, ...] = ()
     encoding: str | None = None
+    # Worksheet of .xlsx recipients (default: the first one).
+    sheet: str | None = None
+    # Column header (or top-level key) -> template field: {"Post code": "postcode"}.
+    field_map: dict[str, str] = field(default_factory=dict)
+    # A Jinja expression choosing records, e.g. "recipient.country == 'FR'".
+    where: str | None = None
+    limit: int | None = None
 
 
 class Merge:
@@ -61,6 +69,7 @@ class Merge:
         self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
         self.date = options.date or _meta_date(self.template) or dt.date.today()
         self.name_pattern = self.template.compile_pattern(options.name) if options.name else None
+        self.where = Where(options.where, self.template.env) if options.where else None
         # Language variants, compiled once each: recipient language -> (template, letter meta).
         self._variants: dict[str | None, tuple[LetterTemplate, dict[str, Any]]] = {}
 
@@ -85,22 +94,25 @@ class Merge:
         return path
 
     def records(self) -> Iterator[Record]:
-        """Yield the records this run writes to (all, or those chosen by ``--only``)."""
+        """Yield the records this run writes to: all, or those chosen by only, where, limit."""
         records = read_recipients(
-            self.options.recipients, encoding=self.options.encoding, warn=self.warn
+            self.options.recipients,
+            encoding=self.options.encoding,
+            warn=self.warn,
+            sheet=self.options.sheet,
+            field_map=self.options.field_map,
         )
-        only = set(self.options.only)
-        if not only:
-            yield from records
-            return
-        found: set[str] = set()
-        for record in records:
-            if record.id in only:
-                found.add(record.id)
-                yield record
-        missing = sorted(only - found)
-        if missing:
-            raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
+        return select(
+            records,
+            only=self.options.only,
+            where=self.where,
+            context=self._where_context,
+            limit=self.options.limit,
+        )
+
+    def _where_context(self, record: Record) -> dict[str, Any]:
+        """Return the context a ``--where`` expression sees (the default template's ``letter``)."""
+        return context_for(record.fields, self.sender, self.template.meta, self.date)
 
     def template_for(self, record: Record) -> tuple[LetterTemplate, dict[str, Any]]:
         """Return the template (default or the record's ``language`` variant) and its meta."""

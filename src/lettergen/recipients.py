@@ -46,12 +46,13 @@ class Record:
         return RecipientsError(message, path=self.path, line=self.line, record=self.id, field=field)
 
 
-class MultiLine(str):
-    """The text of a spreadsheet cell with line breaks, which a template can loop over by line.
+class CellText(str):
+    """The text of a CSV or spreadsheet cell, which a template can also loop over line by line.
 
-    It prints as the cell reads (line breaks kept), compares equal to that text, and iterates
-    over its non-blank lines, so ``{% for line in recipient.address %}``, ``| first`` and
-    ``| join(", ")`` work alike for a multi-line cell and for a YAML list of lines.
+    It prints as the cell reads (line breaks kept) and compares equal to that text, but it
+    iterates over its non-blank lines, not its characters: ``{% for line in recipient.address %}``,
+    ``| first`` and ``| join(", ")`` work alike for a cell (with or without line breaks) and for
+    a YAML list of lines, so one template serves both kinds of recipient list.
     """
 
     __slots__ = ()
@@ -190,10 +191,10 @@ def read_file(
             )
         if mapping and not tabular:
             _rename_keys(data, mapping, path, line)
-        yield Record(id=_record_id(data, path, line, number), fields=data, path=path, line=line)
+        yield Record(id=record_id(data, path, line, number), fields=data, path=path, line=line)
 
 
-def _record_id(data: dict[str, Any], path: Path, line: int, number: int) -> str:
+def record_id(data: dict[str, Any], path: Path, line: int, number: int) -> str:
     """Return the record's own ``id``, or one derived from its name, or ``<file>-<n>``."""
     given = data.get("id")
     if given is not None and str(given).strip():
@@ -330,14 +331,12 @@ def _check_fields(keys: list[str], path: Path, line: int, where: str) -> None:
                 )
 
 
-def text_cell(cell: str) -> str:
-    """Return a text cell as a field value: line breaks become ``\\n`` and make a MultiLine."""
+def text_cell(cell: str) -> CellText:
+    """Return the text of a cell as a field value, with ``\\n`` for every line break."""
     if "\r" in cell:
         # A line break inside a quoted cell keeps Excel's \r\n; letters use \n.
         cell = cell.replace("\r\n", "\n").replace("\r", "\n")
-    if "\n" in cell:
-        return MultiLine(cell)
-    return cell
+    return CellText(cell)
 
 
 def set_dotted(record: dict[str, Any], key: str, value: Any) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import RecipientsError
-from .recipients import Warn, set_dotted, table_keys, text_cell
+from .recipients import Warn, record_id, set_dotted, table_keys, text_cell
 from .textfiles import read_bytes
 
 # Number formats that pad with zeros, like Excel's "Zip Code" (00000): 1000 shows as 01000.
@@ -34,8 +34,8 @@ def read_sheet(
     The sheet is ``sheet`` (by name) or the first one. Its first non-empty row is the header;
     empty rows are skipped. Cells become field values as the sheet shows them: dates as
     :class:`datetime.date`, whole numbers as ``int`` (as text, zero-padded, when the cell's
-    format pads with zeros), text with line breaks as a
-    :class:`~lettergen.recipients.MultiLine`, empty cells as ``""``.
+    format pads with zeros), text as :class:`~lettergen.recipients.CellText` (which a loop
+    takes line by line), empty cells as ``""``.
     """
     workbook = _open(path)
     try:
@@ -46,6 +46,7 @@ def read_sheet(
         where = f"sheet '{worksheet.title}': " if len(workbook.worksheets) > 1 else ""
         rows = enumerate(worksheet.iter_rows(), start=1)
         keys: list[str] | None = None
+        count = 0
         for number, row in rows:
             if keys is None:
                 if any(_filled(cell.value) for cell in row):
@@ -53,8 +54,9 @@ def read_sheet(
                         [cell.value for cell in row], path, number, field_map, warn, where
                     )
                 continue
-            record = _record(row, keys, path, number, where)
+            record = _record(row, keys, path, number, where, count + 1)
             if record is not None:
+                count += 1
                 yield number, record
     finally:
         workbook.close()
@@ -102,9 +104,9 @@ def _filled(value: Any) -> bool:
 
 
 def _record(
-    row: tuple[Any, ...], keys: list[str], path: Path, number: int, where: str
+    row: tuple[Any, ...], keys: list[str], path: Path, number: int, where: str, ordinal: int
 ) -> dict[str, Any] | None:
-    """Return the fields of one sheet row, or None for an empty row."""
+    """Return the fields of one sheet row (the ``ordinal``-th record), or None if it is empty."""
     width = len(keys)
     for cell in row[width:]:
         if _filled(cell.value):
@@ -116,28 +118,33 @@ def _record(
     if not any(_filled(cell.value) for cell in row[:width]):
         return None
     record: dict[str, Any] = {}
+    broken: list[tuple[str, Any]] = []
     for index, key in enumerate(keys):
         if not key:
             continue
         cell = row[index] if index < len(row) else None
-        value = "" if cell is None else _value(cell, key, path, number, where)
-        set_dotted(record, key, value)
+        if cell is not None and cell.data_type == "e":
+            broken.append((key, cell))
+            continue
+        set_dotted(record, key, "" if cell is None else _value(cell))
+    if broken:
+        # "#N/A" or "#DIV/0!" in a letter would be worse than no letter.
+        key, cell = broken[0]
+        raise RecipientsError(
+            f"{where}cell {cell.coordinate} holds the spreadsheet error {cell.value}",
+            path=path,
+            line=number,
+            record=record_id(record, path, number, ordinal),
+            field=key,
+        )
     return record
 
 
-def _value(cell: Any, key: str, path: Path, number: int, where: str) -> Any:
+def _value(cell: Any) -> Any:
     """Return a cell's value as a field: see :func:`read_sheet`."""
     value = cell.value
     if value is None:
         return ""
-    if cell.data_type == "e":
-        # "#N/A" or "#DIV/0!" in a letter would be worse than no letter.
-        raise RecipientsError(
-            f"{where}cell {cell.coordinate} holds the spreadsheet error {value}",
-            path=path,
-            line=number,
-            field=key,
-        )
     if isinstance(value, str):
         return text_cell(value)
     if isinstance(value, bool):
