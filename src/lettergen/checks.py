@@ -709,24 +709,35 @@ class Checker:
     # -- the records --
 
     def records(self) -> Iterator[Record]:
-        """Yield every record of the run's files, noting unreadable files and duplicate ids."""
+        """Yield the run's records (as ``--only``, ``--where``, ``--limit`` choose them).
+
+        Unlike :meth:`Merge.records`, an unreadable file is noted and the next one read, and
+        a duplicate id does not stop the reading: the check reports every problem at once.
+        """
+        from .selection import select
+
+        merge = self.merge
+        return select(
+            self._read(),
+            only=merge.options.only,
+            where=merge.where,
+            context=merge._where_context,
+            limit=merge.options.limit,
+        )
+
+    def _read(self) -> Iterator[Record]:
         options = self.merge.options
-        only = set(options.only)
-        found: set[str] = set()
         for path in options.recipients:
             try:
-                for record in read_file(path, encoding=options.encoding, warn=self.merge.warn):
-                    if only and record.id not in only:
-                        continue
-                    found.add(record.id)
-                    yield record
-            except UsageError:
-                raise
+                yield from read_file(
+                    path,
+                    encoding=options.encoding,
+                    warn=self.merge.warn,
+                    sheet=options.sheet,
+                    field_map=options.field_map,
+                )
             except LettergenError as error:
                 self.add_error(error, "recipients-file")
-        missing = sorted(only - found)
-        if missing:
-            raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
 
     def letters(self, *, raising: bool = False) -> Iterator[Letter]:
         """Render and check each record's letter; yield those that render, without marks.
