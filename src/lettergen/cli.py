@@ -50,6 +50,32 @@ def warn(message: str) -> None:
     click.echo(message, err=True)
 
 
+def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Refuse an encoding Python does not know, before any file is read."""
+    import codecs
+
+    if value is not None:
+        try:
+            codecs.lookup(value)
+        except LookupError:
+            raise click.BadParameter(f"unknown encoding '{value}'") from None
+    return value
+
+
+def _parse_map(
+    ctx: click.Context, param: click.Parameter, value: tuple[str, ...]
+) -> dict[str, str]:
+    """Turn repeated ``--map 'HEADER=FIELD'`` options into a mapping."""
+    mapping: dict[str, str] = {}
+    for item in value:
+        # The last '=': a header may contain one ("A=B"), a field name never does.
+        header, sep, target = item.rpartition("=")
+        if not sep or not header.strip() or not target.strip():
+            raise click.BadParameter(f"{item!r} is not HEADER=FIELD, e.g. 'Post code=postcode'")
+        mapping[header.strip()] = target.strip()
+    return mapping
+
+
 def merge_options(func: F) -> F:
     """The inputs shared by ``render``, ``preview`` and ``check``."""
     decorators = [
@@ -80,7 +106,34 @@ def merge_options(func: F) -> F:
         click.option(
             "--encoding",
             metavar="NAME",
-            help="Encoding of the input files. Default: UTF-8 (with or without BOM).",
+            callback=_check_encoding,
+            help="Encoding of the input files. Default: UTF-8 (with or without BOM); "
+            "a CSV file may also be UTF-16 (with BOM) or, when it is not UTF-8, Windows-1252.",
+        ),
+        click.option(
+            "--sheet", metavar="NAME", help="Worksheet of .xlsx recipients. Default: the first."
+        ),
+        click.option(
+            "--map",
+            "field_map",
+            multiple=True,
+            callback=_parse_map,
+            metavar="'HEADER=FIELD'",
+            help="Read the column HEADER as the template field FIELD, e.g. "
+            "'Post code=postcode' or 'Rue=address.street' (repeatable). "
+            "Adds to 'fields:' in lettergen.yaml.",
+        ),
+        click.option(
+            "--where",
+            metavar="EXPRESSION",
+            help="Only the records for which this Jinja expression is true, e.g. "
+            "\"recipient.country == 'FR'\".",
+        ),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            metavar="N",
+            help="At most N letters: the first N records chosen.",
         ),
         click.option(
             "--campaign",
@@ -121,6 +174,10 @@ def build_merge_options(kwargs: dict[str, Any]) -> tuple[Any, Any]:
         name=kwargs.get("name_pattern") or campaign.get("name"),
         only=tuple(kwargs.get("only") or campaign.get("only") or ()),
         encoding=kwargs.get("encoding") or campaign.get("encoding"),
+        sheet=kwargs.get("sheet") or campaign.get("sheet"),
+        field_map={**(campaign.get("fields") or {}), **(kwargs.get("field_map") or {})},
+        where=kwargs.get("where") or campaign.get("where"),
+        limit=kwargs.get("limit") or campaign.get("limit"),
     )
     return options, campaign
 

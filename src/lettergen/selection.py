@@ -94,4 +94,3 @@ def select(
     missing = sorted(wanted - found)
     if missing:
         raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
-
