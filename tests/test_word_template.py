@@ -23,6 +23,7 @@ from lettergen.cli import cli
 from lettergen.errors import TemplateError
 from lettergen.templating import context_for, load_template
 from lettergen.wordtemplate import WordTemplate
+from lettergen.writers.word_template import WordTemplateWriter
 
 from .conftest import ROOT, snapshot, write
 
@@ -94,7 +95,7 @@ def context(record: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]
 
 def render(path: Path, record: dict[str, Any] | None = None) -> Any:
     """Render the Word template at ``path`` for ``record``; return the python-docx Document."""
-    data = WordTemplate(path).render_docx(context(record))
+    data = WordTemplateWriter(WordTemplate(path)).render_context(context(record))
     return docx.Document(io.BytesIO(data))
 
 
@@ -222,7 +223,9 @@ def test_table_row_loop(tmp_path: Path) -> None:
             {"city": "Strasbourg", "phone": "0033 3 88 1 75136"},
         ]
     }
-    data = WordTemplate(path).render_docx(context_for(RECORD, sender, {}, DATE))
+    data = WordTemplateWriter(WordTemplate(path)).render_context(
+        context_for(RECORD, sender, {}, DATE)
+    )
     (result,) = docx.Document(io.BytesIO(data)).tables
     assert [[c.text for c in row.cells] for row in result.rows] == [
         ["City", "Phone"],
@@ -322,13 +325,15 @@ def test_letter_values_come_from_the_yaml_beside_the_template(tmp_path: Path) ->
     write(tmp_path / "letter.yaml", "place: Paris\nlocale: fr\n")
     template = WordTemplate(path)
     assert template.meta == {"place": "Paris", "locale": "fr"}
-    data = template.render_docx(context_for(RECORD, SENDER, template.meta, DATE))
+    data = WordTemplateWriter(template).render_context(
+        context_for(RECORD, SENDER, template.meta, DATE)
+    )
     assert texts(docx.Document(io.BytesIO(data))) == ["Paris, 25 mai 2015"]
 
 
 def test_unchanged_members_are_copied_as_they_are(tmp_path: Path) -> None:
     path = template_of(tmp_path, ("Dear {{ recipient.name }}",))
-    data = WordTemplate(path).render_docx(context())
+    data = WordTemplateWriter(WordTemplate(path)).render_context(context())
     with zipfile.ZipFile(path) as original, zipfile.ZipFile(io.BytesIO(data)) as rendered:
         assert rendered.testzip() is None
         assert sorted(rendered.namelist()) == sorted(original.namelist())
@@ -613,3 +618,52 @@ def test_sample_word_template_gives_the_sample_letters(runner: Any, tmp_path: Pa
         header = document.sections[0].header.paragraphs[0].text
         assert header == "Mady Delvaux-Stehres\nMember of the European Parliament (S&D)"
         assert "Bâtiment Louise Weiss" in document.sections[0].footer.paragraphs[0].text
+
+
+def test_combine_holds_every_letter_of_a_word_template(runner: Any, tmp_path: Path) -> None:
+    recipients = ROOT / "recipients" / "french-government.yaml"
+    combined = tmp_path / "all.docx"
+    out = tmp_path / "out"
+    args = ["render", str(ROOT / "templates" / "appeal.docx"), str(recipients), "-o", str(out)]
+    result = runner.invoke(cli, [*args, "--combine", str(combined)])
+    assert result.exit_code == 0, result.output
+    document = docx.Document(str(combined))
+    # One section (so new pages, the template's header and footer) per letter.
+    assert len(document.sections) == 5
+    assert all(
+        s.header.paragraphs[0].text.startswith("Mady Delvaux-Stehres") for s in document.sections
+    )
+    text = "\n".join(p.text for p in document.paragraphs)
+    for letter in sorted(out.glob("*.txt")):
+        salutation = letter.read_text(encoding="utf-8").split("\n\n")[3]
+        assert salutation in text
+    assert text.count("Sincerely yours,") == 5
+    assert text.index("Laurent Fabius") < text.index("Manuel Valls")
+
+
+def test_combine_refuses_a_header_with_recipient_fields(runner: Any, tmp_path: Path) -> None:
+    document = new_document()
+    add(document, "Dear {{ recipient.name }}")
+    document.sections[0].header.paragraphs[0].add_run("To {{ recipient.name }}")
+    path = save(document, tmp_path / "letter.docx")
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        [
+            "render",
+            str(path),
+            str(recipients_file(tmp_path)),
+            "-o",
+            str(out),
+            "--combine",
+            str(tmp_path / "all.docx"),
+        ],
+    )
+    assert result.exit_code == 2
+    assert result.output.strip() == (
+        f"--combine: header1 of {path} uses recipient.name; a combined document has one "
+        "header and footer for all letters: use only sender and letter fields there, or "
+        "leave out --combine"
+    )
+    assert not out.exists()
+    assert not (tmp_path / "all.docx").exists()

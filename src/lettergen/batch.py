@@ -58,7 +58,13 @@ def render(
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
     combiner = None
-    if options.combine is not None:
+    # A Word template combines its own documents (writers/word_template.py).
+    word_template = getattr(merge.template, "is_word", False)
+    if options.combine is not None and word_template:
+        from .writers.word_template import check_combine
+
+        check_combine(merge.template, options.combine, force=options.force)
+    elif options.combine is not None:
         from .writers.word import combine_writer
 
         combiner = combine_writer(
@@ -100,6 +106,10 @@ def render(
     # Several processes only for a plain run: --skip-unchanged picks letters as it goes.
     jobs = parallel.jobs_for(options.jobs, count) if selection is None else 1
     combined = CombinedDocument(combiner, options.combine) if combiner and options.combine else None
+    if options.combine is not None and word_template:
+        from .writers.word_template import combine_word_template
+
+        combined = combine_word_template(writers, merge, options.combine)
     try:
         with (
             Manifest(options.output_dir, inputs) as manifest,

@@ -14,7 +14,8 @@ us as ``{{`` / ``recipient.`` / ``name }}`` in three runs. Loading a Word templa
 3. compiles each part into ONE Jinja template whose output is the part's XML, and the body once
    more into a template whose output is the letter's plain text.
 
-Per letter, rendering is one ``render`` call per part; nothing is parsed again. Every printed
+Per letter, rendering is one ``render`` call per part; nothing is parsed again, and the writer
+copies the package's other members as they are. Every printed
 value is XML-escaped (``S&D`` stays ``S&D``), a newline becomes ``<w:br/>``, a tab ``<w:tab/>``,
 and a character XML 1.0 forbids raises :class:`ForbiddenCharacterError` instead of producing a
 corrupt file.
@@ -30,7 +31,7 @@ import bisect
 import io
 import re
 import zipfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -104,6 +105,20 @@ _BLOCK_OPENERS = frozenset(
     ("if", "for", "macro", "call", "filter", "with", "block", "autoescape", "raw", "trans")
 )
 _SHOWN = 70  # characters of a paragraph quoted in an error message
+# Children of w:sectPr that come after w:pgNumType (ECMA-376 order).
+_AFTER_PAGE_NUMBERS = (
+    "cols",
+    "formProt",
+    "vAlign",
+    "noEndnote",
+    "titlePg",
+    "textDirection",
+    "bidi",
+    "rtlGutter",
+    "docGrid",
+    "printerSettings",
+    "sectPrChange",
+)
 
 
 class ForbiddenCharacterError(ValueError):
@@ -170,6 +185,8 @@ class _Source:
     line: int = 1
     starts: list[int] = field(default_factory=list)
     paragraphs: list[_Paragraph] = field(default_factory=list)
+    # Indexes in chunks where the body's content starts and ends (word/document.xml only).
+    cuts: list[int] = field(default_factory=list)
 
     def mark(self, paragraph: _Paragraph) -> None:
         """Note that what follows belongs to ``paragraph``, starting it on a line of its own."""
@@ -359,7 +376,7 @@ class WordTemplate(LetterTemplate):
     """A ``.docx`` template: same interface as :class:`LetterTemplate`, plus the DOCX output.
 
     ``render`` gives the letter's plain text (paragraphs separated by a blank line);
-    :meth:`render_docx` gives the Word document.
+    :meth:`render_parts` gives the XML of its parts, which the DOCX writer zips.
     """
 
     is_word = True
@@ -374,7 +391,7 @@ class WordTemplate(LetterTemplate):
         self.env = make_environment(path.parent)
         # No trim_blocks: a line break in Word (<w:br/>) after a block tag must stay.
         self._text_env = self.env.overlay(trim_blocks=False, lstrip_blocks=False)
-        data = read_bytes(path, TemplateError)
+        data = self.data = read_bytes(path, TemplateError)
         try:
             archive = zipfile.ZipFile(io.BytesIO(data))
             names = archive.namelist()
@@ -383,6 +400,8 @@ class WordTemplate(LetterTemplate):
         if "word/document.xml" not in names:
             raise TemplateError("not a Word document (.docx): no word/document.xml", path=path)
         self.parts: list[_Part] = []
+        self.section_break = ""
+        self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, _Source]] = {}
         with archive:
             for name in names:
@@ -390,7 +409,6 @@ class WordTemplate(LetterTemplate):
                     part = self._compile_part(name, archive.read(name))
                     if part is not None:
                         self.parts.append(part)
-            self._package = _Package(archive, {p.name for p in self.parts})
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -427,11 +445,21 @@ class WordTemplate(LetterTemplate):
         else:
             for child in root:
                 _text_of(child, infos, text_source, "\n\n")
+        body = root.find(_w("body"))
+        if body is not None:
+            self.section_break = section_break(body)
         xml_source = _xml_source(root, infos)
         prefix = next((p for p, uri in root.nsmap.items() if uri == W and p), "w")
         xml_env = self._text_env.overlay(finalize=xml_finalizer(prefix))
         filename = f"{self.path}:{name}"
         xml = self._compile_source(xml_env, xml_source, filename)
+        if len(xml_source.cuts) == 2:
+            # What comes before and after the body's content holds no tag: render it once.
+            start, end = xml_source.cuts
+            self.body_frame = (
+                xml_env.from_string("".join(xml_source.chunks[:start])).render(),
+                xml_env.from_string("".join(xml_source.chunks[end:])).render(),
+            )
         text = self._compile_source(self._text_env, text_source, filename + ":text")
         part = _Part(name, label, xml, xml_source, text_source, text, filename)
         self._sources[filename] = (part, xml_source)
@@ -561,17 +589,36 @@ class WordTemplate(LetterTemplate):
 
     # -- DOCX output ---------------------------------------------------------------------------
 
-    def render_parts(self, context: Mapping[str, Any]) -> dict[str, str]:
-        """Render the XML of every templated part for one letter."""
-        return {part.name: part.xml.render(context) for part in self.parts}
+    def render_body(self, context: Mapping[str, Any]) -> str:
+        """Render the XML of the body's content (no final section properties) for one letter."""
+        assert self._body is not None
+        before, after = self.body_frame
+        xml = self._body.xml.render(context)
+        if not (xml.startswith(before) and xml.endswith(after)):  # pragma: no cover
+            raise TemplateError("cannot find the body of the rendered document", path=self.path)
+        return xml[len(before) : len(xml) - len(after)]
 
-    def render_docx(self, context: Mapping[str, Any]) -> bytes:
-        """Return the Word document of one letter."""
-        return self._package.build(self.render_parts(context))
+    def header_fields(self) -> dict[str, set[str]]:
+        """Return the fields each header, footer and note part uses, by part label."""
+        return {
+            part.label: used_fields(self._text_env.parse(part.text_source.text()))
+            for part in self.parts
+            if part is not self._body
+        }
 
-    def package_bytes(self, parts: Mapping[str, str]) -> bytes:
-        """Return the Word document made of the rendered ``parts`` (from :meth:`render_parts`)."""
-        return self._package.build(parts)
+    def render_parts(
+        self, context: Mapping[str, Any], names: Collection[str] | None = None
+    ) -> dict[str, str]:
+        """Render the XML of the templated parts (``word/document.xml``, ...) for one letter.
+
+        ``names`` limits which parts. The writer (:mod:`lettergen.writers.word_template`)
+        zips them with the package's other members.
+        """
+        return {
+            part.name: part.xml.render(context)
+            for part in self.parts
+            if names is None or part.name in names
+        }
 
 
 def _ancestry(t: Any, paragraph: Any) -> tuple[str, ...]:
@@ -678,9 +725,9 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
     """Turn a part's tree into the Jinja source of its XML (the tree is changed on the way)."""
     from lxml import etree
 
-    holes: list[tuple[str, _Paragraph]] = []
+    holes: list[tuple[str, _Paragraph | None]] = []
 
-    def hole(text: str, about: _Paragraph) -> str:
+    def hole(text: str, about: _Paragraph | None) -> str:
         holes.append((text, about))
         return f"{_HOLE_START}{len(holes) - 1}{_HOLE_END}"
 
@@ -729,6 +776,17 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
                 pos = end
             pieces.append(text[pos:])
             t.text = "".join(pieces)
+    body = root.find(_w("body"))
+    if body is not None:
+        # Cuts around the body's content, for a combined document of many letters.
+        body.text = hole("", None) + (body.text or "")
+        last = body[-1] if len(body) else None
+        if last is not None and last.tag == W_SECTPR:
+            put_before(last, hole("", None))
+        elif last is not None:
+            last.tail = (last.tail or "") + hole("", None)
+        else:
+            body.text += hole("", None)
     xml = etree.tostring(root, encoding="unicode")
     out = _Source()
     out.add('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
@@ -736,11 +794,43 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
     for match in _HOLE.finditer(xml):
         out.add(literal(xml[pos : match.start()]))
         text, about = holes[int(match.group(1))]
-        out.mark(about)
-        out.add(text)
+        if about is None:
+            out.cuts.append(len(out.chunks))
+        else:
+            out.mark(about)
+            out.add(text)
         pos = match.end()
     out.add(literal(xml[pos:]))
     return out
+
+
+def section_break(body: Any) -> str:
+    """Return a paragraph ending a letter's section in a combined document.
+
+    It repeats the template's page setup, header and footer (the body's last ``w:sectPr``)
+    and restarts page numbers, so that every letter starts on a new page numbered 1.
+    """
+    import copy
+
+    from lxml import etree
+
+    last = body[-1] if len(body) else None
+    if last is None or last.tag != W_SECTPR:
+        return f'<w:p xmlns:w="{W}"><w:pPr><w:sectPr/></w:pPr></w:p>'
+    section = copy.deepcopy(last)
+    numbers = section.find(_w("pgNumType"))
+    if numbers is None:
+        numbers = etree.Element(_w("pgNumType"))
+        later = {_w(n) for n in _AFTER_PAGE_NUMBERS}
+        following = next((child for child in section if child.tag in later), None)
+        if following is None:
+            section.append(numbers)
+        else:
+            following.addprevious(numbers)
+    numbers.set(_w("start"), "1")
+    paragraph = etree.Element(W_P, nsmap={"w": W})
+    etree.SubElement(paragraph, W_PPR).append(section)
+    return str(etree.tostring(paragraph, encoding="unicode"))
 
 
 def _must_stay(paragraph: Any) -> bool:
@@ -771,39 +861,6 @@ def _sidecar_meta(path: Path, encoding: str | None) -> dict[str, Any]:
             line=1,
         )
     return meta
-
-
-class _Package:
-    """The zip of a template, ready to take each letter's rendered parts.
-
-    Members that no letter changes are compressed once; each letter copies their compressed
-    bytes as they are and only compresses its own rendered parts.
-    """
-
-    def __init__(self, archive: zipfile.ZipFile, templated: set[str]) -> None:
-        buffer = io.BytesIO()
-        self.infos: list[zipfile.ZipInfo] = []
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as out:
-            for info in archive.infolist():
-                if info.filename in templated:
-                    copy = zipfile.ZipInfo(info.filename, info.date_time)
-                    copy.compress_type = zipfile.ZIP_DEFLATED
-                    copy.external_attr = info.external_attr
-                    self.infos.append(copy)
-                    continue
-                copy = zipfile.ZipInfo(info.filename, info.date_time)
-                copy.external_attr = info.external_attr
-                out.writestr(copy, archive.read(info.filename), zipfile.ZIP_DEFLATED)
-        self.base = buffer.getvalue()
-
-    def build(self, parts: Mapping[str, str]) -> bytes:
-        """Return the whole .docx with ``parts`` (name -> XML) in place of the templated ones."""
-        buffer = io.BytesIO(self.base)
-        # Appending reads the central directory only; the copied members are not recompressed.
-        with zipfile.ZipFile(buffer, "a", zipfile.ZIP_DEFLATED) as out:
-            for info in self.infos:
-                out.writestr(info, parts[info.filename].encode("utf-8"))
-        return buffer.getvalue()
 
 
 def locate_forbidden(context: Mapping[str, Any]) -> str | None:

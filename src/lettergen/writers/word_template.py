@@ -7,18 +7,21 @@ template's other members, copied as they are.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from ..errors import LettergenError, TemplateError
+from ..errors import LettergenError, OutputError, TemplateError
+from .word import CombinedDocument
 
 if TYPE_CHECKING:
     from ..merge import Letter
     from ..wordtemplate import WordTemplate
 
+_DOCUMENT = "word/document.xml"
 _RENDER_ERRORS = (
     jinja2.TemplateError,
     SecurityError,
@@ -40,6 +43,7 @@ class WordTemplateWriter:
         self.template = template
         self.encoding = encoding
         self._templates: dict[Path, WordTemplate] = {template.path: template}
+        self._packages: dict[Path, _Package] = {}
 
     def _template_for(self, letter: Letter) -> WordTemplate:
         """Return the template the letter was rendered from (a language variant, maybe)."""
@@ -89,7 +93,64 @@ class WordTemplateWriter:
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the letter's .docx file."""
         template, parts = self._render(letter)
-        return template.package_bytes(parts)
+        return self._package(template).build(parts)
+
+    def render_context(self, context: Mapping[str, Any]) -> bytes:
+        """Return the template's document filled in from ``context`` (a letter's context)."""
+        return self._package(self.template).build(self.template.render_parts(context))
+
+    def _package(self, template: WordTemplate) -> _Package:
+        found = self._packages.get(template.path)
+        if found is None:
+            found = self._packages[template.path] = _Package(template)
+        return found
+
+
+class _Package:
+    """A Word template's zip, ready to take each letter's rendered parts.
+
+    The members no letter changes (styles, images, settings, ...) keep their compressed bytes
+    from the template and are copied as they are; per letter only the rendered parts
+    (``word/document.xml``, headers and footers with tags) are compressed.
+    """
+
+    def __init__(self, template: WordTemplate) -> None:
+        import zipfile
+
+        from .zipwriter import Archive, read_members
+
+        templated = {part.name for part in template.parts}
+        try:
+            members = read_members(template.data)
+        except (zipfile.BadZipFile, ValueError) as exc:
+            raise TemplateError(
+                f"cannot reuse this Word document: {exc}", path=template.path
+            ) from None
+        self.fixed = [m for m in members if m.name not in templated]
+        # The document goes last (Archive.build); other rendered parts just before it.
+        self.rendered = [m.name for m in members if m.name in templated and m.name != _DOCUMENT]
+        self.archive = Archive(self.fixed) if not self.rendered else None
+        self._last: tuple[tuple[str, ...], Archive] | None = None
+
+    def build(self, parts: Mapping[str, str]) -> bytes:
+        """Return the whole .docx with ``parts`` (name -> XML) in place of the templated ones."""
+        from .zipwriter import Archive, Member
+
+        archive = self.archive
+        if archive is None:
+            # Headers and footers usually come out the same for every letter (the sender's
+            # name, her offices): the archive made for the last letter is reused then.
+            key = tuple(parts[n] for n in self.rendered)
+            if self._last is not None and self._last[0] == key:
+                archive = self._last[1]
+            else:
+                rendered = [
+                    Member.deflate(n, x.encode("utf-8"))
+                    for n, x in zip(self.rendered, key, strict=True)
+                ]
+                archive = Archive([*self.fixed, *rendered])
+                self._last = (key, archive)
+        return archive.build(_DOCUMENT, parts[_DOCUMENT].encode("utf-8"))
 
 
 def _with_record(error: LettergenError, record: str) -> LettergenError:
@@ -101,3 +162,113 @@ def _with_record(error: LettergenError, record: str) -> LettergenError:
 def is_word_template(template: Any) -> bool:
     """Tell whether ``template`` is a Word template (without importing lxml or docx)."""
     return bool(getattr(template, "is_word", False))
+
+
+def check_combine(template: Any, target: Path, *, force: bool) -> None:
+    """Refuse ``--combine target`` before anything is written, if it cannot be done.
+
+    A combined document has one header and one footer for every letter, so they must not
+    use recipient fields.
+    """
+    from ..errors import UsageError
+
+    if target.suffix.lower() != ".docx":
+        raise UsageError(f"--combine: '{target}' must be a .docx file name")
+    if target.exists() and not force:
+        raise OutputError(
+            "the combined document already exists; use --force to overwrite it", path=target
+        )
+    for label, fields in template.header_fields().items():
+        personal = sorted(f for f in fields if f.startswith("recipient."))
+        if personal:
+            raise UsageError(
+                f"--combine: {label} of {template.path} uses {', '.join(personal)}; a combined "
+                "document has one header and footer for all letters: use only sender and "
+                "letter fields there, or leave out --combine"
+            )
+
+
+def combine_word_template(writers: Sequence[object], merge: Any, target: Path) -> CombinedDocument:
+    """Return the combined document of a run from a Word template (``--combine``)."""
+    writer = next((w for w in writers if isinstance(w, WordTemplateWriter)), None)
+    if writer is None:
+        writer = WordTemplateWriter(merge.template, getattr(merge.template, "encoding", None))
+    from ..templating import context_for
+
+    # Headers and footers use no recipient field (check_combine): any record renders them.
+    context = context_for({}, merge.sender, merge.template.meta, merge.date)
+    return WordTemplateCombined(writer, target, context)
+
+
+class WordTemplateCombined(CombinedDocument):
+    """One ``.docx`` holding every letter of a Word template, each in its own section.
+
+    The template's members, header and footer are written once; the letters' bodies are
+    streamed one after the other into ``word/document.xml``, each ending with a section break
+    that repeats the template's page setup and restarts page numbers.
+    """
+
+    def __init__(
+        self, writer: WordTemplateWriter, target: Path, context: Mapping[str, Any]
+    ) -> None:
+        import os
+
+        from .zipwriter import Archive, Member
+
+        self.word_writer = writer
+        template = writer.template
+        self.target = target
+        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.pending: str | None = None
+        package = writer._package(template)
+        names = list(package.rendered)
+        headers = template.render_parts(context, names) if names else {}
+        members = [*package.fixed]
+        members += [Member.deflate(n, headers[n].encode("utf-8")) for n in names]
+        before, self.after = template.body_frame
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
+            self.member = Archive(members).stream(self.handle, _DOCUMENT)
+            self.member.write(before.encode("utf-8"))
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+
+    def body(self, letter: Letter, number: int) -> str:
+        """Return the body XML of ``letter`` for :meth:`add`."""
+        template = self.word_writer._template_for(letter)
+        return template.render_body(letter.context)
+
+    def add(self, body: str) -> None:
+        """Append one letter's body after the letters added so far."""
+        if self.pending is not None:
+            self._write(self.pending + self.word_writer.template.section_break)
+        self.pending = body
+
+    def _write(self, xml: str) -> None:
+        try:
+            self.member.write(xml.encode("utf-8"))
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
+
+    def close(self) -> None:
+        """Finish the document and put it in place."""
+        import os
+
+        self._write(self.pending if self.pending is not None else "<w:p/>")
+        self._write(self.after)
+        try:
+            self.member.close()
+            self.handle.close()
+            os.replace(self.temporary, self.target)
+        except OSError as exc:
+            self.abort()
+            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
+
+    def abort(self) -> None:
+        """Drop the unfinished document."""
+        handle = getattr(self, "handle", None)
+        if handle is not None:
+            handle.close()
+        self.temporary.unlink(missing_ok=True)
