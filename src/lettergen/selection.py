@@ -59,7 +59,11 @@ class Where:
             LookupError,
             AttributeError,
         ) as exc:
-            raise record.error(f"{self.label}: {exc or type(exc).__name__}") from None
+            # CellText is an implementation detail; to the user a cell is text.
+            message = str(exc).replace("'CellText'", "'str'") or type(exc).__name__
+            if isinstance(exc, TypeError) and "'str'" in message:
+                message += " (text is not a number: write recipient.FIELD | int)"
+            raise record.error(f"{self.label}: {message}") from None
 
 
 def select(
