@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import output, parallel
+from .checks import Checker, ChecksFailed
+from .errors import OutputError
 from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .progress import Progress
@@ -31,6 +33,19 @@ class RenderOptions:
     skip_unchanged: bool = False
     # Show a progress bar on stderr (only on a terminal, only for runs over a second).
     progress: bool = False
+    # Proofread every letter (lettergen check) in the first pass; refuse to write on errors.
+    check: bool = True
+
+
+def _proofread(checker: Checker | None, warn: Warn) -> None:
+    """Report the checks' warnings; raise :class:`ChecksFailed` when they found errors."""
+    if checker is None:
+        return
+    report = checker.finish()
+    for finding in report.warnings:
+        warn(str(finding))
+    if report.errors:
+        raise ChecksFailed(report)
 
 
 def render(
@@ -77,17 +92,25 @@ def render(
             signature=merge.sender.get("signature"),
         )
 
-    def letters() -> Iterator[Letter]:
-        return selection.pending(merge.letters()) if selection else merge.letters()
+    def letters(checker: Checker | None = None) -> Iterator[Letter]:
+        source = checker.letters(raising=True) if checker else merge.letters()
+        return selection.pending(source) if selection else source
 
-    count = output.plan(
-        letters(),
-        writers,
-        options.output_dir,
-        force=options.force,
-        on_file=on_file if options.dry_run else None,
-        may_replace=selection.is_ours if selection else None,
-    )
+    # The checks ride on the first pass: no extra pass over the records.
+    checker = Checker(merge) if options.check else None
+    try:
+        count = output.plan(
+            letters(checker),
+            writers,
+            options.output_dir,
+            force=options.force,
+            on_file=on_file if options.dry_run else None,
+            may_replace=selection.is_ours if selection else None,
+        )
+    except OutputError:
+        _proofread(checker, warn)  # what the checks found comes before "already exists"
+        raise
+    _proofread(checker, warn)
     summary = output.Summary(
         letters=count,
         out_dir=options.output_dir,

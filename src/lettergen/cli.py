@@ -207,7 +207,7 @@ def cli() -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["txt", "docx"], case_sensitive=False),
+    type=click.Choice(["txt", "docx", "pdf"], case_sensitive=False),
     help="Output format (repeatable). Default: txt.",
 )
 @click.option(
@@ -238,6 +238,9 @@ def cli() -> None:
     help="Write only letters whose inputs changed or whose file is missing or changed "
     "(per the output folder's manifest.csv); resumes an interrupted run.",
 )
+@click.option(
+    "--no-check", is_flag=True, help="Write even when 'lettergen check' finds errors (warned)."
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 @reports_errors
 def render(**kwargs: Any) -> None:
@@ -267,7 +270,10 @@ def render(**kwargs: Any) -> None:
         letterhead=kwargs["letterhead"] or campaign.get("letterhead"),
         combine=kwargs["combine"] or campaign.get("combine"),
         jobs=kwargs["jobs"] or campaign.get("jobs"),
+        check=not kwargs["no_check"],
     )
+    if kwargs["no_check"]:
+        warn("warning: --no-check: letters are written without proofreading")
     quiet = kwargs["quiet"]
 
     def listed(letter: Any, path: Path) -> None:
@@ -311,6 +317,127 @@ def init(folder: Path) -> None:
     for path in init_campaign(folder):
         click.echo(f"created {path}")
     click.echo(f"Next: cd {folder} && lettergen render   (then edit the template and recipients)")
+
+
+@cli.command()
+@merge_options
+@click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@reports_errors
+def check(**kwargs: Any) -> None:
+    """Proofread every letter in memory, write nothing, report every problem at once.
+
+    Finds fields records lack or hold empty, duplicate ids and people, clashing file names,
+    leftover placeholders, forms of address that are not the recipient's ("Mr Prime Minister"
+    to a foreign minister) and letters naming another recipient. Exit 1 on errors.
+
+    \b
+    Example:
+        lettergen check templates/appeal.txt.j2 recipients/french-government.yaml
+        lettergen check --strict          # with a lettergen.yaml in the current folder
+    """
+    from .checks import check_files
+
+    options, _ = build_merge_options(kwargs)
+    report = check_files(options, warn)
+    for line in report.lines():
+        click.echo(line)
+    click.echo(report.summary())
+    if report.failed(strict=kwargs["strict"]):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("template", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("recipients", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--encoding", metavar="NAME", help="Encoding of the input files. Default: UTF-8.")
+@reports_errors
+def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -> None:
+    """List the fields a template uses and, given recipients, which records lack which.
+
+    \b
+    Example:
+        lettergen fields templates/appeal.txt.j2
+        lettergen fields templates/appeal.txt.j2 recipients/french-government.yaml
+    """
+    from .checks import field_table
+
+    table, total = field_table(template, recipients, encoding)
+    for info in table:
+        click.echo(info.describe(total))
+    if total is not None:
+        lacking = sum(1 for info in table if info.lacking_count)
+        click.echo(f"{len(table)} field(s); {lacking} lacked by some of {total} record(s)")
+
+
+@cli.command()
+@merge_options
+@click.option("--recipient", "recipient_id", metavar="ID", help="The letter for this record id.")
+@click.option(
+    "--index", type=click.IntRange(min=1), metavar="N", help="The letter for the N-th record."
+)
+@click.option("--all", "every", is_flag=True, help="Every letter, in a pager.")
+@click.option(
+    "--pdf",
+    type=click.Path(path_type=Path, dir_okay=False),
+    metavar="FILE",
+    help="Also write the letter as a PDF (DOCX through LibreOffice), as it will print.",
+)
+@click.option(
+    "--png",
+    type=click.Path(path_type=Path, file_okay=False),
+    metavar="DIR",
+    help="Also render the letter's pages as PNG images into DIR.",
+)
+@reports_errors
+def preview(**kwargs: Any) -> None:
+    """Show a letter exactly as render writes it, with the merged values highlighted.
+
+    Values from the record and the signatory are coloured on a terminal (plain text when
+    piped or when NO_COLOR is set); empty values are marked. The first letter by default.
+
+    \b
+    Example:
+        lettergen preview --recipient laurent-fabius
+        lettergen preview --index 2 --pdf fabius.pdf
+        lettergen preview --all
+    """
+    import os
+
+    import click._compat as compat
+
+    from .merge import Merge
+    from .preview import previews, write_pdf, write_png
+
+    options, _ = build_merge_options(kwargs)
+    merge = Merge(options, warn)
+    every = kwargs["every"]
+    if every and (kwargs["pdf"] or kwargs["png"]):
+        raise click.UsageError("--pdf and --png show one letter; leave out --all")
+    stdout = click.get_text_stream("stdout")
+    colour = not os.environ.get("NO_COLOR") and not compat.should_strip_ansi(stdout)
+    shown = previews(merge, recipient=kwargs["recipient_id"], index=kwargs["index"], every=every)
+    if every:
+        pages = (
+            f"{item.header()}\n{item.highlighted() if colour else item.text}\n" for item in shown
+        )
+        if stdout.isatty():
+            click.echo_via_pager(pages, color=colour)
+        else:  # piped: no pager (and click's would close the stream it is given)
+            for page in pages:
+                click.echo(page, color=colour)
+        return
+    item = next(shown)
+    click.echo(item.highlighted() if colour else item.text, nl=False, color=colour)
+    for line in item.empty_lines():
+        warn(
+            f"{item.record.location}: warning: record '{item.record.id}': "
+            f"letter line {line} prints an empty value"
+        )
+    if kwargs["pdf"]:
+        warn(f"wrote {write_pdf(merge, item, kwargs['pdf'])}")
+    if kwargs["png"]:
+        for image in write_png(merge, item, kwargs["png"]):
+            warn(f"wrote {image}")
 
 
 def _terminate(signum: int, frame: Any) -> NoReturn:
