@@ -410,6 +410,12 @@ class WordTemplate(LetterTemplate):
                     if part is not None:
                         self.parts.append(part)
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
+        # The plain-text Jinja source of every part, body first: what tools that read a text
+        # template's body (the proofreading checks) read.
+        self.body = self.source = "".join(
+            part.text_source.text()
+            for part in sorted(self.parts, key=lambda p: p is not self._body)
+        )
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as the path: a worker process compiles the template again from its file."""
