@@ -12,7 +12,7 @@ from .errors import OutputError
 from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .progress import Progress
-from .writers import make_writers
+from .writers import make_writers, pdf
 from .writers.word import CombinedDocument
 
 
@@ -133,6 +133,7 @@ def render(
         from .writers.word_template import combine_word_template
 
         combined = combine_word_template(writers, merge, options.combine)
+    pdfs: list[pdf.PdfWriter] = []
     try:
         with (
             Manifest(options.output_dir, inputs) as manifest,
@@ -141,13 +142,23 @@ def render(
             stream, out_writers = parallel.stream(
                 merge, writers, jobs=jobs, letters=letters(), combined=combined
             )
+            # PDFs are converted together at the end, by one LibreOffice per core.
+            stream, out_writers, pdfs = pdf.staging(
+                stream, writers, out_writers, options.output_dir
+            )
             summary.files = output.write(
                 progress.wrap(stream), out_writers, options.output_dir, on_write=manifest.add
             )
+        for writer in pdfs:
+            writer.jobs = options.jobs
+            writer.combine = options.combine.with_suffix(".pdf") if options.combine else None
+            summary.files += writer.finish()
         if combined is not None:
             combined.close()
             summary.files += 1
     except BaseException:
+        for writer in pdfs:
+            writer.close()
         if combined is not None:
             combined.abort()
         raise

@@ -14,7 +14,7 @@ from ..errors import UsageError
 if TYPE_CHECKING:
     from ..merge import Letter
 
-FORMATS = ("txt", "docx")
+FORMATS = ("txt", "docx", "pdf")
 
 
 class Writer(Protocol):
@@ -67,6 +67,19 @@ def make_writers(
                     meta or {}, source, letterhead=letterhead, signature=signature
                 )
             )
+        elif fmt == "pdf":
+            from .pdf import PdfWriter
+
+            # A PDF is the DOCX letter as LibreOffice prints it.
+            [docx] = make_writers(
+                ["docx"],
+                letterhead=letterhead,
+                meta=meta,
+                source=source,
+                signature=signature,
+                template=template,
+            )
+            writers.append(PdfWriter(docx))
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers

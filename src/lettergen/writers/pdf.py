@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -185,14 +185,20 @@ class PdfWriter:
 
     def stage(self, letter: Letter, target: Path) -> None:
         """Keep the letter's DOCX until :meth:`finish` converts it into ``target``."""
+        self.stage_bytes(self.to_bytes(letter), target)
+
+    def stage_bytes(self, docx: bytes, target: Path) -> None:
+        """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``."""
         if self._work is None:
             find_soffice()  # fail before the first letter, not after the last
+            if self.combine is not None and shutil.which("pdfunite") is None:
+                combine([], self.combine)  # raises the error naming the missing program
             # Beside the letters, so that the final rename stays on one filesystem.
             target.parent.mkdir(parents=True, exist_ok=True)
             self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
+            (self._work / "docx").mkdir()
         staged = self._work / "docx" / f"{len(self._staged):06d}-{target.stem}.docx"
-        staged.parent.mkdir(exist_ok=True)
-        staged.write_bytes(self.to_bytes(letter))
+        staged.write_bytes(docx)
         self._staged.append((staged, target))
 
     def finish(self) -> int:
@@ -218,3 +224,31 @@ class PdfWriter:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
             self._staged = []
+
+
+def staging(
+    letters: Iterator[Letter], writers: Sequence[Any], out_writers: Sequence[Any], out_dir: Path
+) -> tuple[Iterator[Letter], list[Any], list[PdfWriter]]:
+    """Take the PDF writers out of a run's second pass; stage their DOCX files as it goes.
+
+    ``out_writers`` are the writers the pass writes with (in the order of ``writers``; with
+    ``--jobs`` they hand out bytes worker processes made). Returns the letters (each staged
+    for every PDF writer on its way through), the writers left to write files one by one,
+    and the PDF writers, whose :meth:`PdfWriter.finish` converts the staged letters.
+    """
+    pdfs = [
+        (w, out) for w, out in zip(writers, out_writers, strict=True) if isinstance(w, PdfWriter)
+    ]
+    if not pdfs:
+        return letters, list(out_writers), []
+    rest = [
+        out for w, out in zip(writers, out_writers, strict=True) if not isinstance(w, PdfWriter)
+    ]
+
+    def staged() -> Iterator[Letter]:
+        for letter in letters:
+            for pdf, source in pdfs:
+                pdf.stage_bytes(source.to_bytes(letter), out_dir / f"{letter.name}{pdf.suffix}")
+            yield letter
+
+    return staged(), rest, [pdf for pdf, _ in pdfs]
