@@ -9,7 +9,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
 import pickle
+import shutil
+import subprocess
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -667,3 +670,59 @@ def test_combine_refuses_a_header_with_recipient_fields(runner: Any, tmp_path: P
     )
     assert not out.exists()
     assert not (tmp_path / "all.docx").exists()
+
+
+def test_comments_and_whitespace_control_in_control_paragraphs(tmp_path: Path) -> None:
+    path = template_of(
+        tmp_path,
+        ("{# a note for whoever edits this letter #}",),
+        ("Dear {{ recipient.name }},",),
+        ("{%- if recipient.title -%}",),
+        ("You are {{ recipient.title }}.",),
+        ("{%- endif -%}",),
+        ("Yours",),
+    )
+    assert texts(render(path)) == [
+        "Dear Laurent Fabius,",
+        "You are Minister of Foreign Affairs.",
+        "Yours",
+    ]
+    text = WordTemplate(path).render(context())
+    assert text == "Dear Laurent Fabius,\n\nYou are Minister of Foreign Affairs.\n\nYours\n"
+
+
+@pytest.mark.skipif(
+    shutil.which("soffice") is None or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) and poppler (pdftotext) are needed to convert DOCX to PDF; "
+    "CI installs libreoffice-writer-nogui and poppler-utils",
+)
+def test_libreoffice_prints_word_template_letters(runner: Any, tmp_path: Path) -> None:
+    out, combined = tmp_path / "letters", tmp_path / "all.docx"
+    recipients = ROOT / "recipients" / "french-government.yaml"
+    args = [str(ROOT / "templates" / "appeal.docx"), str(recipients), "-o", str(out), "-f", "docx"]
+    result = runner.invoke(cli, ["render", *args, "--combine", str(combined)])
+    assert result.exit_code == 0, result.output
+    subprocess.run(
+        [
+            "soffice", f"-env:UserInstallation={(tmp_path / 'lo-profile').as_uri()}", "--headless",
+            "--convert-to", "pdf", "--outdir", str(tmp_path / "pdf"),
+            str(out / "christiane-taubira.docx"), str(combined),
+        ],
+        check=True, capture_output=True, timeout=240, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+
+    def words(name: str) -> str:
+        pdf = str(tmp_path / "pdf" / f"{name}.pdf")
+        text = subprocess.run(["pdftotext", pdf, "-"], check=True, capture_output=True, text=True)
+        return " ".join(text.stdout.split())
+
+    letter = words("christiane-taubira")
+    assert "Ms Christiane Taubira, Keeper of the Seals, Minister of Justice" in letter
+    assert "Madam Minister, I call on you to recognize the politically motivated" in letter
+    assert "Member of the European Parliament (S&D)" in letter  # the header
+    assert "Bâtiment Louise Weiss T07085" in letter  # the footer
+    everything = words("all")
+    for person in ("Laurent Fabius", "Manuel Valls", "Christiane Taubira", "François Hollande"):
+        assert f"{person}," in everything
+    # One letter per page: five pages, each with the letterhead's header.
+    assert everything.count("Member of the European Parliament (S&D)") == 5

@@ -658,11 +658,21 @@ def _is_blank(info: _ParagraphInfo) -> bool:
 
 
 def _tags(info: _ParagraphInfo) -> list[str]:
-    """Return the tags of a paragraph in order, ready for Jinja."""
+    """Return the tags of a control paragraph in order, ready for Jinja.
+
+    Whitespace control (``{%- ... -%}``) is dropped: the paragraph disappears anyway, and in
+    the plain text it would swallow the blank line between the paragraphs around it.
+    """
     found: list[str] = []
     for index, spans in sorted(info.tags.items()):
         text = info.texts[index].text or ""
-        found.extend(tag_text(text[s:e]) for s, e in spans)
+        for start, end in spans:
+            tag = tag_text(text[start:end])
+            if tag[2:3] in ("-", "+"):
+                tag = tag[:2] + " " + tag[3:]
+            if tag[-3:-2] in ("-", "+"):
+                tag = tag[:-3] + " " + tag[-2:]
+            found.append(tag)
     return found
 
 
