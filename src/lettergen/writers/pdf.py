@@ -171,9 +171,13 @@ class PdfWriter:
         self.combine = combine
         self._work: Path | None = None
         self._staged: list[tuple[Path, Path]] = []
+        self._found = False
 
     def check(self, letter: Letter) -> None:
-        """Check that the letter can be written (the DOCX writer's own checks)."""
+        """Check that the letter can be written: LibreOffice is there, the DOCX writer agrees."""
+        if not self._found:
+            find_soffice()  # in the first pass, so that a run without it writes nothing
+            self._found = True
         check = getattr(self.docx, "check", None)
         if check is not None:
             check(letter)

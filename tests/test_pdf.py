@@ -1,0 +1,200 @@
+"""PDF letters through LibreOffice: conversion, `render --format pdf`, `preview --pdf/--png`."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from lettergen.cli import cli
+from lettergen.errors import OutputError
+from lettergen.writers import pdf
+from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE
+
+needs_libreoffice = pytest.mark.skipif(
+    shutil.which("soffice") is None
+    or shutil.which("pdfinfo") is None
+    or shutil.which("pdftotext") is None,
+    reason="LibreOffice (soffice) and poppler (pdfinfo, pdftotext) are needed: "
+    "apt-get install libreoffice-writer-nogui poppler-utils",
+)
+
+
+def pages(path: Path) -> int:
+    info = subprocess.run(["pdfinfo", str(path)], capture_output=True, text=True, check=True)
+    line = next(line for line in info.stdout.splitlines() if line.startswith("Pages:"))
+    return int(line.split()[1])
+
+
+def text(path: Path) -> str:
+    out = subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    )
+    return out.stdout
+
+
+def make_docx(path: Path, paragraphs: list[str], *, page_break: bool = False) -> Path:
+    import docx
+
+    document = docx.Document()
+    for number, paragraph in enumerate(paragraphs):
+        if page_break and number:
+            document.add_page_break()
+        document.add_paragraph(paragraph)
+    document.save(str(path))
+    return path
+
+
+def test_groups_split_files_evenly_in_order() -> None:
+    paths = [Path(f"{n}.docx") for n in range(7)]
+    assert [[p.stem for p in g] for g in pdf.groups(paths, 3)] == [
+        ["0", "1", "2"],
+        ["3", "4"],
+        ["5", "6"],
+    ]
+    assert pdf.groups(paths[:2], 8) == [[paths[0]], [paths[1]]]
+
+
+@needs_libreoffice
+def test_convert_runs_one_libreoffice_per_group_with_private_profiles(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    documents = [
+        make_docx(tmp_path / "one.docx", ["Letter one", "Second page"], page_break=True),
+        make_docx(tmp_path / "two.docx", ["Letter two"]),
+        make_docx(tmp_path / "three.docx", ["Letter three"]),
+    ]
+    commands: list[list[str]] = []
+    real_popen = subprocess.Popen
+
+    def recording_popen(command: list[str], *args: Any, **kwargs: Any) -> Any:
+        if "--convert-to" in command:
+            commands.append(list(command))
+        return real_popen(command, *args, **kwargs)
+
+    monkeypatch.setattr(pdf.subprocess, "Popen", recording_popen)
+
+    pdfs = pdf.convert(documents, tmp_path / "out", jobs=2)
+
+    assert pdfs == [tmp_path / "out" / f"{n}.pdf" for n in ("one", "two", "three")]
+    assert [pages(p) for p in pdfs] == [2, 1, 1]
+    assert [text(p).split() for p in pdfs] == [
+        ["Letter", "one", "Second", "page"],
+        ["Letter", "two"],
+        ["Letter", "three"],
+    ]
+    # Two processes, two files then one, each with its own throw-away profile.
+    assert [[c for c in command if c.endswith(".docx")] for command in commands] == [
+        [str(documents[0]), str(documents[1])],
+        [str(documents[2])],
+    ]
+    profiles = [
+        next(c for c in command if c.startswith("-env:UserInstallation=")) for command in commands
+    ]
+    assert len(set(profiles)) == 2
+    assert all("--headless" in command for command in commands)
+    for profile in profiles:
+        assert not Path(profile.split("file://", 1)[1]).exists()
+
+
+def test_missing_libreoffice_is_named_with_how_to_install_it(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        ["render", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "-f", "pdf", "-o", str(out)],
+        env={"PATH": str(empty)},
+    )
+    assert result.exit_code == 1, result.output
+    assert result.stderr.endswith(
+        "PDF output needs LibreOffice, but its program 'soffice' was not found on PATH; "
+        "install it (Debian/Ubuntu: apt-get install libreoffice-writer-nogui) "
+        "or choose another --format\n"
+    )
+    # Nothing written, no staging folder left behind.
+    assert not out.exists()
+
+
+def test_convert_without_libreoffice_raises(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: None)
+    with pytest.raises(OutputError, match="apt-get install libreoffice-writer-nogui"):
+        pdf.convert([tmp_path / "a.docx"], tmp_path)
+
+
+@needs_libreoffice
+def test_render_pdf_gives_each_letter_and_a_combined_pdf_in_order(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        [
+            "render",
+            str(SAMPLE_TEMPLATE),
+            str(SAMPLE_RECIPIENTS),
+            "-f",
+            "pdf",
+            "-o",
+            str(out),
+            "--combine",
+            str(out / "all.docx"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    ids = ["laurent-fabius", "manuel-valls", "christiane-taubira", "bernard-cazeneuve"]
+    ids.append("francois-hollande")
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(
+        [f"{i}.pdf" for i in ids] + ["all.pdf"]
+    )
+    assert not list(out.glob(".lettergen-pdf-*"))
+    fabius = text(out / "laurent-fabius.pdf")
+    assert "Dear Minister of Foreign Affairs," in fabius
+    assert "Minister, I call on you" in " ".join(fabius.split())
+    assert "Mr Prime Minister" not in fabius
+    assert "Mr Prime Minister, I call on you" in " ".join(text(out / "manuel-valls.pdf").split())
+    # The combined PDF: every letter's pages, in the order of the recipients.
+    combined = text(out / "all.pdf")
+    assert pages(out / "all.pdf") == sum(pages(out / f"{i}.pdf") for i in ids)
+    names = ["Laurent Fabius", "Manuel Valls", "Christiane Taubira", "Bernard Cazeneuve"]
+    positions = [
+        combined.index(f"Mr {n}" if n != "Christiane Taubira" else f"Ms {n}") for n in names
+    ]
+    assert positions == sorted(positions)
+
+
+@needs_libreoffice
+def test_preview_pdf_and_png_show_the_letter_as_printed(runner: CliRunner, tmp_path: Path) -> None:
+    if shutil.which("pdftoppm") is None:
+        pytest.skip("pdftoppm (poppler-utils) is needed for PNG previews")
+    target = tmp_path / "fabius.pdf"
+    images = tmp_path / "png"
+    result = runner.invoke(
+        cli,
+        [
+            "preview",
+            str(SAMPLE_TEMPLATE),
+            str(SAMPLE_RECIPIENTS),
+            "--recipient",
+            "manuel-valls",
+            "--pdf",
+            str(target),
+            "--png",
+            str(images),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Dear Prime Minister," in text(target)
+    assert "Mr Prime Minister, I call on you" in " ".join(text(target).split())
+    pngs = sorted(images.glob("*.png"))
+    assert len(pngs) == pages(target)
+    assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
+    assert f"wrote {target}" in result.stderr
