@@ -307,25 +307,47 @@ def test_a_rule_picking_no_block_is_an_error_naming_the_record(runner, tmp_path)
     )
 
 
-def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path):
-    from lettergen.parallel import PARALLEL_FROM
-
-    records = "".join(
+def _many_records(count: int) -> str:
+    return "".join(
         f"- {{id: r{i}, name: Person {i}, organisation: Org {i}, address: [Street {i}], "
         f"note: Note {i}}}\n"
-        for i in range(PARALLEL_FROM + 30)
+        for i in range(count)
     )
-    template, path = _campaign(tmp_path, records)
+
+
+@pytest.mark.parametrize("check", [[], ["--no-check"]])
+def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path, check):
+    from lettergen.parallel import PARALLEL_FROM
+
+    template, path = _campaign(tmp_path, _many_records(400))
+    assert path.stat().st_size >= PARALLEL_FROM  # big enough for two processes
     for jobs in ("1", "2"):
         code, output = render(
-            runner, template, path, "-o", tmp_path / jobs, "-f", "docx", "-f", "txt", "-j", jobs
-        )
+            runner, template, path, "-o", tmp_path / jobs, "-f", "docx", "-f", "txt", "-j", jobs,
+            "--combine", tmp_path / f"all-{jobs}.docx", *check,
+        )  # fmt: skip
         assert code == 0, output
     one = sorted(p.name for p in (tmp_path / "1").glob("r*"))
-    assert len(one) == 2 * (PARALLEL_FROM + 30)
+    assert len(one) == 2 * 400
     assert one == sorted(p.name for p in (tmp_path / "2").glob("r*"))
     for name in one:
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
+    assert (tmp_path / "all-1.docx").read_bytes() == (tmp_path / "all-2.docx").read_bytes()
+
+
+def test_two_jobs_report_the_error_one_job_reports(runner, tmp_path):
+    records = _many_records(400).replace("name: Person 333,", 'name: "Person\\v333",')
+    records = records.replace("id: r350,", "id: R7,")  # a file name clash, after the error
+    template, path = _campaign(tmp_path, records)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        code, output = render(runner, template, path, "-o", out, "-f", "docx", "-j", jobs)
+        assert code == 1
+        assert not out.exists() or not any(out.iterdir())
+        outputs.append(output)
+    assert outputs[0] == outputs[1]
+    assert f"{path}:334: record 'r333': field 'recipient.name': holds U+000B" in outputs[0]
 
 
 @pytest.mark.skipif(

@@ -98,10 +98,17 @@ def render(
 
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
+    # Several processes only for a plain run: --skip-unchanged picks letters as it goes,
+    # and the checks (which compare letters) read them all in this process.
+    jobs = parallel.jobs_for(options.jobs, merge) if selection is None else 1
+    if jobs > 1 and checker is None:
+        first, plan_writers = parallel.first_pass(merge, writers, jobs)
+    else:
+        first, plan_writers = letters(checker), writers
     try:
         count = output.plan(
-            letters(checker),
-            writers,
+            first,
+            plan_writers,
             options.output_dir,
             force=options.force,
             on_file=on_file if options.dry_run else None,
@@ -126,8 +133,6 @@ def render(
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
-    # Several processes only for a plain run: --skip-unchanged picks letters as it goes.
-    jobs = parallel.jobs_for(options.jobs, count) if selection is None else 1
     combined = CombinedDocument(combiner, options.combine) if combiner and options.combine else None
     if options.combine is not None and word_template:
         from .writers.word_template import combine_word_template
@@ -139,7 +144,7 @@ def render(
             Manifest(options.output_dir, inputs) as manifest,
             Progress(count, enabled=options.progress) as progress,
         ):
-            stream, out_writers = parallel.stream(
+            stream, out_writers = parallel.second_pass(
                 merge, writers, jobs=jobs, letters=letters(), combined=combined
             )
             # PDFs are converted together at the end, by one LibreOffice per core.

@@ -33,7 +33,8 @@ from .errors import TemplateError
 
 ALIGNMENTS = {"left": "left", "right": "right", "center": "center", "centre": "center"}
 ALIGNMENTS["justify"] = "both"
-_BLANK = re.compile(r"[ \t]*")
+_LEADING = re.compile(r"(?:[ \t]*\n)*")
+_GAPS = re.compile(r"\n((?:[ \t]*\n)+)")
 _NEWLINES = re.compile(r"\r\n?")
 _KEYS = {"at", "from", "style", "align", "together", "signature"}
 
@@ -44,26 +45,21 @@ Paragraph = list[str]
 
 def paragraphs(text: str) -> list[Paragraph]:
     """Split a letter's text into paragraphs: blocks, and one empty one per extra blank line."""
-    found: list[Paragraph] = []
-    block: Paragraph = []
-    blank = 0
-    seen_block = False
-    for line in _NEWLINES.sub("\n", text).split("\n"):
-        if _BLANK.fullmatch(line):
-            blank += 1
-            continue
-        if blank and block:
-            found.append(block)
-            block = []
-        if blank:
-            # Between two blocks the first blank line is the paragraph gap itself.
-            extra = blank - 1 if seen_block else blank
-            found.extend([] for _ in range(extra))
-            blank = 0
-        block.append(line)
-        seen_block = True
-    if block:
-        found.append(block)
+    if "\r" in text:
+        text = _NEWLINES.sub("\n", text)
+    lead = _LEADING.match(text)
+    assert lead is not None  # the pattern matches the empty string
+    found: list[Paragraph] = [[] for _ in range(lead.group().count("\n"))]
+    body = text[lead.end() :].rstrip()
+    if not body:
+        return found
+    # Split on runs of blank lines, keeping each run: [block, run, block, run, block].
+    pieces = _GAPS.split(body)
+    found.append(pieces[0].split("\n"))
+    for index in range(1, len(pieces), 2):
+        # The first blank line of a run is the paragraph gap itself.
+        found.extend([] for _ in range(pieces[index].count("\n") - 1))
+        found.append(pieces[index + 1].split("\n"))
     return found
 
 

@@ -212,9 +212,14 @@ class Merge:
 
     def letters(self, records: Iterable[Record] | None = None) -> Iterator[Letter]:
         """Yield one letter per record; two letters with one file name are an error."""
+        chosen = self.records() if records is None else records
+        return self.unique(self.render(record) for record in chosen)
+
+    def unique(self, letters: Iterable[Letter]) -> Iterator[Letter]:
+        """Yield ``letters``, raising an error at the first whose file name is taken."""
         names: dict[str, str] = {}
-        for record in self.records() if records is None else records:
-            letter = self.render(record)
+        for letter in letters:
+            record = letter.record
             # Case-insensitive: Windows and macOS would put both letters in one file.
             key = letter.name.casefold()
             first = names.get(key)

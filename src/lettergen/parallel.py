@@ -1,10 +1,13 @@
 """Rendering letters over several processes (``--jobs``), and feeding a combined document.
 
-The second pass of a run (see :mod:`lettergen.output`) renders every letter again and turns it
-into bytes. With ``jobs`` above one, forked worker processes do that for chunks of records;
-the main process reads the records, sends them on in order, and writes the files the workers
-hand back, so that files, manifest and progress are handled exactly as in a one-process run.
-At most a few chunks are in flight at once: memory stays flat however many letters there are.
+A run has two passes (see :mod:`lettergen.output`): the first renders and checks every letter,
+the second renders each again and writes it. With ``jobs`` above one, forked worker processes
+render chunks of records in both passes; the main process reads the records, sends them on in
+order and takes the results back in order: in the first pass, each letter's file name (to find
+clashes and existing files), in the second, the bytes of its files, which it writes itself, so
+that files, manifest and progress are handled exactly as in a one-process run, and an error is
+the one a one-process run reports. At most a few chunks are in flight at once: memory stays
+flat however many letters there are.
 """
 
 from __future__ import annotations
@@ -12,22 +15,22 @@ from __future__ import annotations
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LettergenError
-from .merge import Letter, Merge
+from .merge import Letter, Merge, Warn
 from .recipients import Record
 
 if TYPE_CHECKING:
     from .writers import Writer
     from .writers.word import CombinedDocument
 
-# Below this many letters, starting processes costs more than it saves.
-PARALLEL_FROM = 200
+# Below this many bytes of recipients, starting processes costs more than it saves.
+PARALLEL_FROM = 24 * 1024
 _CHUNK = 64
 # Chunks in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 _AHEAD = 3
@@ -45,17 +48,35 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def jobs_for(jobs: int | None, letters: int) -> int:
-    """Return how many processes to use for ``letters`` letters (``jobs``: None for all cores)."""
+def jobs_for(jobs: int | None, merge: Merge) -> int:
+    """Return how many processes to use (``jobs``: None for every core).
+
+    One for small runs, whose recipient files are under ``PARALLEL_FROM`` bytes (a few
+    hundred letters): for them, starting processes costs more than it saves.
+    """
     wanted = default_jobs() if jobs is None else jobs
-    if wanted <= 1 or letters < PARALLEL_FROM:
+    if wanted <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
-    if "fork" not in multiprocessing.get_all_start_methods():  # pragma: no cover - Windows
+    try:
+        size = sum(path.stat().st_size for path in merge.options.recipients)
+    except OSError:
         return 1
-    return wanted
+    return wanted if size >= PARALLEL_FROM else 1
 
 
-def stream(
+def first_pass(
+    merge: Merge, writers: list[Writer], jobs: int
+) -> tuple[Iterator[Letter], list[Writer]]:
+    """Return the letters of the first pass and the writers to plan them with.
+
+    The workers render and check each letter (``writer.check``); what comes back are letters
+    without text, enough to find clashing names and existing files.
+    """
+    letters = merge.unique(_parallel(merge, writers, jobs, None, _check_chunk))
+    return letters, [_Prebuilt(w, i) for i, w in enumerate(writers)]
+
+
+def second_pass(
     merge: Merge,
     writers: list[Writer],
     *,
@@ -71,9 +92,8 @@ def stream(
     """
     if jobs <= 1:
         return _feed(letters if letters is not None else merge.letters(), combined), writers
-    return _parallel(merge, writers, jobs, combined), [
-        _Prebuilt(w, i) for i, w in enumerate(writers)
-    ]
+    stream = _parallel(merge, writers, jobs, combined, _write_chunk)
+    return stream, [_Prebuilt(w, i) for i, w in enumerate(writers)]
 
 
 def _feed(letters: Iterable[Letter], combined: CombinedDocument | None) -> Iterator[Letter]:
@@ -91,6 +111,7 @@ class _Done:
     template: Path | None
     files: list[bytes]
     body: str | None = None
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -100,12 +121,42 @@ class _Failed:
     kind: type[LettergenError]
     message: str
     details: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
     def error(self) -> LettergenError:
         return self.kind(self.message, **self.details)
 
 
-def _work(first: int, records: list[Record]) -> list[_Done] | _Failed:
+_Result = tuple[list[_Done], _Failed | None]
+
+
+def _failed(error: LettergenError, warnings: list[str] | None = None) -> _Failed:
+    details = {"path": error.path, "line": error.line, "record": error.record}
+    return _Failed(type(error), error.message, {**details, "field": error.field}, warnings or [])
+
+
+def _check_chunk(first: int, records: list[Record]) -> _Result:
+    """Render and check ``records`` in a worker; return their names, and the first error."""
+    assert _job is not None
+    merge, writers, _ = _job
+    checks = [c for c in (getattr(w, "check", None) for w in writers) if c is not None]
+    done = []
+    # Warnings go back to the main process, which prints them in the order of the records.
+    warnings: list[str] = []
+    merge.warn = warnings.append
+    try:
+        for record in records:
+            letter = merge.render(record)
+            for check in checks:
+                check(letter)
+            done.append(_Done(letter.name, letter.template, [], None, warnings[:]))
+            warnings.clear()
+    except LettergenError as error:
+        return done, _failed(error, warnings)
+    return done, None
+
+
+def _write_chunk(first: int, records: list[Record]) -> _Result:
     """Render ``records`` (numbered from ``first``) in a worker; return their files' bytes."""
     assert _job is not None
     merge, writers, combined = _job
@@ -117,9 +168,8 @@ def _work(first: int, records: list[Record]) -> list[_Done] | _Failed:
             files = [writer.to_bytes(letter) for writer in writers]
             done.append(_Done(letter.name, letter.template, files, body))
     except LettergenError as error:
-        details = {"path": error.path, "line": error.line, "record": error.record}
-        return _Failed(type(error), error.message, {**details, "field": error.field})
-    return done
+        return done, _failed(error)
+    return done, None
 
 
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
@@ -134,22 +184,26 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
 
 
 def _parallel(
-    merge: Merge, writers: list[Writer], jobs: int, combined: CombinedDocument | None
+    merge: Merge,
+    writers: list[Writer],
+    jobs: int,
+    combined: CombinedDocument | None,
+    work: Callable[[int, list[Record]], _Result],
 ) -> Iterator[Letter]:
     global _job
     _job = (merge, writers, combined)
     context = multiprocessing.get_context("fork")
-    pending: deque[tuple[list[Record], Future[list[_Done] | _Failed]]] = deque()
+    pending: deque[tuple[list[Record], Future[_Result]]] = deque()
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         try:
             first = 1
             for chunk in _chunks(merge.records(), _CHUNK):
-                pending.append((chunk, pool.submit(_work, first, chunk)))
+                pending.append((chunk, pool.submit(work, first, chunk)))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
-                    yield from _collect(*pending.popleft(), combined)
+                    yield from _collect(*pending.popleft(), combined, merge.warn)
             while pending:
-                yield from _collect(*pending.popleft(), combined)
+                yield from _collect(*pending.popleft(), combined, merge.warn)
         finally:
             _job = None
             for _, future in pending:
@@ -158,18 +212,24 @@ def _parallel(
 
 def _collect(
     records: list[Record],
-    future: Future[list[_Done] | _Failed],
+    future: Future[_Result],
     combined: CombinedDocument | None,
+    warn: Warn,
 ) -> Iterator[Letter]:
-    result = future.result()
-    if isinstance(result, _Failed):
-        raise result.error()
-    for record, done in zip(records, result, strict=True):
-        if combined is not None and done.body is not None:
-            combined.add(done.body)
-        letter = Letter(record=record, name=done.name, text="", template=done.template)
-        letter.context[_PREBUILT] = done.files
+    done, failed = future.result()
+    for record, item in zip(records, done, strict=False):
+        for message in item.warnings:
+            warn(message)
+        if combined is not None and item.body is not None:
+            combined.add(item.body)
+        letter = Letter(record=record, name=item.name, text="", template=item.template)
+        letter.context[_PREBUILT] = item.files
         yield letter
+    # Raised after the letters before it, as a one-process run would.
+    if failed is not None:
+        for message in failed.warnings:
+            warn(message)
+        raise failed.error()
 
 
 class _Prebuilt:

@@ -49,7 +49,8 @@ _CHAR_NAMES = {
 }
 # Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
 _RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_ESCAPE = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+_BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
+_TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
 
 
 def letterhead_of(meta: Mapping[str, Any], source: Path | None) -> Path | None:
@@ -381,8 +382,10 @@ class DocxWriter:
                 drawings.insert(index, "")
             drawings[index] = drawing
         last = len(found) - 1
+        # Most letters hold no right-to-left script: one search spares a look at each block.
+        rtl = _RTL_SCRIPT.search(letter.text) is not None
         return "".join(
-            self._paragraph(lines, layouts[i], section if i == last else "", drawings[i])
+            self._paragraph(lines, layouts[i], section if i == last else "", drawings[i], rtl)
             for i, lines in enumerate(found)
         )
 
@@ -413,22 +416,23 @@ class DocxWriter:
                 return index, True
         return len(found), True
 
-    def _paragraph(self, lines: Paragraph, item: Layout | None, extra: str, drawing: str) -> str:
-        properties = self._properties(lines, item) + extra
+    def _paragraph(
+        self, lines: Paragraph, item: Layout | None, extra: str, drawing: str, rtl: bool
+    ) -> str:
+        rtl = rtl and bool(lines) and _is_rtl(lines)
+        properties = (self._properties(item, rtl) if item is not None or rtl else "") + extra
         head = f"<w:p><w:pPr>{properties}</w:pPr>" if properties else "<w:p>"
         if not lines:
             return f"{head}{drawing}</w:p>"
-        rtl = _is_rtl(lines)
+        # str.replace runs in C; escaping the block at once beats escaping line by line.
+        text = "\n".join(lines).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = text.replace("\n", _BREAK)
+        if "\t" in text:
+            text = text.replace("\t", _TAB)
         run = "<w:r><w:rPr><w:rtl/></w:rPr>" if rtl else "<w:r>"
-        texts = []
-        for line in lines:
-            escaped = line.translate(_ESCAPE)
-            if "\t" in escaped:
-                escaped = escaped.replace("\t", '</w:t><w:tab/><w:t xml:space="preserve">')
-            texts.append(f'<w:t xml:space="preserve">{escaped}</w:t>')
-        return f"{head}{drawing}{run}{'<w:br/>'.join(texts)}</w:r></w:p>"
+        return f'{head}{drawing}{run}<w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
-    def _properties(self, lines: Paragraph, item: Layout | None) -> str:
+    def _properties(self, item: Layout | None, rtl: bool) -> str:
         # The schema fixes the order: pStyle, keepNext, keepLines, bidi, jc.
         parts = []
         if item is not None:
@@ -438,7 +442,7 @@ class DocxWriter:
                 parts.append("<w:keepNext/>")
             if item.keep_lines:
                 parts.append("<w:keepLines/>")
-        if lines and _is_rtl(lines):
+        if rtl:
             parts.append("<w:bidi/>")
         if item is not None and item.align is not None:
             parts.append(f'<w:jc w:val="{item.align}"/>')
