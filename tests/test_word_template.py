@@ -726,3 +726,17 @@ def test_libreoffice_prints_word_template_letters(runner: Any, tmp_path: Path) -
         assert f"{person}," in everything
     # One letter per page: five pages, each with the letterhead's header.
     assert everything.count("Member of the European Parliament (S&D)") == 5
+
+
+def test_a_header_without_recipient_fields_follows_the_sender(tmp_path: Path) -> None:
+    # Such a header is rendered once and reused, but only while sender, letter and date stay.
+    document = new_document()
+    add(document, "Dear {{ recipient.name }}")
+    document.sections[0].header.paragraphs[0].add_run("{{ sender.name }}, {{ date.year }}")
+    writer = WordTemplateWriter(WordTemplate(save(document, tmp_path / "letter.docx")))
+    headers = []
+    for sender, date in (({"name": "A"}, DATE), ({"name": "A"}, DATE), ({"name": "B"}, DATE)):
+        for day in (date, dt.date(2016, 1, 1)):
+            data = writer.render_context(context_for(RECORD, sender, {}, day))
+            headers.append(docx.Document(io.BytesIO(data)).sections[0].header.paragraphs[0].text)
+    assert headers == ["A, 2015", "A, 2016", "A, 2015", "A, 2016", "B, 2015", "B, 2016"]

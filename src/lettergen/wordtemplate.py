@@ -38,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -370,6 +371,20 @@ class _Part:
     text_source: _Source
     text: jinja2.Template
     filename: str
+    # A part that never names ``recipient`` (a header with the sender's name) renders the same
+    # for every letter with the same sender, letter values and date: its last output is kept.
+    personal: bool = True
+    last: tuple[tuple[Any, Any, Any], str, str] | None = None
+
+    def render(self, context: Mapping[str, Any], *, text: bool = False) -> str:
+        """Render the part's XML (or its plain text) for one letter."""
+        if self.personal:
+            return (self.text if text else self.xml).render(context)
+        key = (context.get("sender"), context.get("letter"), context.get("date"))
+        last = self.last
+        if last is None or last[0] != key:
+            last = self.last = (key, self.xml.render(context), self.text.render(context))
+        return last[2] if text else last[1]
 
 
 class WordTemplate(LetterTemplate):
@@ -468,6 +483,9 @@ class WordTemplate(LetterTemplate):
             )
         text = self._compile_source(self._text_env, text_source, filename + ":text")
         part = _Part(name, label, xml, xml_source, text_source, text, filename)
+        if part.name != "word/document.xml":
+            tree = self._text_env.parse(text_source.text())
+            part.personal = any(n.name == "recipient" for n in tree.find_all(nodes.Name))
         self._sources[filename] = (part, xml_source)
         self._sources[filename + ":text"] = (part, text_source)
         return part
@@ -543,7 +561,7 @@ class WordTemplate(LetterTemplate):
         """
         for part in self.parts:
             if part is not self._body:
-                part.text.render(context)
+                part.render(context, text=True)
         if self._body is None:  # pragma: no cover - the body is always compiled
             return "\n"
         template = self._marked if marked else self._body.text
@@ -621,7 +639,7 @@ class WordTemplate(LetterTemplate):
         zips them with the package's other members.
         """
         return {
-            part.name: part.xml.render(context)
+            part.name: part.render(context)
             for part in self.parts
             if names is None or part.name in names
         }
