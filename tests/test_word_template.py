@@ -740,3 +740,29 @@ def test_a_header_without_recipient_fields_follows_the_sender(tmp_path: Path) ->
             data = writer.render_context(context_for(RECORD, sender, {}, day))
             headers.append(docx.Document(io.BytesIO(data)).sections[0].header.paragraphs[0].text)
     assert headers == ["A, 2015", "A, 2016", "A, 2015", "A, 2016", "B, 2015", "B, 2016"]
+
+
+def test_language_variant_of_a_word_template(runner: Any, tmp_path: Path) -> None:
+    document = new_document()
+    add(document, "Dear {{ recipient.name }}, {{ date | format_date }}")
+    path = save(document, tmp_path / "letter.docx")
+    french = new_document()
+    add(french, "Cher ", "{{ recipient.", "name }}, {{ date | format_date }}")
+    save(french, tmp_path / "letter.fr.docx")
+    people = write(
+        tmp_path / "people.yaml",
+        """
+        - {id: fabius, name: Laurent Fabius, language: fr}
+        - {id: smith, name: Jo Smith}
+        """,
+    )
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli,
+        ["render", str(path), str(people), "-o", str(out), "-f", "docx", "-f", "txt",
+         "--date", "2015-05-25"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert texts(docx.Document(str(out / "fabius.docx"))) == ["Cher Laurent Fabius, 25 mai 2015"]
+    assert texts(docx.Document(str(out / "smith.docx"))) == ["Dear Jo Smith, 25 May 2015"]
+    assert (out / "fabius.txt").read_text(encoding="utf-8") == "Cher Laurent Fabius, 25 mai 2015\n"

@@ -459,14 +459,9 @@ class WordTemplate(LetterTemplate):
             return None
         self._check_blocks(root, infos)
         text_source = _Source()
-        if name == "word/document.xml":
-            body = root.find(_w("body"))
-            for child in body if body is not None else ():
-                _text_of(child, infos, text_source, "\n\n")
-        else:
-            for child in root:
-                _text_of(child, infos, text_source, "\n\n")
         body = root.find(_w("body"))
+        for child in root if body is None else body:
+            _text_of(child, infos, text_source, "\n\n")
         if body is not None:
             self.section_break = section_break(body)
         xml_source = _xml_source(root, infos)
