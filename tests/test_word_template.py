@@ -766,3 +766,40 @@ def test_language_variant_of_a_word_template(runner: Any, tmp_path: Path) -> Non
     assert texts(docx.Document(str(out / "fabius.docx"))) == ["Cher Laurent Fabius, 25 mai 2015"]
     assert texts(docx.Document(str(out / "smith.docx"))) == ["Dear Jo Smith, 25 May 2015"]
     assert (out / "fabius.txt").read_text(encoding="utf-8") == "Cher Laurent Fabius, 25 mai 2015\n"
+
+
+def test_a_table_left_without_rows_is_an_error_not_a_broken_file(
+    runner: Any, tmp_path: Path
+) -> None:
+    document = new_document()
+    add(document, "Dear {{ recipient.name }}")
+    table = document.add_table(rows=3, cols=1)
+    table.rows[0].cells[0].paragraphs[0].add_run("{% for line in recipient.notes %}")
+    table.rows[1].cells[0].paragraphs[0].add_run("{{ line }}")
+    table.rows[2].cells[0].paragraphs[0].add_run("{% endfor %}")
+    path = save(document, tmp_path / "letter.docx")
+    people = write(tmp_path / "people.yaml", "- {id: fabius, name: Laurent Fabius, notes: []}\n")
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["render", str(path), str(people), "-o", str(out), "-f", "docx"])
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"{path}: record 'fabius': word/document.xml of this letter: table 1 has no row left "
+        "(every row is inside a {% for %} or {% if %} that gave nothing); keep one row, a "
+        "heading, outside the block"
+    )
+    assert not out.exists()
+
+
+def test_broken_xml_from_an_include_is_an_error_not_a_broken_file(
+    runner: Any, tmp_path: Path
+) -> None:
+    write(tmp_path / "snippet.txt", "a < b\n")
+    path = template_of(tmp_path, ("Dear {{ recipient.name }}",), ('{% include "snippet.txt" %}',))
+    out = tmp_path / "out"
+    people = recipients_file(tmp_path)
+    result = runner.invoke(cli, ["render", str(path), str(people), "-o", str(out), "-f", "docx"])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"{path}: record 'fabius': word/document.xml of this letter: not well-formed XML ("
+    )
+    assert not out.exists()

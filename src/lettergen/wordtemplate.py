@@ -920,11 +920,22 @@ def _forbidden_in(value: Any, path: str) -> str | None:
 
 
 def check_xml(xml: str) -> str | None:
-    """Return why ``xml`` is not well-formed, or None."""
+    """Return why the rendered part ``xml`` would make a broken Word document, or None."""
     from lxml import etree
 
     try:
-        etree.fromstring(xml.encode("utf-8"))
+        root = etree.fromstring(xml.encode("utf-8"))
     except etree.XMLSyntaxError as exc:
-        return str(exc)
+        return (
+            f"not well-formed XML ({exc}); a block tag ({{% if %}}, {{% for %}}) probably "
+            "opens and closes in different places: put it alone in a paragraph, or open and "
+            "close it within one paragraph"
+        )
+    for number, table in enumerate(root.iter(W_TBL), 1):
+        # Word refuses to open a document with a table without rows.
+        if table.find(W_TR) is None:
+            return (
+                f"table {number} has no row left (every row is inside a {{% for %}} or "
+                "{% if %} that gave nothing); keep one row, a heading, outside the block"
+            )
     return None

@@ -83,9 +83,7 @@ class WordTemplateWriter:
             problem = check_xml(xml)
             if problem:
                 raise TemplateError(
-                    f"{name} of this letter is not well-formed XML ({problem}); a block tag "
-                    "({% if %}, {% for %}) probably opens and closes in different places: put "
-                    "it alone in a paragraph, or open and close it within one paragraph",
+                    f"{name} of this letter: {problem}",
                     path=template.path,
                     record=letter.record.id,
                 )
