@@ -145,7 +145,12 @@ def render(
             Progress(count, enabled=options.progress) as progress,
         ):
             stream, out_writers = parallel.second_pass(
-                merge, writers, jobs=jobs, letters=letters(), combined=combined
+                merge,
+                writers,
+                jobs=jobs,
+                letters=letters(),
+                combined=combined,
+                out_dir=options.output_dir,
             )
             # PDFs are converted together at the end, by one LibreOffice per core.
             stream, out_writers, pdfs = pdf.staging(

@@ -12,6 +12,8 @@ flat however many letters there are.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import multiprocessing
 import os
 from collections import deque
@@ -21,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LettergenError
+from .errors import LettergenError, OutputError
 from .merge import Letter, Merge, Warn
 from .recipients import Record
 
@@ -35,9 +37,12 @@ _CHUNK = 64
 # Chunks in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 _AHEAD = 3
 _PREBUILT = "_lettergen_prebuilt"
+_STAGED = "_lettergen_staged"
 
 # What forked workers render with; set in the main process just before the workers start.
 _job: tuple[Merge, list[Writer], CombinedDocument | None] | None = None
+# Where second-pass workers write their files (under temporary names).
+_out_dir: Path | None = None
 
 
 def default_jobs() -> int:
@@ -83,17 +88,21 @@ def second_pass(
     jobs: int = 1,
     letters: Iterator[Letter] | None = None,
     combined: CombinedDocument | None = None,
+    out_dir: Path = Path(),
 ) -> tuple[Iterator[Letter], list[Writer]]:
     """Return the letters of the second pass and the writers to write them with.
 
     With one job, ``letters`` (default: ``merge.letters()``) as they are, each also added to
-    ``combined``. With more, letters rendered by worker processes, which come with their
-    files' bytes, and writers that hand those bytes out.
+    ``combined``. With more, letters rendered by worker processes, which have written their
+    files into ``out_dir`` under temporary names: the writers returned hand out the files'
+    bytes (for the manifest) and move each file into place.
     """
     if jobs <= 1:
         return _feed(letters if letters is not None else merge.letters(), combined), writers
+    global _out_dir
+    _out_dir = out_dir
     stream = _parallel(merge, writers, jobs, combined, _write_chunk)
-    return stream, [_Prebuilt(w, i) for i, w in enumerate(writers)]
+    return stream, [_Staged(w, i) for i, w in enumerate(writers)]
 
 
 def _feed(letters: Iterable[Letter], combined: CombinedDocument | None) -> Iterator[Letter]:
@@ -112,6 +121,8 @@ class _Done:
     files: list[bytes]
     body: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # Files a worker wrote under temporary names, one per writer, for the main to move.
+    temporaries: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -157,16 +168,28 @@ def _check_chunk(first: int, records: list[Record]) -> _Result:
 
 
 def _write_chunk(first: int, records: list[Record]) -> _Result:
-    """Render ``records`` (numbered from ``first``) in a worker; return their files' bytes."""
+    """Render ``records`` (numbered from ``first``) in a worker and write each file under a
+    temporary name; return the files' bytes (for the manifest) and temporary names."""
     assert _job is not None
     merge, writers, combined = _job
+    assert _out_dir is not None
     done = []
     try:
         for number, record in enumerate(records, first):
             letter = merge.render(record)
             body = combined.body(letter, number) if combined is not None else None
             files = [writer.to_bytes(letter) for writer in writers]
-            done.append(_Done(letter.name, letter.template, files, body))
+            item = _Done(letter.name, letter.template, files, body)
+            done.append(item)
+            for writer, data in zip(writers, files, strict=True):
+                target = _out_dir / f"{letter.name}{writer.suffix}"
+                temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+                item.temporaries.append(temporary)
+                try:
+                    with open(temporary, "wb") as handle:
+                        handle.write(data)
+                except OSError as exc:
+                    raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
     except LettergenError as error:
         return done, _failed(error)
     return done, None
@@ -192,22 +215,38 @@ def _parallel(
 ) -> Iterator[Letter]:
     global _job
     _job = (merge, writers, combined)
+    records = merge.records()
+    head = next(records, None)
+    if head is None:
+        return
+    # One letter rendered here first loads what rendering loads lazily (Babel's locale data,
+    # language variants), once, before the workers are forked, instead of once in each.
+    with contextlib.suppress(LettergenError):
+        for writer in writers:
+            writer.to_bytes(merge.render(head))
     context = multiprocessing.get_context("fork")
     pending: deque[tuple[list[Record], Future[_Result]]] = deque()
+    # Files workers wrote that are not in place yet: removed if the run stops early.
+    staged: set[Path] = set()
     with ProcessPoolExecutor(jobs, mp_context=context) as pool:
         try:
             first = 1
-            for chunk in _chunks(merge.records(), _CHUNK):
+            for chunk in _chunks(itertools.chain([head], records), _CHUNK):
                 pending.append((chunk, pool.submit(work, first, chunk)))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
-                    yield from _collect(*pending.popleft(), combined, merge.warn)
+                    yield from _collect(*pending.popleft(), combined, merge.warn, staged)
             while pending:
-                yield from _collect(*pending.popleft(), combined, merge.warn)
+                yield from _collect(*pending.popleft(), combined, merge.warn, staged)
         finally:
             _job = None
             for _, future in pending:
                 future.cancel()
+            for _, future in pending:
+                if not future.cancelled() and future.exception() is None:
+                    staged.update(p for done in future.result()[0] for p in done.temporaries)
+            for path in staged:
+                path.unlink(missing_ok=True)
 
 
 def _collect(
@@ -215,8 +254,11 @@ def _collect(
     future: Future[_Result],
     combined: CombinedDocument | None,
     warn: Warn,
+    staged: set[Path],
 ) -> Iterator[Letter]:
     done, failed = future.result()
+    for item in done:
+        staged.update(item.temporaries)
     for record, item in zip(records, done, strict=False):
         for message in item.warnings:
             warn(message)
@@ -224,6 +266,7 @@ def _collect(
             combined.add(item.body)
         letter = Letter(record=record, name=item.name, text="", template=item.template)
         letter.context[_PREBUILT] = item.files
+        letter.context[_STAGED] = (item.temporaries, staged)
         yield letter
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:
@@ -244,3 +287,17 @@ class _Prebuilt:
         """Return the bytes the worker made for ``letter``."""
         files: list[bytes] = letter.context[_PREBUILT]
         return files[self.index]
+
+
+class _Staged(_Prebuilt):
+    """A writer standing in for one whose file a worker has written under a temporary name."""
+
+    def put(self, letter: Letter, target: Path) -> None:
+        """Move the file the worker wrote for ``letter`` to ``target``."""
+        temporaries, staged = letter.context[_STAGED]
+        temporary = temporaries[self.index]
+        try:
+            os.replace(temporary, target)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+        staged.discard(temporary)

@@ -1,0 +1,326 @@
+"""How fast lettergen writes Word letters, beside docxtpl, docx-mailmerge2 and a floor.
+
+    pip install -e '.[bench]'
+    python benchmarks/bench_docx.py                 # N = 100, 1,000 and 10,000
+    python benchmarks/bench_docx.py --sizes 100 1000 --slow-max 1000
+
+Every tool writes the sample letter (templates/appeal.txt.j2 to the French government, on the
+MEP's letterhead) N times as separate .docx files into a folder on tmpfs, each (tool, N) in a
+fresh process, which reports its letters per second and its peak memory (max RSS, workers
+included). The floor is the least any writer can do: fill a precompiled word/document.xml with
+the values, deflate it and write the zip, copying the other members as they are. lettergen runs
+with one and two jobs (``-j``), and without its proofreading pass (``check``), which is a
+separate feature; docxtpl and docx-mailmerge2 get the same letter as a Word template of their
+own kind and load it once per letter, as their documentation does for one file per record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import html
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+import zlib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "appeal.txt.j2"
+SENDER = ROOT / "templates" / "mady-delvaux-stehres.yaml"
+LETTERHEAD = ROOT / "templates" / "letterhead-delvaux.docx"
+RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
+TOOLS = ("lettergen -j1", "lettergen -j2", "lettergen -j1 +check", "floor", "docxtpl", "mailmerge")
+SLOW = ("docxtpl", "mailmerge")
+
+
+def records(n: int) -> list[dict[str, Any]]:
+    """Return ``n`` recipients: the sample ones over and over, each with its own id."""
+    sample = yaml.safe_load(RECIPIENTS.read_text(encoding="utf-8"))["recipients"]
+    out = []
+    for i in range(n):
+        record = dict(sample[i % len(sample)])
+        record["id"] = f"{record['id']}-{i}"
+        out.append(record)
+    return out
+
+
+def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Write the recipients as CSV (read as a stream by lettergen: memory stays flat)."""
+    keys = list(rows[0])
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, keys)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: "\n".join(v) if isinstance(v, list) else v for k, v in row.items()})
+
+
+def context(record: dict[str, Any], sender: dict[str, Any]) -> dict[str, str]:
+    """Return the flat values the docxtpl, mail-merge and floor templates take."""
+    return {
+        "date": "Brussels, 25 May 2015",
+        "head": f"{record['honorific']} {record['name']}, {record['title']}",
+        "organisation": record["organisation"],
+        "address1": record["address"][0],
+        "address2": record["address"][1],
+        "salutation": record["salutation"],
+        "form_of_address": record["form_of_address"],
+        "sender": f"{sender['name']} | {sender['role']}, {sender['group']}",
+    }
+
+
+def letter_paragraphs(marker: str) -> list[str]:
+    """Return the sample letter's paragraphs with ``marker % field`` where values go."""
+    text = TEMPLATE.read_text(encoding="utf-8").split("---\n", 2)[2]
+    body = [b for b in text.split("\n\n") if "{%" not in b and "{{ letter" not in b]
+    first = body.index("{{ recipient.salutation }}")
+    paragraphs = [
+        marker % "date",
+        f"{marker % 'head'}\n{marker % 'organisation'}",
+        f"{marker % 'address1'}\n{marker % 'address2'}",
+        marker % "salutation",
+    ]
+    for block in body[first + 1 :]:
+        block = block.replace("{{ recipient.form_of_address }}", marker % "form_of_address")
+        if block.startswith("{{ sender.name }}"):
+            block = marker % "sender"
+        paragraphs.append(block.strip("\n"))
+    return paragraphs
+
+
+def make_word_template(path: Path, kind: str) -> None:
+    """Write the letter as a Word template for docxtpl (Jinja tags) or mail merge (fields)."""
+    import docx
+    from docx.oxml import parse_xml
+
+    document = docx.Document(str(LETTERHEAD))
+    marker = "{{ %s }}" if kind == "docxtpl" else "\x00%s\x00"
+    for block in letter_paragraphs(marker):
+        paragraph = document.add_paragraph()
+        for number, line in enumerate(block.split("\n")):
+            if number:
+                paragraph.add_run().add_break()
+            if kind == "docxtpl":
+                paragraph.add_run(line)
+                continue
+            for index, part in enumerate(line.split("\x00")):
+                if index % 2 == 0:
+                    paragraph.add_run(part)
+                else:
+                    paragraph._p.append(
+                        parse_xml(
+                            '<w:fldSimple xmlns:w="http://schemas.openxmlformats.org/'
+                            f'wordprocessingml/2006/main" w:instr=" MERGEFIELD {part} ">'
+                            f"<w:r><w:t>«{part}»</w:t></w:r></w:fldSimple>"
+                        )
+                    )
+    document.save(str(path))
+
+
+class Floor:
+    """The least a writer can do: fill document.xml, deflate it, copy the rest raw."""
+
+    def __init__(self, template: Path) -> None:
+        with zipfile.ZipFile(template) as archive:
+            infos = archive.infolist()
+            xml = archive.read("word/document.xml").decode("utf-8")
+        data = template.read_bytes()
+        parts = xml.split("{{ ")
+        self.pieces = [parts[0]]
+        self.fields = []
+        for part in parts[1:]:
+            field, rest = part.split(" }}", 1)
+            self.fields.append(field)
+            self.pieces.append(rest)
+        self.local = bytearray()
+        self.central = bytearray()
+        self.count = 0
+        for info in infos:
+            if info.filename == "word/document.xml":
+                continue
+            start = info.header_offset
+            name_len, extra_len = (
+                int.from_bytes(data[start + 26 : start + 28], "little"),
+                int.from_bytes(data[start + 28 : start + 30], "little"),
+            )
+            raw = data[
+                start + 30 + name_len + extra_len : start
+                + 30
+                + name_len
+                + extra_len
+                + info.compress_size
+            ]
+            self._add(
+                info.filename.encode(), info.compress_type, info.CRC, len(raw), info.file_size, raw
+            )
+
+    def _headers(
+        self, name: bytes, method: int, crc: int, csize: int, size: int, offset: int
+    ) -> tuple[bytes, bytes]:
+        common = method.to_bytes(2, "little") + b"\0\0!\0" + crc.to_bytes(4, "little")
+        common += (
+            csize.to_bytes(4, "little")
+            + size.to_bytes(4, "little")
+            + len(name).to_bytes(2, "little")
+        )
+        local = b"PK\x03\x04\x14\0\0\0" + common + b"\0\0" + name
+        central = (
+            b"PK\x01\x02\x14\0\x14\0\0\0"
+            + common
+            + b"\0\0" * 4
+            + b"\0\0\0\0"
+            + offset.to_bytes(4, "little")
+            + name
+        )
+        return local, central
+
+    def _add(self, name: bytes, method: int, crc: int, csize: int, size: int, raw: bytes) -> None:
+        local, central = self._headers(name, method, crc, csize, size, len(self.local))
+        self.local += local + raw
+        self.central += central
+        self.count += 1
+
+    def write(self, path: Path, values: dict[str, str]) -> None:
+        out = [self.pieces[0]]
+        for field, piece in zip(self.fields, self.pieces[1:], strict=True):
+            out.append(html.escape(values[field], quote=False))
+            out.append(piece)
+        content = "".join(out).encode("utf-8")
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        raw = compressor.compress(content) + compressor.flush()
+        name = b"word/document.xml"
+        local, central = self._headers(
+            name, 8, zlib.crc32(content), len(raw), len(content), len(self.local)
+        )
+        central_all = bytes(self.central) + central
+        end = b"PK\x05\x06\0\0\0\0" + (self.count + 1).to_bytes(2, "little") * 2
+        end += (
+            len(central_all).to_bytes(4, "little")
+            + (len(self.local) + len(local) + len(raw)).to_bytes(4, "little")
+            + b"\0\0"
+        )
+        with open(path, "wb") as handle:
+            handle.write(b"".join((self.local, local, raw, central_all, end)))
+
+
+def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
+    """Write ``n`` letters with ``tool`` into a fresh folder; return letters/s and peak MB."""
+    out = work / f"out-{tool.replace(' ', '_')}-{n}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    sender = yaml.safe_load(SENDER.read_text(encoding="utf-8"))
+    started = time.perf_counter()
+    if tool.startswith("lettergen"):
+        import dataclasses
+
+        from lettergen.batch import RenderOptions, render
+        from lettergen.merge import MergeOptions
+
+        options: dict[str, Any] = {"output_dir": out, "formats": ["docx"], "jobs": int(tool[12])}
+        if "check" in {f.name for f in dataclasses.fields(RenderOptions)}:
+            options["check"] = "+check" in tool
+        summary = render(
+            MergeOptions(template=TEMPLATE, recipients=[work / f"recipients-{n}.csv"]),
+            RenderOptions(**options),
+        )
+        assert summary.letters == n
+    else:
+        rows = json.loads((work / f"recipients-{n}.json").read_text(encoding="utf-8"))
+        if tool == "floor":
+            floor = Floor(work / "docxtpl.docx")
+            for row in rows:
+                floor.write(out / f"{row['id']}.docx", context(row, sender))
+        elif tool == "docxtpl":
+            from docxtpl import DocxTemplate
+
+            for row in rows:
+                document = DocxTemplate(str(work / "docxtpl.docx"))
+                document.render(context(row, sender), autoescape=True)
+                document.save(str(out / f"{row['id']}.docx"))
+        elif tool == "mailmerge":
+            from mailmerge import MailMerge
+
+            for row in rows:
+                with MailMerge(str(work / "mailmerge.docx")) as document:
+                    document.merge(**context(row, sender))
+                    document.write(str(out / f"{row['id']}.docx"))
+    elapsed = time.perf_counter() - started
+    written = len(list(out.iterdir()))
+    assert written >= n, (tool, written)
+    peak = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    shutil.rmtree(out, ignore_errors=True)
+    return {"rate": n / elapsed, "peak_mb": peak / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
+    parser.add_argument(
+        "--slow-max", type=int, default=None, help="Largest N for docxtpl and mailmerge."
+    )
+    parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
+    parser.add_argument("--one", nargs=3, metavar=("TOOL", "N", "WORK"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.one:
+        print(json.dumps(run_one(args.one[0], int(args.one[1]), Path(args.one[2]))))
+        return
+    base = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    with tempfile.TemporaryDirectory(prefix="lettergen-bench-", dir=base) as folder:
+        work = Path(folder)
+        make_word_template(work / "docxtpl.docx", "docxtpl")
+        make_word_template(work / "mailmerge.docx", "mailmerge")
+        for n in args.sizes:
+            rows = records(n)
+            write_csv(work / f"recipients-{n}.csv", rows)
+            (work / f"recipients-{n}.json").write_text(json.dumps(rows), encoding="utf-8")
+        results: dict[tuple[str, int], dict[str, float]] = {}
+        print(f"{'tool':<22}{'N':>7}{'letters/s':>12}{'peak MB':>10}", flush=True)
+        for n in args.sizes:
+            for tool in args.tools:
+                if tool in SLOW and args.slow_max is not None and n > args.slow_max:
+                    continue
+                done = subprocess.run(
+                    [sys.executable, __file__, "--one", tool, str(n), str(work)],
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+                result = results[tool, n] = json.loads(done.stdout)
+                print(
+                    f"{tool:<22}{n:>7}{result['rate']:>12.0f}{result['peak_mb']:>10.1f}", flush=True
+                )
+        print()
+        print("Ratios (same run):")
+        for n in args.sizes:
+            row = {t: results[t, n]["rate"] for t in args.tools if (t, n) in results}
+            parts = []
+            base_rate = row.get("lettergen -j1")
+            if base_rate:
+                for other in ("docxtpl", "mailmerge"):
+                    if other in row:
+                        parts.append(f"lettergen -j1 / {other} = {base_rate / row[other]:.1f}x")
+                if "floor" in row:
+                    parts.append(f"floor / lettergen -j1 = {row['floor'] / base_rate:.2f}x")
+                if "lettergen -j2" in row:
+                    parts.append(f"-j2 / -j1 = {row['lettergen -j2'] / base_rate:.2f}x")
+            print(f"  N={n}: " + "; ".join(parts))
+        small, large = min(args.sizes), max(args.sizes)
+        for tool in ("lettergen -j1", "lettergen -j2"):
+            if (tool, small) in results and (tool, large) in results:
+                grow = results[tool, large]["peak_mb"] - results[tool, small]["peak_mb"]
+                print(f"  {tool}: peak memory at N={large} minus N={small}: {grow:+.1f} MB")
+
+
+if __name__ == "__main__":
+    main()
