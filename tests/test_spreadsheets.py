@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
+from lettergen import spreadsheet
 from lettergen.cli import cli
+from lettergen.recipients import read_recipients
 from tests.conftest import snapshot, write
 
 TEMPLATE = """\
@@ -238,3 +242,119 @@ def test_duplicate_ids_across_sheet_and_csv_name_both_rows(
         f"{more}:2: record 'a': field 'id': duplicate id; first used at {people}:3\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+SST_TYPE = (
+    b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+    b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/>'
+)
+SST_REL = (
+    b'<Relationship Id="rIdSST" Target="sharedStrings.xml" Type="http://schemas.'
+    b'openxmlformats.org/officeDocument/2006/relationships/sharedStrings"/>'
+)
+INLINE = re.compile(r'<c r="([A-Z]+\d+)"((?: s="\d+")?) t="inlineStr"><is><t>(.*?)</t></is></c>')
+
+
+def excel_style(source: Path, target: Path, items: dict[str, str] | None = None) -> Path:
+    """Rewrite an openpyxl workbook as Excel writes one: text in a shared string table.
+
+    openpyxl writes text inline in each cell; Excel and LibreOffice put every distinct text in
+    ``xl/sharedStrings.xml`` and cells point at it, which is the reader's main path. ``items``
+    gives raw XML for the table item of some texts (rich text runs, escapes).
+    """
+    strings: list[str] = []
+
+    def shared(match: re.Match[str]) -> str:
+        strings.append(match.group(3))
+        return f'<c r="{match.group(1)}"{match.group(2)} t="s"><v>{len(strings) - 1}</v></c>'
+
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item.filename)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = INLINE.sub(shared, data.decode()).encode()
+            elif item.filename == "[Content_Types].xml":
+                data = data.replace(b"</Types>", SST_TYPE + b"</Types>")
+            elif item.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b"</Relationships>", SST_REL + b"</Relationships>")
+            new.writestr(item, data)
+        table = "".join((items or {}).get(s, f"<si><t>{s}</t></si>") for s in strings)
+        new.writestr("xl/sharedStrings.xml", f'<sst xmlns="{MAIN}">{table}</sst>')
+    return target
+
+
+@pytest.mark.parametrize("in_memory", [100, 1])
+def test_shared_strings_as_excel_writes_them(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, in_memory: int
+) -> None:
+    # in_memory=1: the table goes to a temporary file, as it does for a large workbook.
+    monkeypatch.setattr(spreadsheet, "_STRINGS_IN_MEMORY", in_memory)
+    rows = [
+        ["fabius", "Laurent Fabius", "Minister", "MAE", "Quai d'Orsay", "75007", "Paris", 3],
+        ["ayrault", "Jean-Marc Ayrault", "PM", "Matignon", "Rue", "75007", "Paris", 4],
+    ]
+    inline = workbook(
+        tmp_path / "inline.xlsx",
+        {"List": [HEADER, *[[*r, dt.date(2015, 5, 25)] for r in rows]]},
+    )
+    people = excel_style(
+        inline,
+        tmp_path / "people.xlsx",
+        {
+            # Rich text: runs in several fonts, and a phonetic guide that is not cell text.
+            "MAE": "<si><r><t>Ministère des </t></r><r><rPr><b/></rPr><t>Affaires</t></r>"
+            "<rPh><t>fonetikku</t></rPh></si>",
+            # Excel escapes a carriage return as _x000D_.
+            "Rue": "<si><t>57, rue de Varenne_x000D_\nCS 1</t></si>",
+        },
+    )
+    with zipfile.ZipFile(people) as archive:
+        assert 't="s"' in archive.read("xl/worksheets/sheet1.xml").decode()
+
+    result = render(runner, tmp_path, people)
+
+    assert result.exit_code == 0, result.output
+    assert letter(tmp_path, "fabius") == (
+        "Laurent Fabius, Minister\nMinistère des Affaires\nQuai d'Orsay\n75007 Paris\n"
+        "Staff: 3\nMeeting of 25 May 2015\n"
+    )
+    assert letter(tmp_path, "ayrault") == (
+        "Jean-Marc Ayrault, PM\nMatignon\n57, rue de Varenne\nCS 1\n75007 Paris\n"
+        "Staff: 4\nMeeting of 25 May 2015\n"
+    )
+
+
+def test_1904_date_system_and_typed_cells(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["id", "meeting", "since", "active", "ratio", "phone"])
+    sheet.append(["a", dt.date(2015, 5, 25), dt.datetime(2015, 5, 25, 9, 30), True, 0.5, 33123])
+    book.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
+    path = tmp_path / "mac.xlsx"
+    book.save(path)
+    with zipfile.ZipFile(path) as archive:
+        assert 'date1904="1"' in archive.read("xl/workbook.xml").decode()
+    [record] = read_recipients([path])
+    assert record.fields == {
+        "id": "a",
+        "meeting": dt.date(2015, 5, 25),
+        "since": dt.datetime(2015, 5, 25, 9, 30),
+        "active": True,
+        "ratio": 0.5,
+        "phone": 33123,
+    }
+    assert (record.line, type(record.fields["id"]).__name__) == (2, "CellText")
+
+
+def test_rows_stream_and_lines_follow_gaps(tmp_path: Path) -> None:
+    rows: list[list[Any]] = [["id", "n"]]
+    for i in range(1, 2001):
+        rows.append([f"p{i}", i] if i % 100 else [])
+    path = workbook(tmp_path / "many.xlsx", {"List": rows})
+    records = read_recipients([path])
+    first = next(records)
+    assert (first.id, first.line, first.fields["n"]) == ("p1", 2, 1)
+    rest = list(records)
+    assert len(rest) == 2000 - 20 - 1
+    assert (rest[-1].id, rest[-1].line) == ("p1999", 2000)
