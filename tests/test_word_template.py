@@ -235,6 +235,10 @@ def test_table_row_loop(tmp_path: Path) -> None:
         ["Brussels", "0032 2 28 45136"],
         ["Strasbourg", "0033 3 88 1 75136"],
     ]
+    # In the plain text, a row is a line, its cells separated by tabs.
+    assert WordTemplate(path).render(context_for(RECORD, sender, {}, DATE)) == (
+        "Offices:\n\nCity\tPhone\nBrussels\t0032 2 28 45136\nStrasbourg\t0033 3 88 1 75136\n"
+    )
 
 
 def test_a_cell_whose_last_paragraph_is_a_block_tag_stays_valid(tmp_path: Path) -> None:

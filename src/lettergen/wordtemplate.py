@@ -728,9 +728,9 @@ def _text_of(element: Any, infos: Mapping[Any, _ParagraphInfo], out: _Source, en
         for row in element.iter(W_TR):
             if row.getparent() is not element:
                 continue
-            first = next(iter(row.iter(W_P)), None)
-            if first is not None and _control_row(first, infos) is not None:
-                out.mark(infos[first].about)
+            control = next((p for p in row.iter(W_P) if infos[p].control), None)
+            if control is not None and _control_row(control, infos) is not None:
+                out.mark(infos[control].about)
                 tags = [tag for p in row.iter(W_P) for tag in _tags(infos[p])]
                 out.add("".join(tags) + "{#\n#}")
                 continue
