@@ -807,3 +807,21 @@ def test_broken_xml_from_an_include_is_an_error_not_a_broken_file(
         f"{path}: record 'fabius': word/document.xml of this letter: not well-formed XML ("
     )
     assert not out.exists()
+
+
+def test_strict_open_xml_is_refused_with_a_hint(tmp_path: Path) -> None:
+    source = template_of(tmp_path, ("Dear {{ recipient.name }}",))
+    strict = tmp_path / "strict.docx"
+    main = b"http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(strict, "w") as copy:
+        for name in original.namelist():
+            data = original.read(name)
+            if name == "word/document.xml":
+                data = data.replace(main, b"http://purl.oclc.org/ooxml/wordprocessingml/main")
+            copy.writestr(name, data)
+    with pytest.raises(TemplateError) as caught:
+        WordTemplate(strict)
+    assert str(caught.value) == (
+        f"{strict}: not a Word document in the usual format (perhaps saved as Strict Open "
+        "XML); save it as 'Word Document (.docx)'"
+    )

@@ -446,6 +446,13 @@ class WordTemplate(LetterTemplate):
             root = etree.fromstring(data, parser)
         except etree.XMLSyntaxError as exc:
             raise TemplateError(f"{name} is not well-formed XML: {exc}", path=self.path) from None
+        if name == "word/document.xml" and root.tag != _w("document"):
+            # "Strict Open XML Document" uses other namespaces; Word's usual format does not.
+            raise TemplateError(
+                "not a Word document in the usual format (perhaps saved as Strict Open XML); "
+                "save it as 'Word Document (.docx)'",
+                path=self.path,
+            )
         label = "body" if name == "word/document.xml" else name[5:-4]
         infos: dict[Any, _ParagraphInfo] = {}
         try:
@@ -590,10 +597,10 @@ class WordTemplate(LetterTemplate):
     def explain(self, exc: BaseException, where: str | None = None) -> TemplateError:
         """Turn an exception raised while rendering into a TemplateError naming the paragraph."""
         about = self.where(exc)
-        described = about.describe() if about is not None else "a tag"
         if isinstance(exc, MissingFieldError):
-            return TemplateError(f"missing field '{exc.field}' (used in {self.path}, {described})")
-        prefix = f"{described}: " if about is not None else ""
+            where = f", {about.describe()}" if about is not None else ""
+            return TemplateError(f"missing field '{exc.field}' (used in {self.path}{where})")
+        prefix = f"{about.describe()}: " if about is not None else ""
         if isinstance(exc, SecurityError):
             message = f"{prefix}refused by the template sandbox: {exc}"
         elif isinstance(exc, jinja2.TemplateSyntaxError):
