@@ -825,3 +825,22 @@ def test_strict_open_xml_is_refused_with_a_hint(tmp_path: Path) -> None:
         f"{strict}: not a Word document in the usual format (perhaps saved as Strict Open "
         "XML); save it as 'Word Document (.docx)'"
     )
+
+
+def test_line_numbers_of_a_word_template_are_paragraph_numbers(tmp_path: Path) -> None:
+    # Proofreading (lettergen check) reports template lines; in a .docx they are paragraphs.
+    path = template_of(
+        tmp_path,
+        ("Hello",),
+        (),
+        (
+            "Dear {{ recipient.",
+            "title }}",
+        ),
+        ("Bye",),
+    )
+    template = WordTemplate(path)
+    lines = template.body.split("\n")
+    line = next(n for n, text in enumerate(lines, 1) if "recipient.title" in text)
+    assert template.line(line) == 3
+    assert template.line(1) == 1

@@ -427,10 +427,16 @@ class WordTemplate(LetterTemplate):
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
         # The plain-text Jinja source of every part, body first: what tools that read a text
         # template's body (the proofreading checks) read.
-        self.body = self.source = "".join(
-            part.text_source.text()
-            for part in sorted(self.parts, key=lambda p: p is not self._body)
-        )
+        # Line numbers in it (template.line) are paragraph numbers: a .docx has no lines.
+        self._lines: list[tuple[int, _Source]] = []
+        texts = []
+        first = 1
+        for part in sorted(self.parts, key=lambda p: p is not self._body):
+            text = part.text_source.text() + "\n"
+            self._lines.append((first, part.text_source))
+            texts.append(text)
+            first += text.count("\n")
+        self.body = self.source = "".join(texts)
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as the path: a worker process compiles the template again from its file."""
@@ -555,6 +561,14 @@ class WordTemplate(LetterTemplate):
             )
 
     # -- the LetterTemplate interface ----------------------------------------------------------
+
+    def line(self, body_line: int) -> int:
+        """Return the number of the paragraph (in its part) at line ``body_line`` of ``body``."""
+        for first, source in reversed(self._lines):
+            if body_line >= first:
+                about = source.paragraph_at(body_line - first + 1)
+                return about.number if about is not None else 1
+        return 1
 
     def render(self, context: Mapping[str, Any], *, marked: bool = False) -> str:
         """Render one letter's plain text: the body's paragraphs separated by blank lines.
