@@ -15,10 +15,16 @@ us as ``{{`` / ``recipient.`` / ``name }}`` in three runs. Loading a Word templa
    more into a template whose output is the letter's plain text.
 
 Per letter, rendering is one ``render`` call per part; nothing is parsed again, and the writer
-copies the package's other members as they are. Every printed
-value is XML-escaped (``S&D`` stays ``S&D``), a newline becomes ``<w:br/>``, a tab ``<w:tab/>``,
-and a character XML 1.0 forbids raises :class:`ForbiddenCharacterError` instead of producing a
+copies the package's other members as they are. Every printed value is XML-escaped (``S&D``
+stays ``S&D``, even through ``| safe``), a newline becomes ``<w:br/>``, a tab ``<w:tab/>``, and
+a character XML 1.0 forbids raises :class:`ForbiddenCharacterError` instead of producing a
 corrupt file.
+
+Choices, for the user's documentation: a control paragraph that is the last paragraph of a
+table cell, header, footer or of the document leaves an empty paragraph behind (Word needs one
+there); a block that opens in one paragraph must close in a paragraph of the same level (the
+template is refused otherwise, naming both); typographic quotes typed in a tag are read as
+straight ones; the plain text holds the body only (not headers and footers).
 
 Letter-level values (what the front matter holds in a text template: ``place``, ``date``,
 ``locale``, ``sender``, ...) come from a YAML file beside the template with the same stem:
@@ -746,18 +752,14 @@ def _text_of(element: Any, infos: Mapping[Any, _ParagraphInfo], out: _Source, en
         # An empty paragraph is Word's way of adding space: one blank line, not two.
         out.add(end if segments else "\n" if end else "")
     elif tag == W_TBL:
-        for row in element.iter(W_TR):
-            if row.getparent() is not element:
-                continue
+        for row in (r for r in element if r.tag == W_TR):
             control = next((p for p in row.iter(W_P) if infos[p].control), None)
             if control is not None and _control_row(control, infos) is not None:
                 out.mark(infos[control].about)
                 tags = [tag for p in row.iter(W_P) for tag in _tags(infos[p])]
                 out.add("".join(tags) + "{#\n#}")
                 continue
-            for number, cell in enumerate(row.iter(W_TC)):
-                if cell.getparent() is not row:
-                    continue
+            for number, cell in enumerate(c for c in row if c.tag == W_TC):
                 if number:
                     out.add("\t")
                 for index, child in enumerate(c for c in cell if c.tag in (W_P, W_TBL)):
