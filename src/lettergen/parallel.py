@@ -13,9 +13,12 @@ flat however many letters there are.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import itertools
 import multiprocessing
 import os
+import signal
+import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -38,6 +41,7 @@ _CHUNK = 64
 _AHEAD = 3
 _PREBUILT = "_lettergen_prebuilt"
 _STAGED = "_lettergen_staged"
+_PR_SET_PDEATHSIG = 1
 
 # What forked workers render with; set in the main process just before the workers start.
 _job: tuple[Merge, list[Writer], CombinedDocument | None] | None = None
@@ -195,6 +199,19 @@ def _write_chunk(first: int, records: list[Record]) -> _Result:
     return done, None
 
 
+def _die_with_parent() -> None:
+    """Have the kernel kill this worker when the main process dies (even by ``kill -9``).
+
+    A worker outliving its run would go on writing temporary files into the output folder.
+    """
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    # Ctrl-C reaches the whole process group: the main process stops the run, not the workers.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     for record in records:
@@ -228,7 +245,7 @@ def _parallel(
     pending: deque[tuple[list[Record], Future[_Result]]] = deque()
     # Files workers wrote that are not in place yet: removed if the run stops early.
     staged: set[Path] = set()
-    with ProcessPoolExecutor(jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent) as pool:
         try:
             first = 1
             for chunk in _chunks(itertools.chain([head], records), _CHUNK):
