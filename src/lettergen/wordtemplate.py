@@ -880,6 +880,17 @@ def section_break(body: Any) -> str:
         else:
             following.addprevious(numbers)
     numbers.set(_w("start"), "1")
+    # A "continuous" section would run the next letter on after this one.
+    kind = section.find(_w("type"))
+    if kind is None:
+        kind = etree.Element(_w("type"))
+        earlier = {_w(n) for n in ("headerReference", "footerReference", "footnotePr", "endnotePr")}
+        before = [child for child in section if child.tag in earlier]
+        if before:
+            before[-1].addnext(kind)
+        else:
+            section.insert(0, kind)
+    kind.set(_w("val"), "nextPage")
     paragraph = etree.Element(W_P, nsmap={"w": W})
     etree.SubElement(paragraph, W_PPR).append(section)
     return str(etree.tostring(paragraph, encoding="unicode"))
