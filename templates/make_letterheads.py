@@ -2,7 +2,7 @@
 
     python templates/make_letterheads.py
 
-letterhead.docx is the clean default (A4, 2.5 cm margins, 10.5 pt Arial, the styles "Date" and
+letterhead.docx is the clean default (A4, 2.5 cm margins, 10 pt Arial, the styles "Date" and
 "Signature Block"); letterhead-delvaux.docx adds the signatory's name to the header and her
 offices to the footer, from mady-delvaux-stehres.yaml.
 """

@@ -1,6 +1,6 @@
 """Letterheads: the Word documents whose page setup, styles, header and footer letters inherit.
 
-:func:`build_letterhead` makes the clean default (A4, 2.5 cm margins, 10.5 pt Arial) and, given a
+:func:`build_letterhead` makes the clean default (A4, 2.5 cm margins, 10 pt Arial) and, given a
 signatory profile, one with the signatory's name in the header and offices in the footer.
 ``templates/make_letterheads.py`` writes the shipped ``.docx`` files with it.
 """
@@ -60,21 +60,21 @@ def build_letterhead(sender: Mapping[str, Any] | None = None) -> bytes:
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.5)
-    section.top_margin = Cm(3.4 if sender else 2.5)
-    section.bottom_margin = Cm(2.8 if sender else 2.5)
+    section.top_margin = Cm(3.0 if sender else 2.5)
+    section.bottom_margin = Cm(2.7 if sender else 2.5)
     section.header_distance = section.footer_distance = Cm(1.2)
 
     styles = document.styles
     normal = styles["Normal"]
     normal.font.name = FONT
-    normal.font.size = Pt(10.5)
+    normal.font.size = Pt(10)
     # East-Asian and complex-script text (Greek, Arabic, Hebrew) take the same font.
     fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
     for attribute in ("w:eastAsia", "w:cs"):
         fonts.set(_qn(attribute), FONT)
     normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(8)
-    normal.paragraph_format.line_spacing = 1.08
+    normal.paragraph_format.space_after = Pt(6)
+    normal.paragraph_format.line_spacing = 1.0
     normal.paragraph_format.widow_control = True
 
     date = styles.add_style("Date", WD_STYLE_TYPE.PARAGRAPH)
