@@ -844,3 +844,13 @@ def test_line_numbers_of_a_word_template_are_paragraph_numbers(tmp_path: Path) -
     line = next(n for n, text in enumerate(lines, 1) if "recipient.title" in text)
     assert template.line(line) == 3
     assert template.line(1) == 1
+
+
+def test_only_templates_that_could_break_xml_are_parsed_per_letter(tmp_path: Path) -> None:
+    # The checking pass parses each letter's XML only when escaping and the block checks
+    # cannot vouch for it: the sample needs no parsing, an include or a filter block does.
+    assert not WordTemplate(ROOT / "templates" / "appeal.docx").may_break_xml
+    for tag in ('{% include "x.txt" %}', "{% filter upper %}", "{% raw %}"):
+        end = {"{% filter upper %}": "{% endfilter %}", "{% raw %}": "{% endraw %}"}.get(tag, "")
+        path = template_of(tmp_path, ("Dear {{ recipient.name }}",), (tag,), (end,))
+        assert WordTemplate(path).may_break_xml, tag

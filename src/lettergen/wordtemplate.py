@@ -421,6 +421,9 @@ class WordTemplate(LetterTemplate):
         if "word/document.xml" not in names:
             raise TemplateError("not a Word document (.docx): no word/document.xml", path=path)
         self.parts: list[_Part] = []
+        # Whether a letter's XML can come out broken despite the checks made here (see
+        # _may_break_xml); if so the writer parses each letter's XML in the checking pass.
+        self.may_break_xml = False
         self.section_break = ""
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, _Source]] = {}
@@ -477,6 +480,7 @@ class WordTemplate(LetterTemplate):
         if name != "word/document.xml" and not any(info.tags for info in infos.values()):
             return None
         self._check_blocks(root, infos)
+        self.may_break_xml = self.may_break_xml or _may_break_xml(infos)
         text_source = _Source()
         body = root.find(_w("body"))
         for child in root if body is None else body:
@@ -675,6 +679,27 @@ def _ancestry(t: Any, paragraph: Any) -> tuple[str, ...]:
         names.append(element.tag)
         element = element.getparent()
     return tuple(names)
+
+
+def _may_break_xml(infos: Mapping[Any, _ParagraphInfo]) -> bool:
+    """Tell whether a part's tags could still produce XML that is not a valid document.
+
+    Printed values are always escaped, and blocks were checked to open and close at one
+    level; what remains is output that is not escaped (``include``, ``raw``, macros and
+    ``call`` blocks, a ``filter`` block changing the XML around values) and table rows in
+    loops, which can leave a table with no row at all.
+    """
+    risky = {"include", "import", "from", "extends", "raw", "macro", "call", "filter", "block"}
+    for info in infos.values():
+        if info.control and _control_row(info.element, infos) is not None:
+            return True
+        for index, spans in info.tags.items():
+            text = info.texts[index].text or ""
+            for start, end in spans:
+                words = text[start + 2 : end - 2].strip("-+ \t").split(None, 1)
+                if text[start + 1] == "%" and words and words[0] in risky:
+                    return True
+    return False
 
 
 def _control_row(paragraph: Any, infos: Mapping[Any, _ParagraphInfo]) -> Any:

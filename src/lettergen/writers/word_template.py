@@ -75,10 +75,16 @@ class WordTemplateWriter:
             raise _with_record(template.explain(exc), record.id) from None
 
     def check(self, letter: Letter) -> None:
-        """Render the letter's document and make sure it is well-formed, writing nothing."""
+        """Render the letter's document and make sure it is a valid one, writing nothing.
+
+        Values are checked for characters XML forbids; the XML itself is parsed only when
+        the template uses something that could break it (``template.may_break_xml``).
+        """
         from ..wordtemplate import check_xml
 
         template, parts = self._render(letter)
+        if not template.may_break_xml:
+            return
         for name, xml in parts.items():
             problem = check_xml(xml)
             if problem:
