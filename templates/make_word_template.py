@@ -12,6 +12,7 @@ must still fill it in; its plain text (``-f txt``) is the text template's letter
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+
+from lettergen.writers.letterhead import build_letterhead
+from lettergen.writers.zipwriter import Archive, read_members
 
 HERE = Path(__file__).resolve().parent
 
@@ -47,7 +51,9 @@ def body_paragraphs() -> list[str]:
 
 def build() -> Any:
     """Return the sample Word template as a python-docx Document."""
-    document = Document()
+    # Lean like the shipped letterheads: python-docx's own template carries some 800 KB of
+    # styles and a thumbnail that every letter would copy.
+    document = Document(io.BytesIO(build_letterhead()))
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
     section.left_margin = section.right_margin = Cm(2.5)
@@ -61,14 +67,15 @@ def build() -> Any:
     # Header: the signatory, right-aligned; "{{ sender.name }}" split after its braces.
     header = section.header.paragraphs[0]
     header.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    name = header.add_run("{{ ")
-    name.bold = True
-    name = header.add_run("sender.name }}")
-    name.bold = True
-    name.font.size = Pt(13)
+    # The name takes the formatting of the run its tag starts in: "{{ " is bold, 13 pt, blue.
+    for piece in ("{{ ", "sender.name }}"):
+        name = header.add_run(piece)
+        name.bold = True
+        name.font.size = Pt(13)
+        name.font.color.rgb = RGBColor(0x1F, 0x3A, 0x5F)
     line_break(header)
     role = header.add_run("{{ sender.role }} ({{ sender.group }})")
-    role.font.color.rgb = RGBColor(0x44, 0x44, 0x44)
+    role.font.size = Pt(9.5)
 
     # Footer: the offices, one per line, through a loop inside one paragraph.
     footer = section.footer.paragraphs[0]
@@ -86,7 +93,7 @@ def build() -> Any:
         run.font.size = Pt(7.5)
 
     # Date line: braces, name and filter in three runs; a spell-check mark on "format_date".
-    date = document.add_paragraph()
+    date = document.add_paragraph(style="Date")
     date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     date.paragraph_format.space_before = Pt(18)
     date.add_run("{{ letter.")
@@ -157,7 +164,13 @@ def build() -> Any:
 
 def main() -> None:
     """Write appeal.docx next to this script."""
-    build().save(str(HERE / "appeal.docx"))
+    buffer = io.BytesIO()
+    document = build()
+    document.core_properties.title = "Appeal (lettergen sample Word template)"
+    document.core_properties.comments = "Made by lettergen's templates/make_word_template.py"
+    document.save(buffer)
+    # Repacked with fixed timestamps, so that running this again gives the same bytes.
+    (HERE / "appeal.docx").write_bytes(Archive(read_members(buffer.getvalue())).to_bytes())
 
 
 if __name__ == "__main__":
