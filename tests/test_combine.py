@@ -65,3 +65,47 @@ def test_combine_needs_a_docx_name(runner, sample, tmp_path):
     assert result.exit_code == 2
     assert "--combine: " in result.output and "must be a .docx file name" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_campaign_file_gives_letterhead_combine_and_jobs(runner, sample, tmp_path, monkeypatch):
+    from tests.conftest import ROOT, write
+
+    write(
+        tmp_path / "lettergen.yaml",
+        f"""\
+        template: {sample["template"]}
+        recipients: [{sample["recipients"]}]
+        output_dir: out
+        format: docx
+        letterhead: {ROOT / "templates" / "letterhead.docx"}
+        combine: print/all.docx
+        jobs: 1
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["render"])
+    assert result.exit_code == 0, result.output
+    letters = sorted((tmp_path / "out").glob("*.docx"))
+    assert len(letters) >= 5
+    # The campaign's plain letterhead replaces the template's: no name in the header.
+    header = docx.Document(str(letters[0])).sections[0].header
+    assert "Delvaux" not in "".join(p.text for p in header.paragraphs)
+    assert len(docx.Document(str(tmp_path / "print" / "all.docx")).sections) == len(letters)
+
+
+def test_campaign_jobs_must_be_a_number(runner, sample, tmp_path, monkeypatch):
+    from tests.conftest import write
+
+    write(
+        tmp_path / "lettergen.yaml",
+        f"""\
+        template: {sample["template"]}
+        recipients: [{sample["recipients"]}]
+        jobs: many
+        """,
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["render", "-o", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "jobs must be a whole number of processes, 1 or more, not 'many'" in result.output
+    assert not (tmp_path / "out").exists()

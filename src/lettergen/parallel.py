@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LettergenError, OutputError
+from .errors import LettergenError, OutputError, UsageError
 from .merge import Letter, Merge, Warn
 from .recipients import Record
 
@@ -63,6 +63,8 @@ def jobs_for(jobs: int | None, merge: Merge) -> int:
     One for small runs, whose recipient files are under ``PARALLEL_FROM`` bytes (a few
     hundred letters): for them, starting processes costs more than it saves.
     """
+    if jobs is not None and (not isinstance(jobs, int) or isinstance(jobs, bool) or jobs < 1):
+        raise UsageError(f"jobs must be a whole number of processes, 1 or more, not {jobs!r}")
     wanted = default_jobs() if jobs is None else jobs
     if wanted <= 1 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
