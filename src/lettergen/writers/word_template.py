@@ -2,7 +2,8 @@
 
 The template was parsed and compiled once (:class:`~lettergen.wordtemplate.WordTemplate`); per
 letter this writer renders its parts from the letter's context and zips them with the
-template's other members, copied as they are.
+template's other members, copied as they are. ``--combine`` streams every letter's body into one
+document of the template, one section (so new pages) per letter.
 """
 
 from __future__ import annotations
@@ -163,11 +164,6 @@ def _with_record(error: LettergenError, record: str) -> LettergenError:
     return error
 
 
-def is_word_template(template: Any) -> bool:
-    """Tell whether ``template`` is a Word template (without importing lxml or docx)."""
-    return bool(getattr(template, "is_word", False))
-
-
 def check_combine(template: Any, target: Path, *, force: bool) -> None:
     """Refuse ``--combine target`` before anything is written, if it cannot be done.
 
@@ -182,13 +178,15 @@ def check_combine(template: Any, target: Path, *, force: bool) -> None:
         raise OutputError(
             "the combined document already exists; use --force to overwrite it", path=target
         )
-    for label, fields in template.header_fields().items():
-        personal = sorted(f for f in fields if f.startswith("recipient."))
-        if personal:
+    fields = template.header_fields()
+    for part in template.parts:
+        if part.personal and part.name != _DOCUMENT:
+            used = sorted(f for f in fields[part.label] if f.startswith("recipient."))
             raise UsageError(
-                f"--combine: {label} of {template.path} uses {', '.join(personal)}; a combined "
-                "document has one header and footer for all letters: use only sender and "
-                "letter fields there, or leave out --combine"
+                f"--combine: {part.label} of {template.path} uses "
+                f"{', '.join(used) or 'recipient'}; a combined document has one header and "
+                "footer for all letters: use only sender and letter fields there, or leave "
+                "out --combine"
             )
 
 
