@@ -854,3 +854,19 @@ def test_only_templates_that_could_break_xml_are_parsed_per_letter(tmp_path: Pat
         end = {"{% filter upper %}": "{% endfilter %}", "{% raw %}": "{% endraw %}"}.get(tag, "")
         path = template_of(tmp_path, ("Dear {{ recipient.name }}",), (tag,), (end,))
         assert WordTemplate(path).may_break_xml, tag
+
+
+def test_letter_values_file_errors_name_it(tmp_path: Path) -> None:
+    path = template_of(tmp_path, ("{{ letter.place }}",))
+    values = write(tmp_path / "letter.yaml", "- just\n- a list\n")
+    with pytest.raises(TemplateError) as caught:
+        WordTemplate(path)
+    assert str(caught.value) == (
+        f"{values}:1: letter values of a Word template must be a mapping (key: value lines)"
+    )
+    write(tmp_path / "letter.yaml", "place: [unclosed\n")
+    with pytest.raises(TemplateError) as caught:
+        WordTemplate(path)
+    assert str(caught.value).startswith(f"{values}:2: invalid YAML: ")
+    write(tmp_path / "letter.yaml", "place: Paris\n")
+    assert WordTemplate(path).files == [path, values]

@@ -406,6 +406,8 @@ class WordTemplate(LetterTemplate):
         self.path = path
         self.encoding = encoding
         self.meta = _sidecar_meta(path, encoding)
+        # The files the letters depend on (for a manifest's hash): the .docx and its values.
+        self.files = [path, *([sidecar(path)] if sidecar(path).is_file() else [])]
         self.source = ""
         self.body = ""
         self.first_line = 1
@@ -934,18 +936,23 @@ def _must_stay(paragraph: Any) -> bool:
     return True
 
 
+def sidecar(path: Path) -> Path:
+    """Return where the letter-level values of the Word template ``path`` live: ``NAME.yaml``."""
+    return path.with_suffix(".yaml")
+
+
 def _sidecar_meta(path: Path, encoding: str | None) -> dict[str, Any]:
     """Read the letter-level values of a Word template from ``NAME.yaml`` beside it."""
-    sidecar = path.with_suffix(".yaml")
-    if not sidecar.is_file():
+    values = sidecar(path)
+    if not values.is_file():
         return {}
-    meta = load_yaml_value(read_text(sidecar, TemplateError, encoding), sidecar, TemplateError)
+    meta = load_yaml_value(read_text(values, TemplateError, encoding), values, TemplateError)
     if meta is None:
         return {}
     if not isinstance(meta, dict):
         raise TemplateError(
             "letter values of a Word template must be a mapping (key: value lines)",
-            path=sidecar,
+            path=values,
             line=1,
         )
     return meta
