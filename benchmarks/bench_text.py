@@ -1,0 +1,239 @@
+"""How fast lettergen writes text letters, beside a bare Jinja2 loop, and how much memory it takes.
+
+    python benchmarks/bench_text.py                          # N = 1,000, 10,000 and 100,000
+    python benchmarks/bench_text.py --sizes 1000 10000 --inputs csv
+
+The sample letter (templates/appeal.txt.j2, signed by the MEP) goes to N recipients read from a
+CSV file and from an XLSX file (written with openpyxl in write-only mode). Each (tool, input, N)
+runs in a fresh process on tmpfs, which reports letters per second and its peak memory (max RSS
+of that process alone, so only one-process runs count for memory).
+
+- ``bare``: the floor lettergen is held to. It reads the rows (csv.DictReader, or openpyxl in
+  read-only mode), renders the same template with a plain ``jinja2.Environment`` (the same
+  ``lines`` and Babel ``format_date`` filters) and writes each file with ``open().write()``.
+- ``lettergen -j1``: ``lettergen.batch.render`` in one process, without the proofreading pass.
+- ``lettergen -j1 +check``: the same with ``check`` on (the ``lettergen render`` default).
+- ``lettergen -j2``: two processes (``--jobs 2``), checks on: the command line's defaults here.
+
+Targets (issue 5): ``lettergen -j1`` at least a third of ``bare``'s rate; its peak memory at
+100,000 recipients within 20 MB of its peak at 1,000.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import datetime as dt
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TEMPLATE = ROOT / "templates" / "appeal.txt.j2"
+SENDER = ROOT / "templates" / "mady-delvaux-stehres.yaml"
+RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
+TOOLS = ("bare", "lettergen -j1", "lettergen -j1 +check", "lettergen -j2")
+COLUMNS = (
+    "id",
+    "honorific",
+    "name",
+    "title",
+    "organisation",
+    "address",
+    "salutation",
+    "form_of_address",
+)
+
+
+def rows(n: int) -> list[list[str]]:
+    """Return ``n`` recipients: the sample offices over and over, each its own person and id."""
+    sample = yaml.safe_load(RECIPIENTS.read_text(encoding="utf-8"))["recipients"]
+    out = []
+    for i in range(n):
+        record = dict(sample[i % len(sample)])
+        record["id"] = f"r{i:06}"
+        record["name"] = f"Alex Example-{i}"
+        record["address"] = "\n".join(record["address"])
+        out.append([str(record[key]) for key in COLUMNS])
+    return out
+
+
+def write_inputs(work: Path, n: int, inputs: list[str]) -> None:
+    """Write the recipients of size ``n`` as CSV and/or XLSX into ``work``."""
+    data = rows(n)
+    if "csv" in inputs:
+        with open(work / f"recipients-{n}.csv", "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(COLUMNS)
+            writer.writerows(data)
+    if "xlsx" in inputs:
+        import openpyxl
+
+        book = openpyxl.Workbook(write_only=True)
+        sheet = book.create_sheet("Recipients")
+        sheet.append(list(COLUMNS))
+        for row in data:
+            sheet.append(row)
+        book.save(work / f"recipients-{n}.xlsx")
+
+
+def read_rows(path: Path) -> Any:
+    """Yield the rows of a CSV or XLSX file as dicts (the bare loop's reader)."""
+    if path.suffix == ".csv":
+        with open(path, newline="", encoding="utf-8") as handle:
+            yield from csv.DictReader(handle)
+        return
+    import openpyxl
+
+    book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        values = book.worksheets[0].iter_rows(values_only=True)
+        header = [str(cell) for cell in next(values)]
+        for row in values:
+            yield {
+                key: "" if cell is None else str(cell)
+                for key, cell in zip(header, row, strict=False)
+            }
+    finally:
+        book.close()
+
+
+def bare(source: Path, out: Path) -> int:
+    """Render the sample template for every row with plain Jinja2 and write each file."""
+    import jinja2
+    from babel.dates import format_date
+
+    text = TEMPLATE.read_text(encoding="utf-8")
+    _, front, body = text.split("---\n", 2)
+    meta = yaml.safe_load(front)
+    sender = yaml.safe_load(SENDER.read_text(encoding="utf-8"))
+    env = jinja2.Environment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["lines"] = lambda v: [line for line in str(v).splitlines() if line.strip()]
+    env.filters["format_date"] = lambda v, f="long": format_date(v, format=f, locale="en_GB")
+    template = env.from_string(body)
+    date = dt.date.fromisoformat(str(meta["date"]))
+    count = 0
+    for row in read_rows(source):
+        letter = template.render(recipient=row, sender=sender, letter=meta, date=date)
+        with open(out / f"{row['id']}.txt", "w", encoding="utf-8") as handle:
+            handle.write(letter.rstrip() + "\n")
+        count += 1
+    return count
+
+
+def lettergen(source: Path, out: Path, jobs: int, check: bool) -> int:
+    """Render with lettergen's library call, as ``lettergen render`` does."""
+    from lettergen.batch import RenderOptions, render
+    from lettergen.merge import MergeOptions
+
+    summary = render(
+        MergeOptions(template=TEMPLATE, recipients=[source]),
+        RenderOptions(output_dir=out, formats=["txt"], jobs=jobs, check=check),
+    )
+    return summary.letters
+
+
+def run_one(tool: str, source: Path, n: int, work: Path) -> dict[str, float]:
+    """Write ``n`` letters from ``source`` with ``tool``; return letters/s and peak MB."""
+    out = work / f"out-{os.getpid()}"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir()
+    started = time.perf_counter()
+    if tool == "bare":
+        written = bare(source, out)
+    else:
+        written = lettergen(source, out, int(tool[12]), "+check" in tool)
+    elapsed = time.perf_counter() - started
+    assert written == n, (tool, written)
+    assert sum(1 for p in out.iterdir() if p.suffix == ".txt") == n
+    shutil.rmtree(out, ignore_errors=True)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"rate": n / elapsed, "peak_mb": peak / 1024}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000, 100000])
+    parser.add_argument("--inputs", nargs="+", default=["csv", "xlsx"], choices=["csv", "xlsx"])
+    parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
+    parser.add_argument("--one", nargs=4, metavar=("TOOL", "FILE", "N", "WORK"), help="internal")
+    args = parser.parse_args()
+    if args.one:
+        tool, source, n, work = args.one
+        print(json.dumps(run_one(tool, Path(source), int(n), Path(work))))
+        return
+    inputs = list(args.inputs)
+    if "xlsx" in inputs:
+        try:
+            import openpyxl  # noqa: F401
+        except ImportError:
+            inputs.remove("xlsx")
+    base = "/dev/shm" if Path("/dev/shm").is_dir() else None
+    results: dict[tuple[str, str, int], dict[str, float]] = {}
+    with tempfile.TemporaryDirectory(prefix="lettergen-bench-", dir=base) as folder:
+        work = Path(folder)
+        print(f"{'tool':<24}{'input':<7}{'N':>8}{'letters/s':>12}{'vs bare':>9}{'peak MB':>10}")
+        for n in args.sizes:
+            write_inputs(work, n, inputs)
+            for kind in inputs:
+                source = work / f"recipients-{n}.{kind}"
+                for tool in args.tools:
+                    done = subprocess.run(
+                        [sys.executable, __file__, "--one", tool, str(source), str(n), str(work)],
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    )
+                    result = json.loads(done.stdout.strip().splitlines()[-1])
+                    results[(tool, kind, n)] = result
+                    floor = results.get(("bare", kind, n))
+                    ratio = f"{result['rate'] / floor['rate']:.2f}" if floor else "-"
+                    print(
+                        f"{tool:<24}{kind:<7}{n:>8,}{result['rate']:>12,.0f}{ratio:>9}"
+                        f"{result['peak_mb']:>10.1f}",
+                        flush=True,
+                    )
+                source.unlink()
+    report(results, args.sizes, inputs)
+
+
+def report(
+    results: dict[tuple[str, str, int], dict[str, float]], sizes: list[int], inputs: list[str]
+) -> None:
+    """Print whether the targets are met."""
+    print()
+    for kind in inputs:
+        for n in sizes:
+            ours, floor = results.get(("lettergen -j1", kind, n)), results.get(("bare", kind, n))
+            if ours and floor:
+                ratio = ours["rate"] / floor["rate"]
+                verdict = "met" if ratio >= 1 / 3 else "MISSED"
+                print(
+                    f"{kind} N={n:,}: lettergen -j1 at {ratio:.2f} of bare (target 0.33): {verdict}"
+                )
+        small, large = min(sizes), max(sizes)
+        low, high = (
+            results.get(("lettergen -j1", kind, small)),
+            results.get(("lettergen -j1", kind, large)),
+        )
+        if low and high and small != large:
+            growth = high["peak_mb"] - low["peak_mb"]
+            verdict = "met" if growth <= 20 else "MISSED"
+            print(
+                f"{kind}: peak memory {low['peak_mb']:.1f} MB at N={small:,}, "
+                f"{high['peak_mb']:.1f} MB at N={large:,}: +{growth:.1f} MB (target <= 20): "
+                f"{verdict}"
+            )
+
+
+if __name__ == "__main__":
+    main()
