@@ -15,6 +15,7 @@ the template personalises them.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import unicodedata
@@ -168,15 +169,11 @@ class ChecksFailed(LettergenError):
 # -- words and names -------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=65536)
 def normalise(text: str) -> str:
     """Return ``text`` lower-case, without accents, with words separated by single spaces."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text.casefold()).split())
-
-
-def _contains(haystack: str, needle: str) -> bool:
-    """Return whether normalised ``needle`` occurs in normalised ``haystack`` as whole words."""
-    return bool(needle) and f" {needle} " in f" {haystack} "
 
 
 _HONORIFICS = (
@@ -217,11 +214,16 @@ _CLOSING = re.compile(
     r"Regards|With kind regards|Veuillez agréer|Je vous prie d'agréer|Mit freundlichen)\b",
     re.IGNORECASE,
 )
+# Openings that are not an office named bare: honorifics (checked apart) and Excellency.
+_GENERIC = re.compile(rf"(?:{_HONORIFICS}|Your|His|Her)\b")
 _EXCELLENCY = re.compile(r"\b(?:Your|His|Her)\s+Excellency\b")
 _PLACEHOLDERS = re.compile(
     r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]*[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
     r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
 )
+
+# Substrings without which no placeholder can be there: a cheap test before the regex.
+_PLACEHOLDER_TRIGGERS = ("{", "}", "[", "<<", "«", "XXX", "TODO", "FIXME", "TBD")
 
 # Record fields that say who the recipient is (their office, name, organisation, city).
 _NAME_FIELDS = ("name", "full_name", "fullname")
@@ -254,6 +256,7 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+@functools.lru_cache(maxsize=16384)
 def _office_phrase(words: str) -> str | None:
     """Return the office ``words`` name (``Prime Minister`` of ``Prime Minister Valls``)."""
     kept: list[str] = []
@@ -276,6 +279,7 @@ def _office_phrase(words: str) -> str | None:
     return phrase if head and any(w in _OFFICE_WORDS for w in head.split()) else None
 
 
+@functools.lru_cache(maxsize=16384)
 def _core(office: str) -> tuple[str, str]:
     """Split a normalised office into its core and complement: ``minister``, ``justice``."""
     parts = _COMPLEMENT.split(f" {office} ", maxsplit=1)
@@ -762,8 +766,9 @@ class Checker:
             self._check_fields(record, use)
             self.report.letters += 1
             self._check_name(letter, raising=True)
-            self._check_person(record)
-            self._check_letter(letter, use)
+            ident = identity_of(record)
+            self._check_person(record, ident)
+            self._check_letter(letter, use, ident)
             return letter
         try:
             template, _ = self.merge.template_for(record)
@@ -784,8 +789,9 @@ class Checker:
         self.report.letters += 1
         if not duplicate:
             self._check_name(letter)
-        self._check_person(record)
-        self._check_letter(letter, use)
+        ident = identity_of(record)
+        self._check_person(record, ident)
+        self._check_letter(letter, use, ident)
         return letter
 
     def _template_use(self, template: LetterTemplate) -> TemplateUse:
@@ -854,8 +860,7 @@ class Checker:
         else:
             self._names[key] = f"'{record.id}' ({record.location})"
 
-    def _check_person(self, record: Record) -> None:
-        ident = identity_of(record)
+    def _check_person(self, record: Record, ident: Identity) -> None:
         keys: list[tuple[str, ...]] = []
         if ident.email:
             keys.append(("email", ident.email))
@@ -878,12 +883,11 @@ class Checker:
 
     # -- one letter --
 
-    def _check_letter(self, letter: Letter, use: TemplateUse) -> None:
+    def _check_letter(self, letter: Letter, use: TemplateUse, ident: Identity) -> None:
         record = letter.record
         marked = letter.text
         text = strip_marks(marked)
         lines = text.split("\n")
-        ident = identity_of(record)
         for office in ident.offices:
             for word in _core(normalise(office))[0].split():
                 self._office_words.add(word)
@@ -895,16 +899,19 @@ class Checker:
             value = strip_marks(match.group(1))
             values.append((line, value, value.strip() in own))
 
-        for number, text_line in enumerate(lines, start=1):
-            for found in _PLACEHOLDERS.finditer(text_line):
-                excerpt = _excerpt(text_line, found.start())
-                self.add(
-                    "error",
-                    "placeholder",
-                    f"leftover placeholder '{found.group(0)}' in: {excerpt}",
-                    record,
-                    letter_line=number,
-                )
+        triggered = any(t in text for t in _PLACEHOLDER_TRIGGERS)
+        for found in _PLACEHOLDERS.finditer(text) if triggered else ():
+            # One scan of the whole letter; line and column only for what it finds.
+            number = text.count("\n", 0, found.start()) + 1
+            column = found.start() - text.rfind("\n", 0, found.start()) - 1
+            excerpt = _excerpt(lines[number - 1], column)
+            self.add(
+                "error",
+                "placeholder",
+                f"leftover placeholder '{found.group(0)}' in: {excerpt}",
+                record,
+                letter_line=number,
+            )
 
         salutation = next(
             (i for i, line in enumerate(lines, start=1) if _is_salutation(line)), None
@@ -918,8 +925,10 @@ class Checker:
             len(lines) + 1,
         )
         vocatives = self._check_forms(record, ident, lines, salutation, closing)
-        excellency = next(
-            (i for i, line in enumerate(lines, start=1) if _EXCELLENCY.search(line)), None
+        excellency = (
+            next((i for i, line in enumerate(lines, start=1) if _EXCELLENCY.search(line)), None)
+            if "Excellency" in text
+            else None
         )
         first_value = min((line for line, _, mine in values if mine), default=0)
         block_end = salutation or first_value
@@ -953,31 +962,7 @@ class Checker:
             if number > closing:
                 break  # the signature: the sender's offices are not forms of address
             in_body = number >= (salutation or 1)
-            spans: list[tuple[str, str, bool]] = []  # (phrase, named words, vocative position)
-            match = _SALUTATION.match(line) if number == salutation else None
-            if match and _office_phrase(_named_part(line)) == _named_part(line):
-                spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"
-            for form in _FORM.finditer(line):
-                phrase = _PHRASE.match(form.group("rest"))
-                words = phrase.group("words") if phrase else ""
-                end = form.start("rest") + len(words)
-                tail = line[end : end + 2]
-                before = line[: form.start()].rstrip()
-                vocative = bool(match) or (
-                    (not before or before[-1] in ",.;:!?") and (not tail.strip() or tail[0] in ",!")
-                )
-                spans.append((line[form.start() : end], words, vocative))
-            if in_body and number != salutation:
-                for start in _SENTENCE_START.finditer(line):
-                    phrase = _PHRASE.match(line, start.end())
-                    if not phrase:
-                        continue
-                    after = line[phrase.end() : phrase.end() + 1]
-                    generic = rf"(?:{_HONORIFICS}|Your|His|Her)\b"  # checked above, or Excellency
-                    if after == "," and not re.match(generic, phrase.group(0)):
-                        office = _office_phrase(phrase.group("words"))
-                        if office and office == phrase.group("words"):
-                            spans.append((office, office, True))
+            spans = _spans(line, number == salutation, in_body)
             for said, words, vocative in spans:
                 office = _office_phrase(words) if words else None
                 if office and any(w in self._office_words for w in normalise(office).split()):
@@ -1169,6 +1154,10 @@ class Checker:
             if ident.excellency:
                 excellent.append(ident)
 
+        # Longest names and organisations, in words: what the phrase look-ups need to try.
+        name_words = min(8, max((len(n.split()) for n in by_name), default=0))
+        org_words = min(20, max((len(o.split()) for o in by_org), default=0))
+
         # Name the record whose office a wrong form of address belongs to.
         for finding, office in self._wrong_offices:
             owners = by_office.get(_core(normalise(office))[0], [])
@@ -1215,9 +1204,9 @@ class Checker:
                     summary.excellency,
                 )
             for line, value in summary.values + summary.block:
-                norm = normalise(value)
-                for name, other in by_name.items():
-                    if other.id != ident.id and _contains(norm, name) and name != ident.name:
+                for name in _phrases(normalise(value), name_words):
+                    other = by_name.get(name)
+                    if other is not None and other.id != ident.id and name != ident.name:
                         self._add_ref(
                             "warning",
                             "leak",
@@ -1230,8 +1219,9 @@ class Checker:
                 for own in (ident.organisation, ident.name, ident.city):
                     if own:
                         norm = f" {norm} ".replace(f" {own} ", " ")
-                for org, other in by_org.items():
-                    if other.id != ident.id and org != ident.organisation and _contains(norm, org):
+                for org in _phrases(norm, org_words):
+                    other = by_org.get(org)
+                    if other is not None and other.id != ident.id and org != ident.organisation:
                         self._add_ref(
                             "warning",
                             "leak",
@@ -1258,9 +1248,12 @@ class Checker:
         for skeleton, ids, count in self._skeletons.values():
             for number, text_line in enumerate(skeleton.split("\n"), start=1):
                 norm = normalise(text_line.replace("\0", " "))
-                for name, other in by_name.items():
+                for name in _phrases(norm, name_words):
+                    other = by_name.get(name)
+                    if other is None:
+                        continue
                     reached = count - (1 if other.id in ids else 0)
-                    if _contains(norm, name) and reached > 0:
+                    if reached > 0:
                         example = next(i for i in ids if i != other.id)
                         self.add(
                             "warning",
@@ -1316,6 +1309,47 @@ def _is_identity_value(record: Record, value: str) -> bool:
     fields = record.fields
     value = value.strip()
     return any(value in set(_leaf_strings(fields.get(key))) for key in _IDENTITY_FIELDS)
+
+
+@functools.lru_cache(maxsize=4096)
+def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, bool], ...]:
+    """Return the forms of address in one letter line: (words, what they name, vocative?).
+
+    Cached: most lines of a batch are the template's own and repeat in every letter.
+    """
+    spans: list[tuple[str, str, bool]] = []
+    match = _SALUTATION.match(line) if salutation else None
+    if match and _office_phrase(_named_part(line)) == _named_part(line):
+        spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"
+    for form in _FORM.finditer(line):
+        phrase = _PHRASE.match(form.group("rest"))
+        words = phrase.group("words") if phrase else ""
+        end = form.start("rest") + len(words)
+        tail = line[end : end + 2]
+        before = line[: form.start()].rstrip()
+        vocative = bool(match) or (
+            (not before or before[-1] in ",.;:!?") and (not tail.strip() or tail[0] in ",!")
+        )
+        spans.append((line[form.start() : end], words, vocative))
+    if in_body and not salutation:
+        for start in _SENTENCE_START.finditer(line):
+            phrase = _PHRASE.match(line, start.end())
+            if not phrase:
+                continue
+            after = line[phrase.end() : phrase.end() + 1]
+            if after == "," and not _GENERIC.match(phrase.group(0)):
+                office = _office_phrase(phrase.group("words"))
+                if office and office == phrase.group("words"):
+                    spans.append((office, office, True))
+    return tuple(spans)
+
+
+def _phrases(norm: str, longest: int) -> Iterator[str]:
+    """Yield every run of up to ``longest`` words of normalised text (for dict look-ups)."""
+    words = norm.split()
+    for start in range(len(words)):
+        for end in range(start + 1, min(len(words), start + longest) + 1):
+            yield " ".join(words[start:end])
 
 
 def _excerpt(line: str, at: int, width: int = 60) -> str:
