@@ -29,7 +29,7 @@ from jinja2 import nodes
 from .errors import LettergenError, TemplateError, UsageError
 from .merge import Letter, Merge, MergeOptions, Warn
 from .recipients import Record, read_file
-from .templating import MARK_END, MARK_START, LetterTemplate, strip_marks
+from .templating import MARK_END, MARK_START, LetterTemplate, load_template, strip_marks
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -1419,7 +1419,7 @@ def field_table(
 
     The second value is the number of records read (None without recipients).
     """
-    use = TemplateUse(LetterTemplate(template, encoding))
+    use = TemplateUse(load_template(template, encoding))
     infos = {name: FieldInfo(name, u.line, u.optional) for name, u in sorted(use.uses.items())}
     if not recipients:
         return list(infos.values()), None
