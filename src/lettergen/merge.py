@@ -16,7 +16,7 @@ from .naming import safe_filename
 from .recipients import Record, read_recipients
 from .selection import Where, select
 from .sender import read_sender
-from .templating import LetterTemplate, MissingFieldError, context_for, load_template
+from .templating import Fields, LetterTemplate, MissingFieldError, context_for, load_template
 from .variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 Warn = Callable[[str], None]
@@ -72,6 +72,8 @@ class Merge:
         self.where = Where(options.where, self.template.env) if options.where else None
         # Language variants, compiled once each: recipient language -> (template, letter meta).
         self._variants: dict[str | None, tuple[LetterTemplate, dict[str, Any]]] = {}
+        # The signatory's fields, wrapped once for every letter (see context_for).
+        self._sender_fields: Fields | None = None
 
     def _sender_path(self) -> Path | None:
         if self.options.sender is not None:
@@ -137,18 +139,20 @@ class Merge:
                     f"({variant_path(self.template.path, wanted[0]).name}); "
                     "using the default template"
                 )
-            return self.template, self.template.meta
+            return self.template, Fields(self.template.meta, "letter")
         tag, path = variant
         template = load_template(path, self.options.encoding)
         # A variant inherits its default's front matter; its dates follow its language. Its
         # meta is replaced by the merged one, so whoever looks at it (check) sees the same.
         template.meta = {**self.template.meta, "locale": tag, **template.meta}
-        return template, template.meta
+        return template, Fields(template.meta, "letter")
 
     def render(self, record: Record, *, marked: bool = False) -> Letter:
         """Render the letter for one record, or raise a LettergenError naming record and line."""
         template, meta = self.template_for(record)
-        context = context_for(record.fields, self.sender, meta, self.date)
+        if self._sender_fields is None:
+            self._sender_fields = Fields(self.sender, "sender")
+        context = context_for(record.fields, self._sender_fields, meta, self.date)
         try:
             text = template.render(context, marked=marked)
         except (

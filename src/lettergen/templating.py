@@ -307,11 +307,15 @@ def context_for(
     letter: Mapping[str, Any],
     date: dt.date,
 ) -> dict[str, Any]:
-    """Return the template context of one letter."""
+    """Return the template context of one letter.
+
+    ``sender`` and ``letter`` may be given as :class:`Fields` already: the same for every
+    letter of a run, they are then wrapped (nested offices and all) once, not per letter.
+    """
     return {
         "recipient": Fields(record, "recipient"),
-        "sender": Fields(sender, "sender"),
-        "letter": Fields(letter, "letter"),
+        "sender": sender if type(sender) is Fields else Fields(sender, "sender"),
+        "letter": letter if type(letter) is Fields else Fields(letter, "letter"),
         "date": date,
     }
 
