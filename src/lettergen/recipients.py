@@ -11,18 +11,20 @@ import csv
 import io
 import itertools
 import json
-import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import yaml
+from yaml.composer import Composer
+from yaml.constructor import SafeConstructor
+from yaml.resolver import Resolver
 
 from .errors import RecipientsError
 from .naming import slugify
-from .textfiles import construct, load_yaml, node_line, read_bytes, read_text
+from .textfiles import node_line, read_bytes
 
 Warn = Callable[[str], None]
 
@@ -358,78 +360,279 @@ def set_dotted(record: dict[str, Any], key: str, value: Any) -> None:
 
 
 def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, value)`` for each record of a YAML list (or ``recipients:`` list)."""
-    text = read_text(path, RecipientsError, encoding)
-    root = load_yaml(text, path, RecipientsError)
-    if root is None:
+    """Yield ``(line, value)`` for each record of a YAML list (or ``recipients:`` list).
+
+    The file is parsed as it is read (by libyaml when PyYAML has it) and each record is built
+    and handed on before the next is parsed, so a long list never sits in memory at once.
+    """
+    codec = encoding or "utf-8-sig"
+    try:
+        handle = path.open("rb")
+    except OSError:
+        read_bytes(path, RecipientsError)  # raises the right message
+        raise
+    with handle:
+        try:
+            stream = io.TextIOWrapper(handle, encoding=codec)
+        except LookupError:
+            raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
+        loader = _StreamLoader(stream)
+        try:
+            yield from _yaml_records(loader, path)
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark or exc.context_mark
+            line = mark.line + 1 if mark else None
+            problem = exc.problem or "invalid YAML"
+            raise RecipientsError(f"invalid YAML: {problem}", path=path, line=line) from None
+        except yaml.YAMLError as exc:
+            raise RecipientsError(f"invalid YAML: {exc}", path=path) from None
+        except UnicodeDecodeError:
+            raise _decode_error(path, codec, encoding) from None
+        finally:
+            loader.dispose()
+
+
+def _yaml_records(loader: Any, path: Path) -> Iterator[tuple[int, Any]]:
+    """Walk the events of a document; compose and construct one record at a time."""
+    loader.get_event()  # stream start
+    if loader.check_event(yaml.StreamEndEvent):
         return
-    items = _yaml_list(root, path)
-    for item in items:
-        yield node_line(item), construct(item, path, RecipientsError)
-
-
-def _yaml_list(root: yaml.Node, path: Path) -> list[yaml.Node]:
-    """Return the record nodes of a document: the list itself or its ``recipients:`` key."""
-    if isinstance(root, yaml.MappingNode):
-        for key, value in root.value:
-            if isinstance(key, yaml.ScalarNode) and key.value == "recipients":
-                root = value
-                break
-        else:
+    loader.get_event()  # document start
+    if loader.check_event(yaml.SequenceStartEvent):
+        yield from _yaml_items(loader, path)
+    elif loader.check_event(yaml.MappingStartEvent):
+        start = loader.get_event()
+        found = False
+        while not loader.check_event(yaml.MappingEndEvent):
+            key = loader.compose_node(None, None)
+            if not found and isinstance(key, yaml.ScalarNode) and key.value == "recipients":
+                if not loader.check_event(yaml.SequenceStartEvent):
+                    line = loader.peek_event().start_mark.line + 1
+                    raise RecipientsError("expected a list of recipients", path=path, line=line)
+                found = True
+                yield from _yaml_items(loader, path)
+            else:
+                loader.compose_node(None, None)  # another key of the file: not a record
+        loader.get_event()
+        if not found:
             raise RecipientsError(
                 "expected a list of recipients, or a mapping with a 'recipients:' list",
                 path=path,
-                line=node_line(root),
+                line=start.start_mark.line + 1,
             )
-    if not isinstance(root, yaml.SequenceNode):
-        raise RecipientsError("expected a list of recipients", path=path, line=node_line(root))
-    return list(root.value)
+    else:
+        line = loader.peek_event().start_mark.line + 1
+        raise RecipientsError("expected a list of recipients", path=path, line=line)
+    loader.get_event()  # document end
+    if not loader.check_event(yaml.StreamEndEvent):
+        line = loader.peek_event().start_mark.line + 1
+        raise RecipientsError(
+            "expected one YAML document, but found another ('---')", path=path, line=line
+        )
+
+
+def _yaml_items(loader: Any, path: Path) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line, value)`` for the items of the sequence whose start event is next."""
+    loader.get_event()
+    while not loader.check_event(yaml.SequenceEndEvent):
+        node = loader.compose_node(None, None)
+        yield node_line(node), loader.construct_document(node)
+    loader.get_event()
+
+
+def _stream_loader() -> Any:
+    """Return a safe YAML loader that can compose one node at a time (libyaml's if present)."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return yaml.SafeLoader  # pure Python: its Composer is already part of it
+    from yaml import cyaml
+
+    parser: Any = cyaml.CParser  # type: ignore[attr-defined]
+
+    class CStreamLoader(parser, Composer, SafeConstructor, Resolver):  # type: ignore[misc]
+        """libyaml's parser with PyYAML's composer, which builds one node per call."""
+
+        def __init__(self, stream: Any) -> None:
+            parser.__init__(self, stream)
+            Composer.__init__(self)
+            SafeConstructor.__init__(self)
+            Resolver.__init__(self)
+
+    return CStreamLoader
+
+
+_StreamLoader: Any = _stream_loader()
 
 
 # -- JSON ------------------------------------------------------------------------------------
 
-_RECIPIENTS_KEY = re.compile(r'\A\s*\{.*?"recipients"\s*:\s*(?=\[)', re.DOTALL)
+_JSON_CHUNK = 1 << 16
+_JSON_SPACE = " \t\r\n"
+
+
+class _JsonStream:
+    """JSON text read in chunks: values are decoded one at a time from a sliding buffer."""
+
+    def __init__(self, stream: IO[str], path: Path) -> None:
+        self.stream = stream
+        self.path = path
+        self.text = ""
+        self.pos = 0
+        # Lines are counted as the reading moves on: text[counted] is on line ``line``.
+        self.line = 1
+        self.counted = 0
+        self.done = False
+        self.decoder = json.JSONDecoder()
+
+    def _more(self) -> bool:
+        """Read another chunk, dropping what was consumed; return False at the end."""
+        if self.done:
+            return False
+        chunk = self.stream.read(_JSON_CHUNK)
+        if not chunk:
+            self.done = True
+            return False
+        self.line_at(self.pos)
+        self.text = self.text[self.pos :] + chunk
+        self.pos = self.counted = 0
+        return True
+
+    def line_at(self, pos: int) -> int:
+        """Return the file line of ``text[pos]`` (``pos`` never behind an earlier call's)."""
+        self.line += self.text.count("\n", self.counted, pos)
+        self.counted = pos
+        return self.line
+
+    def peek(self) -> str:
+        """Skip white space; return the next character ("" at the end)."""
+        while True:
+            while self.pos < len(self.text) and self.text[self.pos] in _JSON_SPACE:
+                self.pos += 1
+            if self.pos < len(self.text):
+                return self.text[self.pos]
+            if not self._more():
+                return ""
+
+    def expect(self, chars: str, what: str) -> str:
+        """Consume the next character, which must be one of ``chars``."""
+        char = self.peek()
+        if not char or char not in chars:
+            raise self.error(f"Expecting {what}")
+        self.pos += 1
+        return char
+
+    def value(self) -> tuple[int, Any]:
+        """Decode the next value; return its line and the value."""
+        self.peek()
+        while True:
+            try:
+                value, end = self.decoder.raw_decode(self.text, self.pos)
+            except json.JSONDecodeError as exc:
+                # The value may only be cut off by the end of the buffer: read on and retry.
+                if self._more():
+                    continue
+                raise RecipientsError(
+                    f"invalid JSON: {exc.msg}", path=self.path, line=self.line_at(exc.pos)
+                ) from None
+            # A number at the buffer's end may go on in the next chunk ("12" then "34").
+            if end == len(self.text) and not self.done and self._more():
+                continue
+            line = self.line_at(self.pos)
+            self.pos = end
+            return line, value
+
+    def error(self, message: str) -> RecipientsError:
+        """Return an "invalid JSON" error at the current position."""
+        return RecipientsError(
+            f"invalid JSON: {message}", path=self.path, line=self.line_at(self.pos)
+        )
 
 
 def _json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, value)`` for each record of a JSON array (or ``{"recipients": [...]}``)."""
-    text = read_text(path, RecipientsError, encoding)
+    """Yield ``(line, value)`` for each record of a JSON array (or ``{"recipients": [...]}``).
+
+    The file is read in chunks and each record decoded on its own, so a long list never sits
+    in memory at once.
+    """
+    codec = encoding or "utf-8-sig"
     try:
-        value = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RecipientsError(f"invalid JSON: {exc.msg}", path=path, line=exc.lineno) from None
-    if isinstance(value, dict) and isinstance(value.get("recipients"), list):
-        value = value["recipients"]
-        match = _RECIPIENTS_KEY.match(text)
-        start = match.end() if match else None
-    elif isinstance(value, list):
-        start = text.index("[")
+        handle = path.open("rb")
+    except OSError:
+        read_bytes(path, RecipientsError)  # raises the right message
+        raise
+    with handle:
+        try:
+            stream = io.TextIOWrapper(handle, encoding=codec)
+        except LookupError:
+            raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
+        try:
+            yield from _json_records(_JsonStream(stream, path))
+        except UnicodeDecodeError:
+            raise _decode_error(path, codec, encoding) from None
+
+
+def _json_records(json_text: _JsonStream) -> Iterator[tuple[int, Any]]:
+    first = json_text.peek()
+    if first == "[":
+        yield from _json_items(json_text)
+    elif first == "{":
+        found = False
+        json_text.pos += 1
+        if json_text.peek() == "}":
+            json_text.pos += 1
+        else:
+            while True:
+                _, key = json_text.value()
+                if not isinstance(key, str):
+                    raise json_text.error("Expecting property name enclosed in double quotes")
+                json_text.expect(":", "':' delimiter")
+                if key == "recipients" and json_text.peek() == "[":
+                    found = True
+                    yield from _json_items(json_text)
+                else:
+                    json_text.value()  # another key of the file: not a record
+                if json_text.expect(",}", "',' delimiter") == "}":
+                    break
+        if not found:
+            raise RecipientsError(
+                'expected a list of recipients, or an object with a "recipients" list',
+                path=json_text.path,
+            )
+    elif first == "":
+        raise json_text.error("Expecting value")
     else:
+        json_text.value()  # a syntax error is reported as such
         raise RecipientsError(
-            'expected a list of recipients, or an object with a "recipients" list', path=path
+            'expected a list of recipients, or an object with a "recipients" list',
+            path=json_text.path,
         )
-    lines = _json_item_lines(text, start) if start is not None else []
-    for i, item in enumerate(value):
-        yield (lines[i] if i < len(lines) else 1), item
+    if json_text.peek():
+        raise json_text.error("Extra data")
 
 
-def _json_item_lines(text: str, start: int) -> list[int]:
-    """Return the line of each element of the JSON array that opens at ``text[start]``."""
-    decoder = json.JSONDecoder()
-    lines: list[int] = []
-    pos = start + 1
-    line = text.count("\n", 0, pos) + 1
+def _json_items(json_text: _JsonStream) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line, value)`` for the items of the array that opens at the next character."""
+    json_text.pos += 1
+    if json_text.peek() == "]":
+        json_text.pos += 1
+        return
     while True:
-        while pos < len(text) and text[pos] in " \t\r\n,":
-            if text[pos] == "\n":
-                line += 1
-            pos += 1
-        if pos >= len(text) or text[pos] == "]":
-            return lines
-        lines.append(line)
-        _, end = decoder.raw_decode(text, pos)
-        line += text.count("\n", pos, end)
-        pos = end
+        yield json_text.value()
+        if json_text.expect(",]", "',' delimiter") == "]":
+            return
+
+
+def _decode_error(path: Path, codec: str, encoding: str | None) -> RecipientsError:
+    """Return the error for a YAML or JSON file with a byte ``codec`` cannot decode."""
+    bad = find_bad_byte(path, codec)
+    line, byte = bad if bad is not None else (None, "??")
+    hint = (
+        "check the file's encoding (--encoding)"
+        if encoding
+        else "if it was saved by Excel, try --encoding cp1252"
+    )
+    return RecipientsError(
+        f"cannot decode byte 0x{byte} as {encoding or 'UTF-8'}; {hint}", path=path, line=line
+    )
 
 
 # -- Encodings -------------------------------------------------------------------------------
