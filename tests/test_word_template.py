@@ -870,3 +870,30 @@ def test_letter_values_file_errors_name_it(tmp_path: Path) -> None:
     assert str(caught.value).startswith(f"{values}:2: invalid YAML: ")
     write(tmp_path / "letter.yaml", "place: Paris\n")
     assert WordTemplate(path).files == [path, values]
+
+
+def test_raw_shows_tags_as_text(tmp_path: Path) -> None:
+    path = template_of(tmp_path, ("Type {% raw %}{% if x %}{{ y }}{% endraw %} in Word",))
+    assert texts(render(path)) == ["Type {% if x %}{{ y }} in Word"]
+
+
+def test_raw_tags_holding_xml_characters_stay_text(runner: Any, tmp_path: Path) -> None:
+    path = template_of(
+        tmp_path,
+        ("{% raw %}",),
+        ("Write {{ a < b & c }}",),
+        ("{% endraw %}",),
+        ("Dear {{ recipient.name }}",),
+    )
+    out = tmp_path / "out"
+    people = recipients_file(tmp_path)
+    # --no-check: proofreading rightly calls "{{" in a letter a leftover placeholder.
+    args = ["render", str(path), str(people), "-o", str(out), "-f", "docx", "-f", "txt"]
+    result = runner.invoke(cli, [*args, "--no-check"])
+    assert result.exit_code == 0, result.output
+    assert texts(docx.Document(str(out / "fabius.docx"))) == [
+        "Write {{ a < b & c }}",
+        "Dear Laurent Fabius",
+    ]
+    text = (out / "fabius.txt").read_text(encoding="utf-8")
+    assert text == "Write {{ a < b & c }}\n\nDear Laurent Fabius\n"

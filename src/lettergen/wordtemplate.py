@@ -194,16 +194,38 @@ class _Source:
     paragraphs: list[_Paragraph] = field(default_factory=list)
     # Indexes in chunks where the body's content starts and ends (word/document.xml only).
     cuts: list[int] = field(default_factory=list)
+    # Inside {% raw %}: tags are text, and a comment would be printed.
+    raw: bool = False
 
     def mark(self, paragraph: _Paragraph) -> None:
         """Note that what follows belongs to ``paragraph``, starting it on a line of its own."""
         if self.paragraphs and self.paragraphs[-1] is paragraph:
             return
         if self.chunks and not self.chunks[-1].endswith("\n"):
-            # A comment holding a line break prints nothing but moves Jinja's line count.
-            self.add("{#\n#}")
+            self.break_line()
         self.starts.append(self.line)
         self.paragraphs.append(paragraph)
+
+    def break_line(self) -> None:
+        """Move Jinja's line count on without printing anything."""
+        if not self.raw:
+            # A comment holding a line break prints nothing.
+            self.add("{#\n#}")
+
+    def add_text(self, text: str) -> None:
+        """Add text to print as it is."""
+        self.add(text if self.raw else literal(text))
+
+    def add_tags(self, tags: list[str], *, xml: bool) -> None:
+        """Add tags; inside ``{% raw %}`` they are text (XML-escaped if ``xml``)."""
+        for tag in tags:
+            kind, word = _block_kind(tag)
+            if self.raw and not (word == "raw" and kind == "close"):
+                if xml:
+                    tag = tag.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            elif word == "raw":
+                self.raw = kind == "open"
+            self.add(tag)
 
     def add(self, chunk: str) -> None:
         self.chunks.append(chunk)
@@ -540,6 +562,8 @@ class WordTemplate(LetterTemplate):
                 for start, end in spans:
                     tag = tag_text((t.text or "")[start:end])
                     kind, word = _block_kind(tag)
+                    if stack and stack[-1][0] == "raw" and word != "raw":
+                        continue  # what {% raw %} holds is text, not tags
                     if not kind:
                         continue
                     if row is not None:
@@ -772,10 +796,15 @@ def _text_of(element: Any, infos: Mapping[Any, _ParagraphInfo], out: _Source, en
         info = infos[element]
         out.mark(info.about)
         if info.control:
-            out.add("".join(_tags(info)) + "{#\n#}")
+            out.add_tags(_tags(info), xml=False)
+            out.break_line()
             return
         segments = list(_segments(info))
-        out.add("".join(text if is_tag else literal(text) for is_tag, text in segments))
+        for is_tag, text in segments:
+            if is_tag:
+                out.add_tags([text], xml=False)
+            else:
+                out.add_text(text)
         # An empty paragraph is Word's way of adding space: one blank line, not two.
         out.add(end if segments else "\n" if end else "")
     elif tag == W_TBL:
@@ -784,7 +813,8 @@ def _text_of(element: Any, infos: Mapping[Any, _ParagraphInfo], out: _Source, en
             if control is not None and _control_row(control, infos) is not None:
                 out.mark(infos[control].about)
                 tags = [tag for p in row.iter(W_P) for tag in _tags(infos[p])]
-                out.add("".join(tags) + "{#\n#}")
+                out.add_tags(tags, xml=False)
+                out.break_line()
                 continue
             for number, cell in enumerate(c for c in row if c.tag == W_TC):
                 if number:
@@ -804,10 +834,10 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
     """Turn a part's tree into the Jinja source of its XML (the tree is changed on the way)."""
     from lxml import etree
 
-    holes: list[tuple[str, _Paragraph | None]] = []
+    holes: list[tuple[list[str], _Paragraph | None]] = []
 
-    def hole(text: str, about: _Paragraph | None) -> str:
-        holes.append((text, about))
+    def hole(tags: list[str], about: _Paragraph | None) -> str:
+        holes.append((tags, about))
         return f"{_HOLE_START}{len(holes) - 1}{_HOLE_END}"
 
     def put_before(element: Any, text: str) -> None:
@@ -826,10 +856,10 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
                 if row not in done_rows:
                     done_rows.add(row)
                     tags = [tag for p in row.iter(W_P) for tag in _tags(infos[p])]
-                    put_before(row, "\n" + hole("".join(tags), info.about) + (row.tail or ""))
+                    put_before(row, "\n" + hole(tags, info.about) + (row.tail or ""))
                     row.getparent().remove(row)
                 continue
-            text = "\n" + hole("".join(_tags(info)), info.about)
+            text = "\n" + hole(_tags(info), info.about)
             if _must_stay(paragraph):
                 # A cell, header or body must end with a paragraph: keep an empty one.
                 for child in list(paragraph):
@@ -843,7 +873,7 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
             continue
         if paragraph.getparent() is None:
             continue
-        put_before(paragraph, "\n" + hole("", info.about))
+        put_before(paragraph, "\n" + hole([], info.about))
         for index, spans in info.tags.items():
             t = info.texts[index]
             text = t.text or ""
@@ -851,35 +881,35 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
             pos = 0
             for start, end in spans:
                 pieces.append(text[pos:start])
-                pieces.append(hole(tag_text(text[start:end]), info.about))
+                pieces.append(hole([tag_text(text[start:end])], info.about))
                 pos = end
             pieces.append(text[pos:])
             t.text = "".join(pieces)
     body = root.find(_w("body"))
     if body is not None:
         # Cuts around the body's content, for a combined document of many letters.
-        body.text = hole("", None) + (body.text or "")
+        body.text = hole([], None) + (body.text or "")
         last = body[-1] if len(body) else None
         if last is not None and last.tag == W_SECTPR:
-            put_before(last, hole("", None))
+            put_before(last, hole([], None))
         elif last is not None:
-            last.tail = (last.tail or "") + hole("", None)
+            last.tail = (last.tail or "") + hole([], None)
         else:
-            body.text += hole("", None)
+            body.text += hole([], None)
     xml = etree.tostring(root, encoding="unicode")
     out = _Source()
     out.add('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')
     pos = 0
     for match in _HOLE.finditer(xml):
-        out.add(literal(xml[pos : match.start()]))
-        text, about = holes[int(match.group(1))]
+        out.add_text(xml[pos : match.start()])
+        tags, about = holes[int(match.group(1))]
         if about is None:
             out.cuts.append(len(out.chunks))
         else:
             out.mark(about)
-            out.add(text)
+            out.add_tags(tags, xml=True)
         pos = match.end()
-    out.add(literal(xml[pos:]))
+    out.add_text(xml[pos:])
     return out
 
 
