@@ -67,9 +67,11 @@ class WordTemplateWriter:
             field = locate_forbidden(letter.context)
             if field is None:
                 raise _with_record(template.explain(exc), record.id) from None
+            where = {"sender": " (in the signatory profile)", "letter": f" (in {template.path})"}
             raise record.error(
-                f"holds the character {describe_char(exc.char)}, which a Word document cannot "
-                "contain; remove it (a vertical tab is often a line break pasted from Excel)",
+                f"holds the character {describe_char(exc.char)}"
+                f"{where.get(field.split('.')[0], '')}, which a Word document cannot contain; "
+                "remove it (a vertical tab is often a line break pasted from Excel)",
                 field=field,
             ) from None
         except _RENDER_ERRORS as exc:
