@@ -57,7 +57,12 @@ class WordTemplateWriter:
         return found
 
     def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
-        from ..wordtemplate import ForbiddenCharacterError, describe_char, locate_forbidden
+        from ..wordtemplate import (
+            ForbiddenCharacterError,
+            describe_char,
+            locate_forbidden,
+            sidecar,
+        )
 
         template = self._template_for(letter)
         record = letter.record
@@ -67,7 +72,8 @@ class WordTemplateWriter:
             field = locate_forbidden(letter.context)
             if field is None:
                 raise _with_record(template.explain(exc), record.id) from None
-            where = {"sender": " (in the signatory profile)", "letter": f" (in {template.path})"}
+            values = sidecar(template.path)
+            where = {"sender": " (in the signatory profile)", "letter": f" (in {values})"}
             raise record.error(
                 f"holds the character {describe_char(exc.char)}"
                 f"{where.get(field.split('.')[0], '')}, which a Word document cannot contain; "
