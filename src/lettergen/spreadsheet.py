@@ -22,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 from xml.etree import ElementTree as ET
+from xml.parsers import expat
 
 from .errors import RecipientsError
 from .recipients import Warn, record_id, set_dotted, table_keys, text_cell
@@ -212,46 +213,114 @@ class _Workbook:
                 kinds.append(None)
         return kinds
 
+    def name(self, local: str) -> str:
+        """Return an element name as expat reports it (``uri}local``)."""
+        return f"{self.ns[1:]}{local}" if self.ns else local
+
+    def parse(self, part: str, handler: _Handler) -> Iterator[None]:
+        """Feed ``part`` to ``handler`` in chunks; yield after each chunk is parsed.
+
+        expat calls the handler's methods directly, which is about twice as fast as building
+        ElementTree elements; only the current row or string is ever held.
+        """
+        parser = expat.ParserCreate(namespace_separator="}")
+        parser.buffer_text = True
+        parser.StartElementHandler = handler.start
+        parser.EndElementHandler = handler.end
+        parser.CharacterDataHandler = handler.data
+        with self.open(part) as stream:
+            try:
+                while True:
+                    chunk = stream.read(1 << 16)
+                    parser.Parse(chunk, not chunk)
+                    yield
+                    if not chunk:
+                        return
+            except expat.ExpatError as exc:
+                raise self.error(f"{part}: {exc}") from None
+            except (zipfile.BadZipFile, OSError, EOFError) as exc:
+                raise self.error(f"{part}: {exc}") from None
+
     def shared_strings(self) -> _SharedStrings:
         """Read the workbook's shared strings (streamed, spilled to disk when many)."""
         table = _SharedStrings()
         if self.strings_part is None or self.strings_part not in self.archive.NameToInfo:
             return table
-        item = f"{self.ns}si"
         try:
-            with self.open(self.strings_part) as stream:
-                parser = ET.iterparse(stream, events=("start", "end"))
-                parent: ET.Element | None = None
-                for event, element in parser:
-                    if event == "start":
-                        if parent is None:
-                            parent = element
-                        continue
-                    if element.tag == item:
-                        table.append(self._text(element))
-                        element.clear()
-                        if parent is not None:
-                            parent.remove(element)
-        except ET.ParseError as exc:
-            table.close()
-            raise self.error(f"{self.strings_part}: {exc}") from None
+            for _ in self.parse(self.strings_part, _StringsHandler(self, table)):
+                pass
         except BaseException:
             table.close()
             raise
         return table
 
-    def _text(self, element: ET.Element) -> str:
-        """Return the text of a string item: plain (``<t>``) or rich text runs (``<r><t>``)."""
-        ns = self.ns
-        parts: list[str] = []
-        for child in element:
-            if child.tag == f"{ns}t":
-                parts.append(child.text or "")
-            elif child.tag == f"{ns}r":
-                parts.extend(t.text or "" for t in child.iter(f"{ns}t"))
+
+class _Handler:
+    """Receives expat's events for one part of a workbook."""
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        """An element starts."""
+
+    def end(self, name: str) -> None:
+        """An element ends."""
+
+    def data(self, text: str) -> None:
+        """Text inside the current element."""
+
+
+class _TextCollector(_Handler):
+    """Collects the text of ``<t>`` elements, rich text runs included, phonetic guides not."""
+
+    def __init__(self, book: _Workbook) -> None:
+        self.t, self.phonetic = book.name("t"), book.name("rPh")
+        self.parts: list[str] | None = None
+        self.collecting: list[str] | None = None
+        self.in_phonetic = False
+
+    def start_text(self, name: str) -> None:
+        if name == self.t and self.parts is not None and not self.in_phonetic:
+            self.collecting = []
+        elif name == self.phonetic:
             # <rPh> holds phonetic guides (Japanese furigana), not text of the cell.
-        text = "".join(parts)
+            self.in_phonetic = True
+
+    def end_text(self, name: str) -> None:
+        if name == self.t and self.collecting is not None and self.parts is not None:
+            self.parts.append("".join(self.collecting))
+            self.collecting = None
+        elif name == self.phonetic:
+            self.in_phonetic = False
+
+    def data(self, text: str) -> None:
+        if self.collecting is not None:
+            self.collecting.append(text)
+
+    def text(self) -> str:
+        """Return the text collected since ``parts`` was set, and stop collecting."""
+        text = "".join(self.parts or ())
+        self.parts = None
         return _ESCAPED.sub(_unescape, text) if "_x" in text else text
+
+
+class _StringsHandler(_TextCollector):
+    """Fills a :class:`_SharedStrings` from ``xl/sharedStrings.xml``."""
+
+    def __init__(self, book: _Workbook, table: _SharedStrings) -> None:
+        super().__init__(book)
+        self.item = book.name("si")
+        self.table = table
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == self.item:
+            self.parts = []
+        else:
+            self.start_text(name)
+
+    def end(self, name: str) -> None:
+        if name == self.item:
+            self.table.append(self.text())
+        else:
+            self.end_text(name)
 
 
 def _rels_of(part: str) -> str:
@@ -328,50 +397,140 @@ class _SharedStrings:
 
 
 def _rows(book: _Workbook, part: str, strings: _SharedStrings) -> Iterator[tuple[int, list[Any]]]:
-    """Yield ``(row number, cell values by column)`` for each row element of a sheet."""
-    ns = book.ns
-    row_tag, cell_tag, value_tag, inline_tag = f"{ns}row", f"{ns}c", f"{ns}v", f"{ns}is"
-    formats = book.formats
-    columns: dict[str, int] = {}
-    with book.open(part) as stream:
-        parser = ET.iterparse(stream, events=("start", "end"))
-        # The rows' parent, kept to remove each row once read: memory stays flat however long.
-        sheet_data: ET.Element | None = None
-        data_tag = f"{ns}sheetData"
-        next_row = 1
+    """Yield ``(row number, cell values by column)`` for each row of a sheet, as it is read."""
+    handler = _SheetHandler(book, strings)
+    for _ in book.parse(part, handler):
+        yield from handler.ready
+        handler.ready.clear()
+
+
+class _SheetHandler(_TextCollector):
+    """Turns a sheet's ``<row>`` and ``<c>`` elements into lists of cell values."""
+
+    def __init__(self, book: _Workbook, strings: _SharedStrings) -> None:
+        super().__init__(book)
+        self.book = book
+        self.strings = strings
+        self.row_tag, self.cell_tag = book.name("row"), book.name("c")
+        self.value_tag, self.inline_tag = book.name("v"), book.name("is")
+        self.ready: list[tuple[int, list[Any]]] = []
+        self.columns: dict[str, int] = {}
+        self.next_row = 1
+        self.number = 0
+        self.values: list[Any] = []
+        self.column = 0
+        self.cell: dict[str, str] = {}
+        self.value: list[str] | None = None
+
+    def start(self, name: str, attrs: dict[str, str]) -> None:
+        if name == self.cell_tag:
+            self.cell = attrs
+            self.value = None
+            ref = attrs.get("r")
+            if ref:
+                letters = ref.rstrip("0123456789")
+                index = self.columns.get(letters)
+                if index is None:
+                    index = self.columns[letters] = _column_index(letters, self.book)
+                self.column = index
+        elif name == self.value_tag:
+            self.value = []
+            self.collecting = self.value
+        elif name == self.row_tag:
+            given = attrs.get("r")
+            self.number = int(given) if given and given.isdigit() else self.next_row
+            self.next_row = self.number + 1
+            self.values = []
+            self.column = 0
+        elif name == self.inline_tag:
+            self.parts = []
+        else:
+            self.start_text(name)
+
+    def end(self, name: str) -> None:
+        if name == self.cell_tag:
+            value = self._value()
+            if value is not None:
+                column = self.column
+                values = self.values
+                if column >= len(values):
+                    values.extend([None] * (column + 1 - len(values)))
+                values[column] = value
+            self.column += 1
+        elif name == self.value_tag:
+            self.collecting = None
+        elif name == self.row_tag:
+            self.ready.append((self.number, self.values))
+        elif name != self.inline_tag:
+            self.end_text(name)
+
+    def _value(self) -> Any:
+        """Return the value of the cell that just ended, or None when it is empty."""
+        kind = self.cell.get("t")
+        if kind == "inlineStr":
+            return self.text() if self.parts is not None else None
+        text = "".join(self.value) if self.value is not None else ""
+        if not text:
+            return None  # empty, or a formula never calculated
+        if kind == "s":
+            try:
+                return self.strings[int(text)]
+            except (ValueError, IndexError):
+                raise self._error(f"no shared string {text!r}") from None
+        if kind == "str":
+            return _ESCAPED.sub(_unescape, text) if "_x" in text else text
+        if kind == "b":
+            return text.strip() in ("1", "true")
+        if kind == "e":
+            return _CellError(text)
+        if kind == "d":
+            return self._iso_date(text)
+        return self._number(text)
+
+    def _error(self, message: str) -> RecipientsError:
+        ref = self.cell.get("r") or f"{_column_letters(self.column)}{self.number}"
+        return self.book.error(f"cell {ref}: {message}")
+
+    def _number(self, text: str) -> Any:
+        """Return a number cell as the sheet shows it: a date, a padded code, an int, a float."""
         try:
-            for event, element in parser:
-                if event == "start":
-                    if element.tag == data_tag:
-                        sheet_data = element
-                    continue
-                if element.tag != row_tag:
-                    continue
-                given = element.get("r")
-                number = int(given) if given and given.isdigit() else next_row
-                next_row = number + 1
-                values: list[Any] = []
-                column = 0
-                for cell in element.iter(cell_tag):
-                    ref = cell.get("r")
-                    if ref:
-                        letters = ref.rstrip("0123456789")
-                        index = columns.get(letters)
-                        if index is None:
-                            index = columns[letters] = _column_index(letters, book)
-                        column = index
-                    value = _cell_value(cell, value_tag, inline_tag, strings, formats, book)
-                    if value is not None:
-                        if column >= len(values):
-                            values.extend([None] * (column + 1 - len(values)))
-                        values[column] = value
-                    column += 1
-                yield number, values
-                element.clear()
-                if sheet_data is not None:
-                    sheet_data.remove(element)
-        except ET.ParseError as exc:
-            raise book.error(f"{part}: {exc}") from None
+            value: float | int = int(text) if text.lstrip("-").isdigit() else float(text)
+        except ValueError:
+            raise self._error(f"{text!r} is not a number") from None
+        style = self.cell.get("s")
+        formats = self.book.formats
+        fmt = (
+            formats[int(style)] if style and style.isdigit() and int(style) < len(formats) else None
+        )
+        if fmt == _DATE:
+            return self._date(value)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(fmt, int) and isinstance(value, int) and value >= 0:
+            return str(value).zfill(fmt)
+        return value
+
+    def _date(self, value: float) -> Any:
+        from openpyxl.utils.datetime import (  # Excel's calendar quirks, per openpyxl
+            CALENDAR_MAC_1904,
+            CALENDAR_WINDOWS_1900,
+            from_excel,
+        )
+
+        epoch = CALENDAR_MAC_1904 if self.book.date1904 else CALENDAR_WINDOWS_1900
+        moment = from_excel(value, epoch)
+        # Excel stores dates as date-times; a date typed in a cell has no time of day.
+        if isinstance(moment, dt.datetime) and moment.time() == dt.time():
+            return moment.date()
+        return moment
+
+    def _iso_date(self, text: str) -> Any:
+        """Return a cell of type ``d`` (an ISO 8601 date-time, as some programs write)."""
+        try:
+            moment = dt.datetime.fromisoformat(text.rstrip("Z"))
+        except ValueError:
+            raise self._error(f"{text!r} is not a date") from None
+        return moment.date() if moment.time() == dt.time() else moment
 
 
 def _column_index(letters: str, book: _Workbook) -> int:
@@ -392,75 +551,6 @@ def _column_letters(index: int) -> str:
         index, rest = divmod(index - 1, 26)
         letters = chr(65 + rest) + letters
     return letters
-
-
-def _cell_value(
-    cell: ET.Element,
-    value_tag: str,
-    inline_tag: str,
-    strings: _SharedStrings,
-    formats: list[str | int | None],
-    book: _Workbook,
-) -> Any:
-    """Return the value of a ``<c>`` element, or None when it is empty."""
-    kind = cell.get("t")
-    if kind == "inlineStr":
-        inline = cell.find(inline_tag)
-        return None if inline is None else book._text(inline)
-    text = cell.findtext(value_tag)
-    if not text:
-        return None  # empty, or a formula never calculated
-    if kind == "s":
-        try:
-            return strings[int(text)]
-        except (ValueError, IndexError):
-            raise book.error(f"cell {cell.get('r')}: no shared string {text!r}") from None
-    if kind == "str":
-        return _ESCAPED.sub(_unescape, text) if "_x" in text else text
-    if kind == "b":
-        return text.strip() in ("1", "true")
-    if kind == "e":
-        return _CellError(text)
-    if kind == "d":
-        return _iso_date(text, cell, book)
-    return _number(text, cell, formats, book)
-
-
-def _number(text: str, cell: ET.Element, formats: list[str | int | None], book: _Workbook) -> Any:
-    """Return a number cell as the sheet shows it: a date, a zero-padded code, an int, a float."""
-    try:
-        value: float | int = int(text) if text.lstrip("-").isdigit() else float(text)
-    except ValueError:
-        raise book.error(f"cell {cell.get('r')}: {text!r} is not a number") from None
-    style = cell.get("s")
-    fmt = formats[int(style)] if style and style.isdigit() and int(style) < len(formats) else None
-    if fmt == _DATE:
-        from openpyxl.utils.datetime import (  # Excel's calendar quirks, per openpyxl
-            CALENDAR_MAC_1904,
-            CALENDAR_WINDOWS_1900,
-            from_excel,
-        )
-
-        epoch = CALENDAR_MAC_1904 if book.date1904 else CALENDAR_WINDOWS_1900
-        moment = from_excel(value, epoch)
-        # Excel stores dates as date-times; a date typed in a cell has no time of day.
-        if isinstance(moment, dt.datetime) and moment.time() == dt.time():
-            return moment.date()
-        return moment
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    if isinstance(fmt, int) and isinstance(value, int) and value >= 0:
-        return str(value).zfill(fmt)
-    return value
-
-
-def _iso_date(text: str, cell: ET.Element, book: _Workbook) -> Any:
-    """Return a cell of type ``d`` (an ISO 8601 date-time, as some programs write)."""
-    try:
-        moment = dt.datetime.fromisoformat(text.rstrip("Z"))
-    except ValueError:
-        raise book.error(f"cell {cell.get('r')}: {text!r} is not a date") from None
-    return moment.date() if moment.time() == dt.time() else moment
 
 
 def _filled(value: Any) -> bool:
