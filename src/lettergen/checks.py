@@ -622,18 +622,56 @@ def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[
 
 
 @dataclass(slots=True)
+class _Who:
+    """The part of an :class:`Identity` the end-of-run checks need (normalised strings)."""
+
+    id: str
+    location: str
+    name: str
+    surname: str
+    organisation: str
+    city: str
+    offices: tuple[str, ...]
+    excellency: bool
+
+
+# Separators of the (line, value) pairs a summary packs into one string, to keep it small.
+_PAIR, _ITEM = "\x1f", "\x1e"
+
+
+def _pack(pairs: Iterable[tuple[int, str]]) -> str:
+    return _ITEM.join(f"{line}{_PAIR}{value}" for line, value in pairs)
+
+
+def _unpack(packed: str) -> list[tuple[int, str]]:
+    if not packed:
+        return []
+    return [(int(line), value) for line, value in (p.split(_PAIR, 1) for p in packed.split(_ITEM))]
+
+
+@dataclass(slots=True)
 class _Summary:
     """What the end-of-run checks need of one letter: no more than a few short strings."""
 
-    identity: Identity
-    # (letter line, value) of record values printed in the address block ...
-    block: tuple[tuple[int, str], ...]
+    identity: _Who
+    # (letter line, value) of record values printed in the address block, packed ...
+    packed_block: str
     # ... and elsewhere (only those that might name someone: two capitalised words or more).
-    values: tuple[tuple[int, str], ...]
+    packed_values: str
     # (letter line, phrase, named words) of vocatives naming a person who is not this recipient.
     vocatives: tuple[tuple[int, str, str], ...]
     excellency: int | None
     salutation: int | None
+
+    @property
+    def block(self) -> list[tuple[int, str]]:
+        """(letter line, value) of the record's values in the address block."""
+        return _unpack(self.packed_block)
+
+    @property
+    def values(self) -> list[tuple[int, str]]:
+        """(letter line, value) of the record's values elsewhere that may name someone."""
+        return _unpack(self.packed_values)
 
 
 @dataclass
@@ -660,7 +698,7 @@ class Checker:
         self._keys: dict[str, int] = {}
         self._ids: dict[str, str] = {}
         self._names: dict[str, str] = {}
-        self._people: dict[tuple[str, ...], str] = {}
+        self._people: dict[int, str] = {}
         self._summaries: list[_Summary] = []
         self._office_words: set[str] = set(_OFFICE_WORDS)
         self._bodies: dict[Path, set[bytes]] = {}
@@ -868,9 +906,10 @@ class Checker:
         if ident.name and where:
             keys.append(("name", " ".join(sorted(ident.name.split())), where))
         for key in keys:
-            first = self._people.get(key)
+            # A 64-bit hash stands for the key: a tuple of strings per record would cost more.
+            first = self._people.get(hash(key))
             if first is None:
-                self._people[key] = f"'{record.id}' ({record.location})"
+                self._people[hash(key)] = f"'{record.id}' ({record.location})"
                 continue
             what = "e-mail address" if key[0] == "email" else "name and organisation or address"
             self.add(
@@ -945,7 +984,19 @@ class Checker:
             and len(re.findall(r"\b[^\W\d_a-z]", value)) >= 2
             and normalise(value) != ident.name
         )
-        self._summaries.append(_Summary(ident, block, others, vocatives, excellency, salutation))
+        who = _Who(
+            ident.id,
+            ident.location,
+            ident.name,
+            ident.surname,
+            ident.organisation,
+            ident.city,
+            ident.offices,
+            ident.excellency,
+        )
+        self._summaries.append(
+            _Summary(who, _pack(block), _pack(others), vocatives, excellency, salutation)
+        )
         self._check_sameness(letter, use, lines, values, salutation)
 
     def _check_forms(
@@ -1133,12 +1184,12 @@ class Checker:
 
     def _batch_findings(self) -> None:
         summaries = self._summaries
-        by_name: dict[str, Identity] = {}
-        by_surname: dict[str, list[Identity]] = {}
-        by_org: dict[str, Identity] = {}
-        by_city: dict[str, Identity] = {}
-        by_office: dict[str, list[Identity]] = {}
-        excellent: list[Identity] = []
+        by_name: dict[str, _Who] = {}
+        by_surname: dict[str, list[_Who]] = {}
+        by_org: dict[str, _Who] = {}
+        by_city: dict[str, _Who] = {}
+        by_office: dict[str, list[_Who]] = {}
+        excellent: list[_Who] = []
         for summary in summaries:
             ident = summary.identity
             if len(ident.name.split()) >= 2:
@@ -1203,7 +1254,8 @@ class Checker:
                     record_ref,
                     summary.excellency,
                 )
-            for line, value in summary.values + summary.block:
+            block = summary.block
+            for line, value in summary.values + block:
                 for name in _phrases(normalise(value), name_words):
                     other = by_name.get(name)
                     if other is not None and other.id != ident.id and name != ident.name:
@@ -1214,7 +1266,7 @@ class Checker:
                             record_ref,
                             line,
                         )
-            for line, value in summary.block:
+            for line, value in block:
                 norm = normalise(value)
                 for own in (ident.organisation, ident.name, ident.city):
                     if own:
@@ -1289,7 +1341,7 @@ class Checker:
 class _Ref:
     """A stand-in record (id and place) for findings made after the records are gone."""
 
-    identity: Identity
+    identity: _Who
 
     @property
     def record(self) -> Record:
@@ -1297,7 +1349,7 @@ class _Ref:
         return Record(id=self.identity.id, fields={}, path=Path(path), line=int(line))
 
 
-def _display(ident: Identity) -> str:
+def _display(ident: _Who) -> str:
     return f"record '{ident.id}'"
 
 
