@@ -6,11 +6,12 @@
 
 Every tool writes the sample letter (templates/appeal.txt.j2 to the French government, on the
 MEP's letterhead) N times as separate .docx files into a folder on tmpfs, each (tool, N) in a
-fresh process, which reports its letters per second and its peak memory (max RSS, workers
-included). The floor is the least any writer can do: fill a precompiled word/document.xml with
-the values, deflate it and write the zip, copying the other members as they are. lettergen runs
-with one and two jobs (``-j``), and without its proofreading pass (``check``), which is a
-separate feature; docxtpl and docx-mailmerge2 get the same letter as a Word template of their
+fresh process, which reports its letters per second (wall clock), its letters per CPU-second
+(its own CPU time and its workers': the "per core" figure, which other load on the machine
+disturbs less) and its peak memory (VmHWM, workers included). The floor is the least any
+writer can do: fill a precompiled word/document.xml with the values, deflate it and write the
+zip, copying the other members as they are. lettergen runs with one and two jobs (``-j``),
+without its proofreading pass (``check``, a separate feature), and with it ("+check"); docxtpl and docx-mailmerge2 get the same letter as a Word template of their
 own kind and load it once per letter, as their documentation does for one file per record.
 """
 
@@ -20,6 +21,7 @@ import argparse
 import csv
 import html
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -231,7 +233,7 @@ def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
         from docxtpl import DocxTemplate
     elif tool == "mailmerge":
         from mailmerge import MailMerge
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), _cpu_seconds()
     if tool.startswith("lettergen"):
         options: dict[str, Any] = {"output_dir": out, "formats": ["docx"], "jobs": int(tool[12])}
         if "check" in {f.name for f in dataclasses.fields(RenderOptions)}:
@@ -258,13 +260,20 @@ def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
                     document.merge(**context(row, sender))
                     document.write(str(out / f"{row['id']}.docx"))
     elapsed = time.perf_counter() - started
+    cpu = _cpu_seconds() - cpu_started
     written = len(list(out.iterdir()))
     assert written >= n, (tool, written)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
     # Workers (-j) are forks of this process: their peak counts too.
     peak = max(_high_water_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
     shutil.rmtree(out, ignore_errors=True)
-    return {"rate": n / elapsed, "peak_mb": peak / 1024}
+    return {"rate": n / elapsed, "cpu_rate": n / cpu, "peak_mb": peak / 1024}
+
+
+def _cpu_seconds() -> float:
+    """Return the CPU time of this process and its finished children (workers)."""
+    times = os.times()
+    return times.user + times.system + times.children_user + times.children_system
 
 
 def _high_water_kb() -> int:
@@ -300,7 +309,8 @@ def main() -> None:
             write_csv(work / f"recipients-{n}.csv", rows)
             (work / f"recipients-{n}.json").write_text(json.dumps(rows), encoding="utf-8")
         results: dict[tuple[str, int], dict[str, float]] = {}
-        print(f"{'tool':<22}{'N':>7}{'letters/s':>12}{'peak MB':>10}", flush=True)
+        print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
+        print(f"{'tool':<22}{'N':>7}{'letters/s':>11}{'per CPU-s':>11}{'peak MB':>9}", flush=True)
         for n in args.sizes:
             for tool in args.tools:
                 if tool in SLOW and args.slow_max is not None and n > args.slow_max:
@@ -313,22 +323,26 @@ def main() -> None:
                 )
                 result = results[tool, n] = json.loads(done.stdout)
                 print(
-                    f"{tool:<22}{n:>7}{result['rate']:>12.0f}{result['peak_mb']:>10.1f}", flush=True
+                    f"{tool:<22}{n:>7}{result['rate']:>11.0f}{result['cpu_rate']:>11.0f}"
+                    f"{result['peak_mb']:>9.1f}",
+                    flush=True,
                 )
+        print(f"load average at end: {os.getloadavg()[0]:.1f}")
         print()
-        print("Ratios (same run):")
+        print("Ratios (same run; per core = letters per CPU-second, -j2 / -j1 = wall clock):")
         for n in args.sizes:
-            row = {t: results[t, n]["rate"] for t in args.tools if (t, n) in results}
+            cpu = {t: results[t, n]["cpu_rate"] for t in args.tools if (t, n) in results}
+            wall = {t: results[t, n]["rate"] for t in args.tools if (t, n) in results}
             parts = []
-            base_rate = row.get("lettergen -j1")
-            if base_rate:
+            base = cpu.get("lettergen -j1")
+            if base:
                 for other in ("docxtpl", "mailmerge"):
-                    if other in row:
-                        parts.append(f"lettergen -j1 / {other} = {base_rate / row[other]:.1f}x")
-                if "floor" in row:
-                    parts.append(f"floor / lettergen -j1 = {row['floor'] / base_rate:.2f}x")
-                if "lettergen -j2" in row:
-                    parts.append(f"-j2 / -j1 = {row['lettergen -j2'] / base_rate:.2f}x")
+                    if other in cpu:
+                        parts.append(f"lettergen -j1 / {other} = {base / cpu[other]:.1f}x")
+                if "floor" in cpu:
+                    parts.append(f"floor / lettergen -j1 = {cpu['floor'] / base:.2f}x")
+            if "lettergen -j1" in wall and "lettergen -j2" in wall:
+                parts.append(f"-j2 / -j1 = {wall['lettergen -j2'] / wall['lettergen -j1']:.2f}x")
             print(f"  N={n}: " + "; ".join(parts))
         small, large = min(args.sizes), max(args.sizes)
         for tool in ("lettergen -j1", "lettergen -j2"):

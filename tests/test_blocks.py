@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from lettergen.blocks import layout, paragraphs, parse_rules, text_of
+from lettergen.blocks import blocks, layout, paragraphs, parse_rules, text_of
 from lettergen.errors import TemplateError
 
 LETTER = "Place, date\n\nName\nStreet\n\nDear Sir,\n\nBody.\n\nYours,\n\n\n\nSigner\n"
@@ -18,6 +18,9 @@ def test_blocks_are_paragraphs_and_extra_blank_lines_are_empty_ones():
         ["Signer"],
     ]  # fmt: skip
     assert text_of(paragraphs(LETTER)) == LETTER
+    assert blocks(LETTER) == [
+        "Place, date", "Name\nStreet", "Dear Sir,", "Body.", "Yours,", "", "", "Signer"
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -36,8 +39,7 @@ def test_rules_pick_blocks_by_number_and_first_words():
         ],
         Path("t.j2"),
     )
-    found = paragraphs(LETTER)
-    result = layout(found, rules)
+    result = layout(blocks(LETTER), rules)
     assert (result[0].style, result[0].align) == ("Date", "right")
     assert [r.keep_next for r in result] == [False] * 4 + [True, True, True, False]
     assert [r.keep_lines for r in result] == [False] * 4 + [True] * 4
@@ -67,4 +69,4 @@ def test_bad_rules_are_template_errors(value, message):
 def test_a_rule_picking_no_block_says_which():
     rules = parse_rules([{"from": "Sincerely", "together": True}], Path("t.j2"))
     with pytest.raises(LookupError, match=r"rule 1 \(from: 'Sincerely'\)"):
-        layout(paragraphs(LETTER), rules)
+        layout(blocks(LETTER), rules)

@@ -43,24 +43,33 @@ Paragraph = list[str]
 """The lines of one paragraph; an empty list is an empty paragraph."""
 
 
-def paragraphs(text: str) -> list[Paragraph]:
-    """Split a letter's text into paragraphs: blocks, and one empty one per extra blank line."""
+def blocks(text: str) -> list[str]:
+    """Split a letter's text into paragraphs, each as its lines joined by newlines.
+
+    A block of lines is one paragraph; each blank line after the first between two blocks
+    (and each before the first block) is one empty paragraph, ``""``.
+    """
     if "\r" in text:
         text = _NEWLINES.sub("\n", text)
     lead = _LEADING.match(text)
     assert lead is not None  # the pattern matches the empty string
-    found: list[Paragraph] = [[] for _ in range(lead.group().count("\n"))]
+    found = [""] * lead.group().count("\n")
     body = text[lead.end() :].rstrip()
     if not body:
         return found
     # Split on runs of blank lines, keeping each run: [block, run, block, run, block].
     pieces = _GAPS.split(body)
-    found.append(pieces[0].split("\n"))
+    found.append(pieces[0])
     for index in range(1, len(pieces), 2):
         # The first blank line of a run is the paragraph gap itself.
-        found.extend([] for _ in range(pieces[index].count("\n") - 1))
-        found.append(pieces[index + 1].split("\n"))
+        found.extend([""] * (pieces[index].count("\n") - 1))
+        found.append(pieces[index + 1])
     return found
+
+
+def paragraphs(text: str) -> list[Paragraph]:
+    """Split a letter's text into paragraphs, each a list of lines (see :func:`blocks`)."""
+    return [block.split("\n") if block else [] for block in blocks(text)]
 
 
 def text_of(found: Sequence[Sequence[str]]) -> str:
@@ -155,27 +164,27 @@ def parse_rules(value: Any, source: Path) -> list[Rule]:
     return rules
 
 
-def _find(rule: Rule, blocks: Sequence[Paragraph]) -> int | None:
+def _find(rule: Rule, found: Sequence[str]) -> int | None:
     if isinstance(rule.select, int):
-        index = rule.select - 1 if rule.select > 0 else len(blocks) + rule.select
-        return index if 0 <= index < len(blocks) else None
-    for index, block in enumerate(blocks):
-        if block[0].lstrip().startswith(rule.select):
+        index = rule.select - 1 if rule.select > 0 else len(found) + rule.select
+        return index if 0 <= index < len(found) else None
+    for index, block in enumerate(found):
+        if block.lstrip().startswith(rule.select):
             return index
     return None
 
 
-def layout(found: Sequence[Paragraph], rules: Sequence[Rule]) -> list[Layout]:
-    """Return the layout of each paragraph in ``found`` under ``rules``.
+def layout(found: Sequence[str], rules: Sequence[Rule]) -> list[Layout]:
+    """Return the layout of each paragraph in ``found`` (from :func:`blocks`) under ``rules``.
 
     Raises :class:`LookupError` naming the rule that picks no block of this letter.
     """
     result = [Layout() for _ in found]
     # Rules count blocks, not the empty paragraphs of a signing space.
     positions = [i for i, paragraph in enumerate(found) if paragraph]
-    blocks = [found[i] for i in positions]
+    picked = [found[i] for i in positions]
     for rule in rules:
-        index = _find(rule, blocks)
+        index = _find(rule, picked)
         if index is None:
             raise LookupError(f"front matter 'blocks' rule {rule.number} ({rule.describe()})")
         first = positions[index]

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from ..blocks import Layout, Paragraph, Rule, layout, paragraphs, parse_rules
+from ..blocks import Layout, Rule, blocks, layout, parse_rules
 from ..errors import LettergenError, OutputError, RecipientsError, SenderError, TemplateError
 from .zipwriter import Archive, Member, read_members
 
@@ -42,6 +42,8 @@ SECTION = "\x00"
 
 # Characters XML 1.0 cannot hold at all, not even escaped.
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Every byte UTF-8 may hold in XML: all but the C0 controls other than tab, newline, return.
+_ALLOWED_BYTES = bytes([9, 10, 13, *range(0x20, 0x100)])
 _CHAR_NAMES = {
     "\x00": "a NUL character",
     "\x0b": "a vertical tab (Excel's line break inside a cell)",
@@ -341,13 +343,13 @@ class DocxWriter:
 
     def check(self, letter: Letter) -> None:
         """Raise a LettergenError if ``letter`` cannot become a valid Word document."""
-        bad = FORBIDDEN.search(letter.text)
+        bad = find_forbidden(letter.text)
         if bad is not None:
-            raise forbidden_character(letter, bad.group(), self.source)
+            raise forbidden_character(letter, bad, self.source)
         rules = self.rules_for(letter)
         if rules:
             try:
-                layout(paragraphs(letter.text), rules)
+                layout(blocks(letter.text), rules)
             except LookupError as exc:
                 raise TemplateError(
                     f"{exc} picks no block of this letter",
@@ -367,7 +369,7 @@ class DocxWriter:
         ``section`` goes at the end of the last paragraph's properties (a combined document
         ends each letter's section there).
         """
-        found = paragraphs(letter.text) or [[]]
+        found = blocks(letter.text) or [""]
         rules = self.rules_for(letter)
         layouts: list[Layout | None] = list(layout(found, rules)) if rules else []
         layouts += [None] * (len(found) - len(layouts))
@@ -377,20 +379,20 @@ class DocxWriter:
             index, insert = self._signature_place(found, layouts, letter)
             if insert:
                 # No empty paragraph there to hold it: the image gets one of its own.
-                found.insert(index, [])
+                found.insert(index, "")
                 layouts.insert(index, None)
                 drawings.insert(index, "")
             drawings[index] = drawing
         last = len(found) - 1
         # Most letters hold no right-to-left script: one search spares a look at each block.
-        rtl = _RTL_SCRIPT.search(letter.text) is not None
+        rtl = _has_rtl(letter.text)
         return "".join(
-            self._paragraph(lines, layouts[i], section if i == last else "", drawings[i], rtl)
-            for i, lines in enumerate(found)
+            self._paragraph(block, layouts[i], section if i == last else "", drawings[i], rtl)
+            for i, block in enumerate(found)
         )
 
     def _signature_place(
-        self, found: list[Paragraph], layouts: list[Layout | None], letter: Letter
+        self, found: list[str], layouts: list[Layout | None], letter: Letter
     ) -> tuple[int, bool]:
         """Return where the signature image goes: a paragraph index, and whether to insert one.
 
@@ -403,8 +405,8 @@ class DocxWriter:
                 after = index + 1
                 return after, after >= len(found) or bool(found[after])
         best, best_width, width = -1, 0, 0
-        for index, lines in enumerate(found):
-            width = 0 if lines else width + 1
+        for index, block in enumerate(found):
+            width = 0 if block else width + 1
             if width and width >= best_width:
                 best, best_width = index - width + 1, width
         if best >= 0:
@@ -412,20 +414,20 @@ class DocxWriter:
         sender = letter.context.get("sender")
         name = str(sender.get("name") or "") if isinstance(sender, Mapping) else ""
         for index in range(len(found) - 1, -1, -1):
-            if name and found[index] and found[index][0].startswith(name):
+            if name and found[index] and found[index].startswith(name):
                 return index, True
         return len(found), True
 
     def _paragraph(
-        self, lines: Paragraph, item: Layout | None, extra: str, drawing: str, rtl: bool
+        self, block: str, item: Layout | None, extra: str, drawing: str, rtl: bool
     ) -> str:
-        rtl = rtl and bool(lines) and _is_rtl(lines)
+        rtl = rtl and bool(block) and _is_rtl(block)
         properties = (self._properties(item, rtl) if item is not None or rtl else "") + extra
         head = f"<w:p><w:pPr>{properties}</w:pPr>" if properties else "<w:p>"
-        if not lines:
+        if not block:
             return f"{head}{drawing}</w:p>"
         # str.replace runs in C; escaping the block at once beats escaping line by line.
-        text = "\n".join(lines).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        text = block.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         text = text.replace("\n", _BREAK)
         if "\t" in text:
             text = text.replace("\t", _TAB)
@@ -449,9 +451,33 @@ class DocxWriter:
         return "".join(parts)
 
 
-def _is_rtl(lines: Paragraph) -> bool:
+def find_forbidden(text: str) -> str | None:
+    """Return the first character of ``text`` that XML 1.0 cannot hold, or None."""
+    # A regular expression over the whole letter costs more than writing it: bytes
+    # operations in C find out first whether there is anything to look for.
+    try:
+        data = text.encode("utf-8")
+    except UnicodeEncodeError:
+        data = b"\0"  # a lone surrogate
+    # (A Latin-1 string answers "\ufffe" in text at once: it cannot hold it.)
+    if data.translate(None, _ALLOWED_BYTES) or "\ufffe" in text or "\uffff" in text:
+        found = FORBIDDEN.search(text)
+        return found.group() if found else None
+    return None
+
+
+def _has_rtl(text: str) -> bool:
+    """Tell whether ``text`` holds any right-to-left script."""
+    try:
+        # Latin-1 text (most letters in Europe) holds no right-to-left script.
+        text.encode("latin-1")
+    except UnicodeEncodeError:
+        return _RTL_SCRIPT.search(text) is not None
+    return False
+
+
+def _is_rtl(text: str) -> bool:
     """Tell whether a paragraph reads right to left: its first strong character does."""
-    text = "".join(lines)
     if not _RTL_SCRIPT.search(text):
         return False
     for char in text:
