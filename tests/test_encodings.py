@@ -188,3 +188,16 @@ def test_bad_byte_is_found_across_read_chunks(
     people.write_bytes("id,name\né,€uro\n".encode())
     assert recipients.find_bad_byte(people, "utf-8") is None
     assert [r.fields["name"] for r in read_recipients([people])] == ["€uro"]
+
+
+def test_excel_sep_line_names_the_delimiter(runner: CliRunner, tmp_path: Path) -> None:
+    # Excel writes "sep=;" above the header when asked to; lines still count from the top.
+    people = tmp_path / "people.csv"
+    people.write_bytes(b"sep=;\r\n" + table(";").encode("cp1252") + b"x;B;O;C;extra\r\n")
+    result = render(runner, tmp_path, people, "--encoding", "cp1252")
+    assert result.exit_code == 1
+    assert result.stderr == f"{people}:6: row has 5 cells but the header has 4\n"
+    people.write_bytes(b"sep=;\r\n" + table(";").encode("cp1252"))
+    result = render(runner, tmp_path, people, "--encoding", "cp1252")
+    assert result.exit_code == 0, result.output
+    assert letters(tmp_path) == LETTERS

@@ -358,3 +358,17 @@ def test_rows_stream_and_lines_follow_gaps(tmp_path: Path) -> None:
     rest = list(records)
     assert len(rest) == 2000 - 20 - 1
     assert (rest[-1].id, rest[-1].line) == ("p1999", 2000)
+
+
+def test_sheet_without_a_workbook_is_a_warning(runner: CliRunner, tmp_path: Path) -> None:
+    people = write(
+        tmp_path / "people.csv",
+        "id,name,title,organisation,address,postcode,city,staff,meeting\n"
+        "a,Bo,Minister,MJ,Vendôme,75001,Paris,4,2015-05-25\n",
+    )
+    result = render(runner, tmp_path, people, "--sheet", "List")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        "warning: --sheet 'List': no .xlsx recipients file to take it from; ignored\n"
+    )
+    assert letter(tmp_path, "a").startswith("Bo, Minister\nMJ\nVendôme\n75001 Paris\n")

@@ -11,6 +11,7 @@ import csv
 import io
 import itertools
 import json
+import re
 from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -83,6 +84,8 @@ def read_recipients(
     or an id given twice (naming both places).
     """
     paths = list(paths)
+    if sheet is not None and not any(p.suffix.lower() in (".xlsx", ".xlsm") for p in paths):
+        warn(f"warning: --sheet '{sheet}': no .xlsx recipients file to take it from; ignored")
     seen = _IdSet()
     for path in paths:
         records = read_file(path, encoding=encoding, warn=warn, sheet=sheet, field_map=field_map)
@@ -741,6 +744,7 @@ def _newlines(data: bytes, codec: str) -> int:
 # -- CSV -------------------------------------------------------------------------------------
 
 _DELIMITERS = (",", ";", "\t")
+_SEP_LINE = re.compile(r"\A\ufeff?sep=([,;\t|])\r?\n?\Z")
 
 
 def _csv_rows(
@@ -788,20 +792,28 @@ def _csv_records(
     stream: io.TextIOWrapper, path: Path, warn: Warn, field_map: Mapping[str, str]
 ) -> Iterator[tuple[int, Any]]:
     first = stream.readline()
+    skipped = 0
+    hint = _SEP_LINE.match(first)
+    if hint:
+        # Excel's "sep=;" first line names the delimiter; the header follows it.
+        delimiter = hint.group(1)
+        first = stream.readline()
+        skipped = 1
     if not first.strip():
         return
-    delimiter = sniff_delimiter(first)
+    if not hint:
+        delimiter = sniff_delimiter(first)
     reader = csv.reader(itertools.chain([first], stream), delimiter=delimiter, strict=True)
-    rows = _rows_or_error(reader, path)
+    rows = _rows_or_error(reader, path, skipped)
     header = next(rows, None)
     if header is None:
         return
-    keys = table_keys(header, path, 1, field_map, warn)
+    keys = table_keys(header, path, 1 + skipped, field_map, warn)
     width = len(keys)
-    end_line = reader.line_num
+    end_line = reader.line_num + skipped
     for row in rows:
         start_line = end_line + 1
-        end_line = reader.line_num
+        end_line = reader.line_num + skipped
         if len(row) > width:
             if any(cell.strip() for cell in row[width:]):
                 raise RecipientsError(
@@ -824,13 +836,18 @@ def _csv_records(
         yield start_line, record
 
 
-def _rows_or_error(reader: Any, path: Path) -> Iterator[list[str]]:
-    """Yield a csv reader's rows; a malformed row is an error naming its line."""
+def _rows_or_error(reader: Any, path: Path, skipped: int = 0) -> Iterator[list[str]]:
+    """Yield a csv reader's rows; a malformed row is an error naming its line.
+
+    ``skipped`` lines were read before the reader started counting.
+    """
     while True:
         try:
             row = next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            raise RecipientsError(f"invalid CSV: {exc}", path=path, line=reader.line_num) from None
+            raise RecipientsError(
+                f"invalid CSV: {exc}", path=path, line=reader.line_num + skipped
+            ) from None
         yield row
