@@ -379,3 +379,20 @@ def test_libreoffice_prints_the_letters(runner, sample, tmp_path):
         assert person in words
         assert "I call on you to recognize the politically motivated nature" in words
         assert "Mady Delvaux-Stehres" in words
+
+
+def test_a_missing_letterhead_named_by_the_front_matter_is_an_error(runner, tmp_path):
+    template, records = _campaign(
+        tmp_path,
+        "- {id: one, name: One}\n",
+        "---\nletterhead: heads/missing.docx\n---\n{{ recipient.name }}\n",
+    )
+    out = tmp_path / "out"
+    code, output = render(runner, template, records, "-o", out, "-f", "txt", "-f", "docx")
+    assert code == 1
+    missing = template.parent / "heads" / "missing.docx"
+    assert output.startswith(f"{missing}: cannot read the letterhead: No such file")
+    assert not out.exists()
+    # The text letter alone does not need it.
+    code, output = render(runner, template, records, "-o", out, "-f", "txt")
+    assert code == 0, output
