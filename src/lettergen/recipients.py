@@ -101,8 +101,8 @@ def read_recipients(
 class _IdSet:
     """The ids seen so far, as 8-byte hashes in an open-addressing table, not as strings.
 
-    A dict of 100,000 ids and their places takes some 20 MB; this takes 2 MB. ``add`` says
-    when an id's hash was seen before, which is almost always the same id.
+    A dict of 100,000 ids and their places took 15 MB more peak memory than this table, which
+    holds 2 MB. ``add`` says when an id's hash was seen before, almost always the same id.
     """
 
     def __init__(self) -> None:
