@@ -897,3 +897,22 @@ def test_raw_tags_holding_xml_characters_stay_text(runner: Any, tmp_path: Path) 
     ]
     text = (out / "fabius.txt").read_text(encoding="utf-8")
     assert text == "Write {{ a < b & c }}\n\nDear Laurent Fabius\n"
+
+
+def test_forbidden_character_in_a_header_value_is_found(runner: Any, tmp_path: Path) -> None:
+    document = new_document()
+    add(document, "Dear {{ recipient.name }}")
+    document.sections[0].header.paragraphs[0].add_run("{{ sender.name }}")
+    path = save(document, tmp_path / "letter.docx")
+    sender = write(tmp_path / "sender.yaml", 'name: "Mady\\x00Delvaux"\n')
+    out = tmp_path / "out"
+    people = recipients_file(tmp_path)
+    args = ["render", str(path), str(people), "-o", str(out), "-f", "docx", "--sender", str(sender)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert result.output.strip() == (
+        f"{people}:1: record 'fabius': field 'sender.name': holds the character U+0000 (NUL) "
+        "(in the signatory profile), which a Word document cannot contain; remove it (a "
+        "vertical tab is often a line break pasted from Excel)"
+    )
+    assert not out.exists()

@@ -402,17 +402,19 @@ class _Part:
     # A part that never names ``recipient`` (a header with the sender's name) renders the same
     # for every letter with the same sender, letter values and date: its last output is kept.
     personal: bool = True
-    last: tuple[tuple[Any, Any, Any], str, str] | None = None
+    # The last outputs (plain text, XML) and what they were rendered from.
+    last: dict[bool, tuple[tuple[Any, Any, Any], str]] = field(default_factory=dict)
 
     def render(self, context: Mapping[str, Any], *, text: bool = False) -> str:
         """Render the part's XML (or its plain text) for one letter."""
+        template = self.text if text else self.xml
         if self.personal:
-            return (self.text if text else self.xml).render(context)
+            return template.render(context)
         key = (context.get("sender"), context.get("letter"), context.get("date"))
-        last = self.last
+        last = self.last.get(text)
         if last is None or last[0] != key:
-            last = self.last = (key, self.xml.render(context), self.text.render(context))
-        return last[2] if text else last[1]
+            last = self.last[text] = (key, template.render(context))
+        return last[1]
 
 
 class WordTemplate(LetterTemplate):
@@ -445,6 +447,7 @@ class WordTemplate(LetterTemplate):
         if "word/document.xml" not in names:
             raise TemplateError("not a Word document (.docx): no word/document.xml", path=path)
         self.parts: list[_Part] = []
+        self._last: tuple[Mapping[str, Any], bool] | None = None
         # Whether a letter's XML can come out broken despite the checks made here (see
         # _may_break_xml); if so the writer parses each letter's XML in the checking pass.
         self.may_break_xml = False
@@ -611,13 +614,24 @@ class WordTemplate(LetterTemplate):
 
         Headers and footers are rendered too (and dropped), so a bad field there is found here.
         """
+        clean = True
         for part in self.parts:
             if part is not self._body:
-                part.render(context, text=True)
+                clean = clean and not FORBIDDEN.search(part.render(context, text=True))
         if self._body is None:  # pragma: no cover - the body is always compiled
             return "\n"
         template = self._marked if marked else self._body.text
-        return finish_text(template.render(context))
+        text = template.render(context)
+        # The XML prints the same values: if none holds a character XML forbids, the checking
+        # pass need not render this letter's XML again (see printed_clean).
+        self._last = (context, clean and not FORBIDDEN.search(text))
+        return finish_text(text)
+
+    def printed_clean(self, context: Mapping[str, Any]) -> bool:
+        """Tell whether the last :meth:`render`, for this very ``context``, printed only
+        characters a Word document can hold."""
+        last = self._last
+        return last is not None and last[0] is context and last[1]
 
     @cached_property
     def _marked(self) -> jinja2.Template:

@@ -86,11 +86,15 @@ class WordTemplateWriter:
     def check(self, letter: Letter) -> None:
         """Render the letter's document and make sure it is a valid one, writing nothing.
 
-        Values are checked for characters XML forbids; the XML itself is parsed only when
-        the template uses something that could break it (``template.may_break_xml``).
+        Values are checked for characters XML forbids (by the plain-text rendering that made
+        the letter, or by rendering the XML); the XML itself is parsed only when the template
+        uses something that could break it (``template.may_break_xml``).
         """
         from ..wordtemplate import check_xml
 
+        template = self._template_for(letter)
+        if not template.may_break_xml and template.printed_clean(letter.context):
+            return  # its plain text, just rendered, printed the same values, all clean
         template, parts = self._render(letter)
         if not template.may_break_xml:
             return
