@@ -123,6 +123,29 @@ def test_tag_split_between_braces_name_and_filter(tmp_path: Path) -> None:
     ]
 
 
+def test_a_split_anywhere_in_the_paragraph_is_joined(tmp_path: Path) -> None:
+    # One paragraph per possible cut: the run is split in two with lxml, the second half bold.
+    import copy
+
+    text = "Dear {{ recipient.name | upper }}!"
+    document = new_document()
+    for cut in range(1, len(text)):
+        run = add(document, text)._p.findall(qn("w:r"))[0]
+        second = copy.deepcopy(run)
+        run.find(qn("w:t")).text = text[:cut]
+        second.find(qn("w:t")).text = text[cut:]
+        second.insert(0, OxmlElement("w:rPr"))
+        second[0].append(OxmlElement("w:b"))
+        run.addnext(second)
+    result = render(save(document, tmp_path / "letter.docx"))
+    assert texts(result) == ["Dear LAURENT FABIUS!"] * (len(text) - 1)
+    start = text.index("{{")
+    for cut, paragraph in enumerate(result.paragraphs, 1):
+        value = next(r for r in paragraph.runs if "LAURENT" in r.text)
+        # The value is bold exactly when the tag starts in the bold half.
+        assert bool(value.bold) == (cut <= start), cut
+
+
 def test_tag_split_by_spell_check_marks_and_a_bookmark(tmp_path: Path) -> None:
     path = template_of(
         tmp_path,
