@@ -247,11 +247,13 @@ def render(**kwargs: Any) -> None:
     """Write one letter per recipient.
 
     Every letter is rendered and checked before the first is written: a run that fails writes
-    nothing, and existing letters are kept unless --force is given.
+    nothing, and existing letters are kept unless --force is given. TEMPLATE is a text template,
+    or a Word document (.docx) with the same Jinja tags typed in its text.
 
     \b
     Example:
         lettergen render templates/appeal.txt.j2 recipients/french-government.yaml -o letters
+        lettergen render templates/appeal.docx recipients/french-government.yaml -f docx
         lettergen render --only laurent-fabius --force
         lettergen render -f txt -f docx --combine letters/all.docx
         lettergen render          # with a lettergen.yaml in the current folder
