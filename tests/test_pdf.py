@@ -198,3 +198,28 @@ def test_preview_pdf_and_png_show_the_letter_as_printed(runner: CliRunner, tmp_p
     assert len(pngs) == pages(target)
     assert all(p.read_bytes().startswith(b"\x89PNG\r\n\x1a\n") for p in pngs)
     assert f"wrote {target}" in result.stderr
+
+
+def test_failed_conversion_leaves_no_pdf_and_no_staging_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    class FakeDocx:
+        def to_bytes(self, letter: Any) -> bytes:
+            return b"PK fake docx"
+
+    def failing_convert(documents: list[Path], out_dir: Path, **kwargs: Any) -> list[Path]:
+        # One letter converted, the next one not: nothing may reach the output folder.
+        out_dir.mkdir(parents=True)
+        (out_dir / f"{documents[0].stem}.pdf").write_bytes(b"%PDF-1.4 half a run")
+        raise OutputError("LibreOffice did not convert 1 letter(s) to PDF")
+
+    monkeypatch.setattr(pdf.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(pdf, "convert", failing_convert)
+    out = tmp_path / "letters"
+    out.mkdir()
+    writer = pdf.PdfWriter(FakeDocx())
+    writer.stage_bytes(b"PK one", out / "one.pdf")
+    writer.stage_bytes(b"PK two", out / "two.pdf")
+    with pytest.raises(OutputError, match="did not convert"):
+        writer.finish()
+    assert list(out.iterdir()) == []
