@@ -74,9 +74,13 @@ def only(report: Report, code: str) -> Finding:
     return found[0]
 
 
-def government(tmp_path: Path, template: str = LETTER, people: str = FABIUS + VALLS) -> Report:
+def government(
+    tmp_path: Path, template: str = LETTER, people: str = FABIUS + VALLS, **options: object
+) -> Report:
     return run_check(
-        write(tmp_path / "letter.txt.j2", template), write(tmp_path / "people.yaml", people)
+        write(tmp_path / "letter.txt.j2", template),
+        write(tmp_path / "people.yaml", people),
+        **options,
     )
 
 
@@ -459,3 +463,15 @@ def test_render_prints_check_warnings_and_writes(runner: CliRunner, tmp_path: Pa
     assert result.exit_code == 0, result.output
     assert "warning: the template's own text names record 'manuel-valls'" in result.stderr
     assert (out / "laurent-fabius.txt").read_text(encoding="utf-8").endswith("cc: Manuel Valls\n")
+
+
+def test_the_signatorys_own_offices_are_not_forms_of_address(tmp_path: Path) -> None:
+    sender = write(
+        tmp_path / "me.yaml",
+        "name: Ana Gomes\nrole: Vice-President of the Committee on Petitions\n",
+    )
+    template = LETTER.replace(
+        "Yours sincerely,\n\nAna Gomes", "Thank you.\n\n{{ sender.name }}\n{{ sender.role }}, S&D"
+    )
+    report = government(tmp_path, template=template, sender=sender)
+    assert report.findings == []

@@ -210,8 +210,9 @@ _SALUTATION = re.compile(
 )
 _SENTENCE_START = re.compile(r"(?:^|(?<=[.!?;:])\s+)(?=[^\W\d_a-z])")
 _CLOSING = re.compile(
-    r"^\s*(?:Yours|Sincerely|Kind regards|Best regards|With best regards|Respectfully|"
-    r"Regards|With kind regards|Veuillez agréer|Je vous prie d'agréer|Mit freundlichen)\b",
+    r"^\s*(?:Yours|Sincerely|(?:With )?(?:kind|kindest|best|warm|warmest) (?:regards|wishes)|"
+    r"Regards|Respectfully|Cordially|Veuillez agréer|Je vous prie d'agréer|Cordialement|"
+    r"Bien à vous|Mit freundlichen|Mit besten|Met vriendelijke|Atentamente|Cordiali saluti)\b",
     re.IGNORECASE,
 )
 # Openings that are not an office named bare: honorifics (checked apart) and Excellency.
@@ -704,6 +705,7 @@ class Checker:
         self._bodies: dict[Path, set[bytes]] = {}
         self._skeletons: dict[bytes, tuple[str, list[str], int]] = {}
         self._wrong_offices: list[tuple[Finding, str]] = []
+        self._signatory = frozenset(_leaf_strings(merge.sender))
 
     # -- recording findings --
 
@@ -963,7 +965,11 @@ class Checker:
             ),
             len(lines) + 1,
         )
-        vocatives = self._check_forms(record, ident, lines, salutation, closing)
+        # Lines that print the signatory's values (the signature) hold no form of address.
+        signed = {
+            line for line, value, mine in values if not mine and value.strip() in self._signatory
+        }
+        vocatives = self._check_forms(record, ident, lines, salutation, closing, signed)
         excellency = (
             next((i for i, line in enumerate(lines, start=1) if _EXCELLENCY.search(line)), None)
             if "Excellency" in text
@@ -1006,10 +1012,13 @@ class Checker:
         lines: list[str],
         salutation: int | None,
         closing: int,
+        signed: set[int],
     ) -> tuple[tuple[int, str, str], ...]:
         """Check salutation and vocatives against this recipient; return name vocatives."""
         names: list[tuple[int, str, str]] = []
         for number, line in enumerate(lines, start=1):
+            if number in signed:
+                continue
             if number > closing:
                 break  # the signature: the sender's offices are not forms of address
             in_body = number >= (salutation or 1)
