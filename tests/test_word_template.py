@@ -939,3 +939,52 @@ def test_forbidden_character_in_a_header_value_is_found(runner: Any, tmp_path: P
         "vertical tab is often a line break pasted from Excel)"
     )
     assert not out.exists()
+
+
+def png() -> bytes:
+    """Return a 1x1 white PNG (no image library needed)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0)
+    pixels = zlib.compress(b"\x00\xff\xff\xff")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+    )
+
+
+def test_combined_letters_with_a_picture_keep_drawing_ids_unique(
+    runner: Any, tmp_path: Path
+) -> None:
+    # A scanned signature in the body is repeated in every letter of a combined document;
+    # Word wants each drawing's id to be unique in the document.
+    document = new_document()
+    add(document, "Dear {{ recipient.name }},")
+    document.add_paragraph().add_run().add_picture(io.BytesIO(png()))
+    add(document, "Mady Delvaux-Stehres")
+    path = save(document, tmp_path / "letter.docx")
+    people = write(
+        tmp_path / "people.yaml",
+        "- {id: a, name: Ann}\n- {id: b, name: Bob}\n- {id: c, name: Cy}\n",
+    )
+    combined = tmp_path / "all.docx"
+    args = ["render", str(path), str(people), "-o", str(tmp_path / "out"), "-f", "docx"]
+    result = runner.invoke(cli, [*args, "--combine", str(combined)])
+    assert result.exit_code == 0, result.output
+    drawing = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+    letter = docx.Document(str(tmp_path / "out" / "a.docx"))
+    (single,) = [d.get("id") for d in letter.element.body.iter(drawing)]
+    whole = docx.Document(str(combined))
+    ids = [d.get("id") for d in whole.element.body.iter(drawing)]
+    assert len(ids) == 3
+    assert len(set(ids)) == 3
+    assert single in ids  # a letter's own document keeps the template's id
+    assert [p.text for p in whole.paragraphs if p.text.startswith("Dear")] == [
+        "Dear Ann,",
+        "Dear Bob,",
+        "Dear Cy,",
+    ]

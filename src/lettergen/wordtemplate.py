@@ -71,6 +71,9 @@ W_P, W_R, W_T, W_PPR, W_RPR = _w("p"), _w("r"), _w("t"), _w("pPr"), _w("rPr")
 W_TBL, W_TR, W_TC, W_SDT, W_SDTCONTENT = _w("tbl"), _w("tr"), _w("tc"), _w("sdt"), _w("sdtContent")
 W_TAB, W_BR, W_CR, W_SECTPR = _w("tab"), _w("br"), _w("cr"), _w("sectPr")
 W_TXBX, W_NBH = _w("txbxContent"), _w("noBreakHyphen")
+_DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
+# The variable that moves drawing ids on, letter by letter, in a combined document.
+_DRAWINGS = "_lettergen_drawings"
 
 # The parts of a .docx whose text may hold tags.
 _TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
@@ -452,6 +455,7 @@ class WordTemplate(LetterTemplate):
         # _may_break_xml); if so the writer parses each letter's XML in the checking pass.
         self.may_break_xml = False
         self.section_break = ""
+        self.drawing_ids = 1
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, _Source]] = {}
         with archive:
@@ -514,6 +518,10 @@ class WordTemplate(LetterTemplate):
             _text_of(child, infos, text_source, "\n\n")
         if body is not None:
             self.section_break = section_break(body)
+        if body is not None:
+            # Ids a letter's drawings take, so that letters in one document do not share any.
+            ids = [int(v) for d in body.iter(_DOCPR) if (v := d.get("id", "")).isdigit()]
+            self.drawing_ids = max(ids, default=0) + 1
         xml_source = _xml_source(root, infos)
         prefix = next((p for p, uri in root.nsmap.items() if uri == W and p), "w")
         xml_env = self._text_env.overlay(finalize=xml_finalizer(prefix))
@@ -679,11 +687,16 @@ class WordTemplate(LetterTemplate):
 
     # -- DOCX output ---------------------------------------------------------------------------
 
-    def render_body(self, context: Mapping[str, Any]) -> str:
-        """Render the XML of the body's content (no final section properties) for one letter."""
+    def render_body(self, context: Mapping[str, Any], number: int = 0) -> str:
+        """Render the XML of the body's content (no final section properties) for one letter.
+
+        ``number`` is the letter's place (from 1) in a combined document: the drawings of the
+        letters after the first get ids of their own there.
+        """
         assert self._body is not None
         before, after = self.body_frame
-        xml = self._body.xml.render(context)
+        offset = max(number - 1, 0) * self.drawing_ids
+        xml = self._body.xml.render(context, **{_DRAWINGS: offset})
         if not (xml.startswith(before) and xml.endswith(after)):  # pragma: no cover
             raise TemplateError("cannot find the body of the rendered document", path=self.path)
         return xml[len(before) : len(xml) - len(after)]
@@ -901,6 +914,14 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
             t.text = "".join(pieces)
     body = root.find(_w("body"))
     if body is not None:
+        # Drawings need ids unique in a document, and a combined document repeats the body:
+        # each letter's ids there are moved on by _DRAWINGS (0 in a letter's own document).
+        for drawing in body.iter(_DOCPR):
+            value = drawing.get("id")
+            paragraph = next(drawing.iterancestors(W_P), None)
+            if value is not None and value.isdigit() and paragraph in infos:
+                tag = f"{{{{ {value} + {_DRAWINGS} | default(0) }}}}"
+                drawing.set("id", hole([tag], infos[paragraph].about))
         # Cuts around the body's content, for a combined document of many letters.
         body.text = hole([], None) + (body.text or "")
         last = body[-1] if len(body) else None

@@ -252,7 +252,7 @@ class WordTemplateCombined(CombinedDocument):
     def body(self, letter: Letter, number: int) -> str:
         """Return the body XML of ``letter`` for :meth:`add`."""
         template = self.word_writer._template_for(letter)
-        return template.render_body(letter.context)
+        return template.render_body(letter.context, number)
 
     def add(self, body: str) -> None:
         """Append one letter's body after the letters added so far."""
