@@ -187,17 +187,31 @@ def test_a_field_and_its_parent_both_columns_is_an_error(runner: CliRunner, tmp_
     assert not (tmp_path / "out").exists()
 
 
-def test_unmapped_header_missing_from_the_template_names_record_and_field(
+def test_unmapped_header_missing_from_the_template_suggests_the_mapping(
     runner: CliRunner, tmp_path: Path
 ) -> None:
     people = write(tmp_path / "people.csv", CSV)
-    fields = FIELDS.replace("      First Name: first_name\n", "")
+    fields = FIELDS.replace("      First Name: first_name\n", "").replace(
+        "      Post code: address.postcode\n", ""
+    )
+    template = tmp_path / "letter.txt.j2"
     result = render(runner, tmp_path, campaign(tmp_path, fields))
     assert result.exit_code == 1
-    assert result.stderr.startswith(
-        f"{people}:2: record 'fabius': missing field 'recipient.first_name'"
+    assert result.stderr.splitlines()[0] == (
+        f"{people}:2: record 'fabius': missing field 'recipient.first_name' (used at "
+        f"{template}:1); the record has 'First Name': map it with --map "
+        "'First Name=first_name' (or 'fields:' in lettergen.yaml)"
     )
     assert not (tmp_path / "out").exists()
+
+    # A nested field is matched by its last part: "Post code" for address.postcode.
+    result = render(runner, tmp_path, campaign(tmp_path, fields), "--map", "First Name=first_name")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[0].endswith(
+        "missing field 'recipient.address.postcode' (used at "
+        f"{template}:6); the record has 'Post code': map it with --map "
+        "'Post code=address.postcode' (or 'fields:' in lettergen.yaml)"
+    )
 
 
 def test_map_option_without_equals_is_misuse(runner: CliRunner, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from jinja2.exceptions import SecurityError
 
 from .errors import LettergenError, RecipientsError, SenderError, TemplateError
 from .naming import safe_filename
-from .recipients import Record, read_recipients
+from .recipients import Record, mapping_hint, read_recipients
 from .selection import Where, select
 from .sender import read_sender
 from .templating import Fields, LetterTemplate, MissingFieldError, context_for, load_template
@@ -188,7 +188,10 @@ class Merge:
                 )
             if exc.field.startswith("sender."):
                 return SenderError(error.message, path=self.sender_path, record=record.id)
-            return origin(error.message, path=record.path, line=record.line, record=record.id)
+            hint = mapping_hint(exc.field, record.fields) if origin is RecipientsError else ""
+            return origin(
+                error.message + hint, path=record.path, line=record.line, record=record.id
+            )
         return TemplateError(error.message, path=error.path, line=error.line, record=record.id)
 
     def _file_name(self, record: Record, context: dict[str, Any]) -> str:

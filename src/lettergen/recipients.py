@@ -336,6 +336,28 @@ def _check_fields(keys: list[str], path: Path, line: int, where: str) -> None:
                 )
 
 
+def _loose(name: str) -> str:
+    """Return a name with case, spaces and punctuation gone: "Post code" -> "postcode"."""
+    return "".join(char for char in name.casefold() if char.isalnum())
+
+
+def mapping_hint(field: str, fields: Mapping[str, Any]) -> str:
+    """Return a hint for a missing ``recipient.`` field that a column of another name holds.
+
+    A template asking for ``recipient.first_name`` of a spreadsheet with a "First Name" column
+    gets ``"; the record has 'First Name': map it with --map 'First Name=first_name' ..."``.
+    """
+    target = field.removeprefix("recipient.")
+    wanted = {_loose(target), _loose(target.rsplit(".", 1)[-1])}
+    for key in fields:
+        if isinstance(key, str) and key != target and _loose(key) in wanted:
+            return (
+                f"; the record has '{key}': map it with --map '{key}={target}' "
+                "(or 'fields:' in lettergen.yaml)"
+            )
+    return ""
+
+
 def text_cell(cell: str) -> CellText:
     """Return the text of a cell as a field value, with ``\\n`` for every line break."""
     if "\r" in cell:
