@@ -957,13 +957,11 @@ def png() -> bytes:
     )
 
 
-def test_combined_letters_with_a_picture_keep_drawing_ids_unique(
-    runner: Any, tmp_path: Path
-) -> None:
+def test_combined_letters_keep_drawing_and_bookmark_ids_unique(runner: Any, tmp_path: Path) -> None:
     # A scanned signature in the body is repeated in every letter of a combined document;
     # Word wants each drawing's id to be unique in the document.
     document = new_document()
-    add(document, "Dear {{ recipient.name }},")
+    add(document, "Dear ", "<bookmark>", "{{ recipient.name }}", "</bookmark>", ",")
     document.add_paragraph().add_run().add_picture(io.BytesIO(png()))
     add(document, "Mady Delvaux-Stehres")
     path = save(document, tmp_path / "letter.docx")
@@ -983,6 +981,10 @@ def test_combined_letters_with_a_picture_keep_drawing_ids_unique(
     assert len(ids) == 3
     assert len(set(ids)) == 3
     assert single in ids  # a letter's own document keeps the template's id
+    # Bookmarks too (the sample's "_GoBack" one would be repeated otherwise).
+    bookmarks = [b.get(qn("w:id")) for b in whole.element.body.iter(qn("w:bookmarkStart"))]
+    assert len(bookmarks) == 3
+    assert len(set(bookmarks)) == 3
     assert [p.text for p in whole.paragraphs if p.text.startswith("Dear")] == [
         "Dear Ann,",
         "Dear Bob,",

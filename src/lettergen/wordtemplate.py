@@ -72,8 +72,9 @@ W_TBL, W_TR, W_TC, W_SDT, W_SDTCONTENT = _w("tbl"), _w("tr"), _w("tc"), _w("sdt"
 W_TAB, W_BR, W_CR, W_SECTPR = _w("tab"), _w("br"), _w("cr"), _w("sectPr")
 W_TXBX, W_NBH = _w("txbxContent"), _w("noBreakHyphen")
 _DOCPR = "{http://schemas.openxmlformats.org/drawingml/2006/wordprocessingDrawing}docPr"
-# The variable that moves drawing ids on, letter by letter, in a combined document.
-_DRAWINGS = "_lettergen_drawings"
+_BOOKMARK_START, _BOOKMARK_END = _w("bookmarkStart"), _w("bookmarkEnd")
+# The variable holding a letter's place in a combined document, to keep ids unique there.
+_LETTER = "_lettergen_letter"
 
 # The parts of a .docx whose text may hold tags.
 _TEXT_PARTS = re.compile(r"word/(document|header\d*|footer\d*|footnotes|endnotes)\.xml")
@@ -455,7 +456,6 @@ class WordTemplate(LetterTemplate):
         # _may_break_xml); if so the writer parses each letter's XML in the checking pass.
         self.may_break_xml = False
         self.section_break = ""
-        self.drawing_ids = 1
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, _Source]] = {}
         with archive:
@@ -518,10 +518,6 @@ class WordTemplate(LetterTemplate):
             _text_of(child, infos, text_source, "\n\n")
         if body is not None:
             self.section_break = section_break(body)
-        if body is not None:
-            # Ids a letter's drawings take, so that letters in one document do not share any.
-            ids = [int(v) for d in body.iter(_DOCPR) if (v := d.get("id", "")).isdigit()]
-            self.drawing_ids = max(ids, default=0) + 1
         xml_source = _xml_source(root, infos)
         prefix = next((p for p, uri in root.nsmap.items() if uri == W and p), "w")
         xml_env = self._text_env.overlay(finalize=xml_finalizer(prefix))
@@ -695,8 +691,7 @@ class WordTemplate(LetterTemplate):
         """
         assert self._body is not None
         before, after = self.body_frame
-        offset = max(number - 1, 0) * self.drawing_ids
-        xml = self._body.xml.render(context, **{_DRAWINGS: offset})
+        xml = self._body.xml.render(context, **{_LETTER: max(number - 1, 0)})
         if not (xml.startswith(before) and xml.endswith(after)):  # pragma: no cover
             raise TemplateError("cannot find the body of the rendered document", path=self.path)
         return xml[len(before) : len(xml) - len(after)]
@@ -914,14 +909,21 @@ def _xml_source(root: Any, infos: Mapping[Any, _ParagraphInfo]) -> _Source:
             t.text = "".join(pieces)
     body = root.find(_w("body"))
     if body is not None:
-        # Drawings need ids unique in a document, and a combined document repeats the body:
-        # each letter's ids there are moved on by _DRAWINGS (0 in a letter's own document).
-        for drawing in body.iter(_DOCPR):
-            value = drawing.get("id")
-            paragraph = next(drawing.iterancestors(W_P), None)
-            if value is not None and value.isdigit() and paragraph in infos:
-                tag = f"{{{{ {value} + {_DRAWINGS} | default(0) }}}}"
-                drawing.set("id", hole([tag], infos[paragraph].about))
+        # Drawings and bookmarks need ids unique in a document, and a combined document
+        # repeats the body: there, each letter's ids are moved past those of the letter before
+        # (_LETTER is the letter's place, from 0; undefined in a letter's own document).
+        ids: tuple[tuple[tuple[str, ...], str], ...] = (
+            ((_DOCPR,), "id"),
+            ((_BOOKMARK_START, _BOOKMARK_END), _w("id")),
+        )
+        for kinds, attribute in ids:
+            found = [e for kind in kinds for e in body.iter(kind) if e.get(attribute, "").isdigit()]
+            stride = max((int(e.get(attribute)) for e in found), default=0) + 1
+            for element in found:
+                paragraph = next(element.iterancestors(W_P), None)
+                owner = infos[paragraph].about if paragraph in infos else _Paragraph("body", 0, "")
+                tag = f"{{{{ {element.get(attribute)} + {stride} * ({_LETTER} | default(0)) }}}}"
+                element.set(attribute, hole([tag], owner))
         # Cuts around the body's content, for a combined document of many letters.
         body.text = hole([], None) + (body.text or "")
         last = body[-1] if len(body) else None
