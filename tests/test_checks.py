@@ -475,3 +475,65 @@ def test_the_signatorys_own_offices_are_not_forms_of_address(tmp_path: Path) -> 
     )
     report = government(tmp_path, template=template, sender=sender)
     assert report.findings == []
+
+
+COMMISSION = """\
+{{ recipient.first_name }} {{ recipient.last_name }}
+{{ recipient.title }}
+European Commission
+Rue de la Loi 200
+1049 Brussels
+
+{{ recipient.salutation }}
+
+I write to you about the case. The Prime Minister of Kazakhstan, Mr Massimov, and President \
+Nazarbayev have ignored the calls of the European Parliament.
+
+As the Vice-President of the Committee on Foreign Affairs, Mr Brok, said last week: \
+"Mr President, this must stop."
+
+{{ recipient.form_of_address }}, I urge you to raise the case.
+
+With best wishes,
+
+Ana Gomes
+Member of the European Parliament
+"""
+
+COMMISSIONERS = """\
+id,first_name,last_name,title,salutation,form_of_address
+jourova,Věra,Jourová,Commissioner for Justice,"Dear Commissioner,",Commissioner
+vestager,Margrethe,Vestager,Executive Vice-President for a Europe Fit for the Digital Age,\
+"Dear Executive Vice-President,",Madam Executive Vice-President
+vonderleyen,Ursula,von der Leyen,President of the European Commission,"Dear President,",\
+Madam President
+borrell,Josep,Borrell,High Representative of the Union for Foreign Affairs and Security \
+Policy / Vice-President,"Dear High Representative,",High Representative
+"""
+
+
+def test_offices_named_about_third_persons_are_not_forms_of_address(tmp_path: Path) -> None:
+    # Appositions ("The Prime Minister of Kazakhstan, Mr Massimov,") and quoted speech
+    # ("Mr President, this must stop.") name other people; none is this letter's vocative.
+    template = write(tmp_path / "letter.txt.j2", COMMISSION)
+    people = write(tmp_path / "commission.csv", COMMISSIONERS)
+    report = run_check(template, people)
+    assert report.letters == 4
+    assert report.findings == []
+
+
+def test_every_form_of_address_in_a_line_is_checked(tmp_path: Path) -> None:
+    template = COMMISSION.replace(
+        "{{ recipient.form_of_address }}, I urge you",
+        "As Mr Brok said, I urge you, Madam President,",
+    )
+    report = run_check(
+        write(tmp_path / "letter.txt.j2", template), write(tmp_path / "c.csv", COMMISSIONERS)
+    )
+    flagged = {
+        name
+        for f in report.findings
+        if f.code == "form-of-address"
+        for name in [f.record, *f.others]
+    }
+    assert flagged == {"jourova", "vestager", "borrell"}

@@ -201,9 +201,13 @@ _PHRASE = re.compile(
     rf"(?P<words>{_CAP_WORD}(?:\s+(?:(?:of|for|the|and|on|de|du|des|la|le|et)\s+)*"
     rf"(?:l['’]|d['’])?{_CAP_WORD})*)"
 )
+# The rest of the line is looked at, not consumed, so that every honorific in a line is found.
 _FORM = re.compile(
-    rf"\b(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?P<rest>{_CAP_WORD}.*)",
+    rf"\b(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?=(?P<rest>{_CAP_WORD}.*))",
 )
+# "Minister, I call on you": a bare office is a vocative only in a sentence that says "you".
+_ADDRESSED = re.compile(r"\b(?:you|your|yours|vous|votre|vos|Sie|Ihnen|Ihr)\b", re.IGNORECASE)
+_QUOTES = '"“”«»„'
 _SALUTATION = re.compile(
     r"^\s*(?:Dear|My dear|Chère|Cher|Liebe|Lieber|Sehr geehrter?)\s+(?P<rest>.+?)\s*[,:!]?\s*$",
     re.IGNORECASE,
@@ -355,7 +359,7 @@ def identity_of(record: Record) -> Identity:
     norm_name = normalise(name)
     offices: list[str] = []
     for key in _OFFICE_FIELDS:
-        for part in re.split(r"[,;/]| and (?=[A-Z])", _text(fields.get(key))):
+        for part in re.split(r"[,;/]", _text(fields.get(key))):
             phrase = _office_phrase(part.strip()) if part.strip() else None
             if phrase:
                 offices.append(phrase)
@@ -1383,6 +1387,8 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
     if match and _office_phrase(_named_part(line)) == _named_part(line):
         spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"
     for form in _FORM.finditer(line):
+        if sum(line.count(q, 0, form.start()) for q in _QUOTES) % 2:
+            continue  # inside quotation marks: reported speech, addressed to someone else
         phrase = _PHRASE.match(form.group("rest"))
         words = phrase.group("words") if phrase else ""
         end = form.start("rest") + len(words)
@@ -1398,10 +1404,21 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
             if not phrase:
                 continue
             after = line[phrase.end() : phrase.end() + 1]
-            if after == "," and not _GENERIC.match(phrase.group(0)):
-                office = _office_phrase(phrase.group("words"))
-                if office and office == phrase.group("words"):
-                    spans.append((office, office, True))
+            if after != "," or _GENERIC.match(phrase.group(0)):
+                continue
+            words = phrase.group("words")
+            office = _office_phrase(words)
+            # "The Prime Minister of X, Mr Y, said" is about someone; "Minister, I call on
+            # you" speaks to the reader: the office comes first and the sentence says "you".
+            first = normalise(words.split()[0]).split()
+            sentence = re.split(r"(?<=[.!?])\s", line[phrase.end() :], maxsplit=1)[0]
+            if (
+                office == words
+                and first
+                and first[0] in _OFFICE_WORDS
+                and _ADDRESSED.search(sentence)
+            ):
+                spans.append((office, office, True))
     return tuple(spans)
 
 
