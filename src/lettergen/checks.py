@@ -1413,7 +1413,8 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
             first = normalise(words.split()[0]).split()
             sentence = re.split(r"(?<=[.!?])\s", line[phrase.end() :], maxsplit=1)[0]
             if (
-                office == words
+                office is not None
+                and office == words
                 and first
                 and first[0] in _OFFICE_WORDS
                 and _ADDRESSED.search(sentence)
