@@ -537,3 +537,52 @@ def test_every_form_of_address_in_a_line_is_checked(tmp_path: Path) -> None:
         for name in [f.record, *f.others]
     }
     assert flagged == {"jourova", "vestager", "borrell"}
+
+
+FRENCH = """\
+{{ recipient.honorific }} {{ recipient.name }}
+{{ recipient.title }}
+{{ recipient.organisation }}
+
+{{ recipient.salutation }}
+
+Je me permets d'attirer votre attention sur le cas de M. Abliazov. Le Premier ministre, \
+M. Valls, a été saisi. Monsieur le Président de la République, François Hollande, l'a été aussi.
+
+{{ recipient.form_of_address }}, je vous demande de refuser l'extradition.
+
+Je vous prie d'agréer, {{ recipient.form_of_address }}, l'expression de ma haute considération.
+
+Ana Gomes
+"""
+
+FRENCH_MINISTERS = """\
+- id: cazeneuve
+  honorific: Monsieur
+  name: Bernard Cazeneuve
+  title: Ministre de l'Intérieur
+  organisation: Ministère de l'Intérieur
+  salutation: Monsieur le Ministre,
+  form_of_address: Monsieur le Ministre
+- id: taubira
+  honorific: Madame
+  name: Christiane Taubira
+  title: Garde des Sceaux, ministre de la Justice
+  organisation: Ministère de la Justice
+  salutation: Madame la Garde des Sceaux,
+  form_of_address: Madame la Garde des Sceaux
+"""
+
+
+def test_french_letters_are_clean_and_their_slips_found(tmp_path: Path) -> None:
+    people = write(tmp_path / "ministres.yaml", FRENCH_MINISTERS)
+    clean = run_check(write(tmp_path / "lettre.txt.j2", FRENCH), people)
+    assert clean.findings == []
+
+    slip = FRENCH.replace(
+        "{{ recipient.form_of_address }}, je vous demande",
+        "Madame la Garde des Sceaux, je vous demande",
+    )
+    finding = only(run_check(write(tmp_path / "slip.txt.j2", slip), people), "form-of-address")
+    assert (finding.record, finding.letter_line) == ("cazeneuve", 9)
+    assert "'Garde des Sceaux' is the office of record 'taubira'" in finding.message

@@ -207,6 +207,7 @@ _FORM = re.compile(
 )
 # "Minister, I call on you": a bare office is a vocative only in a sentence that says "you".
 _ADDRESSED = re.compile(r"\b(?:you|your|yours|vous|votre|vos|Sie|Ihnen|Ihr)\b", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
 _QUOTES = '"“”«»„'
 _SALUTATION = re.compile(
     r"^\s*(?:Dear|My dear|Chère|Cher|Liebe|Lieber|Sehr geehrter?)\s+(?P<rest>.+?)\s*[,:!]?\s*$",
@@ -1029,6 +1030,8 @@ class Checker:
             spans = _spans(line, number == salutation, in_body)
             for said, words, vocative in spans:
                 office = _office_phrase(words) if words else None
+                if not vocative and in_body:
+                    continue  # speaks of someone rather than to the recipient
                 if office and any(w in self._office_words for w in normalise(office).split()):
                     self._check_office(record, ident, said, office, number)
                 elif vocative and words and ident.name_words and in_body:
@@ -1397,6 +1400,10 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
         vocative = bool(match) or (
             (not before or before[-1] in ",.;:!?") and (not tail.strip() or tail[0] in ",!")
         )
+        if vocative and in_body and not match:
+            # "Mr President, I call on you" speaks to the reader; "Monsieur le Président de la
+            # République, François Hollande, l'a été aussi" speaks of someone.
+            vocative = bool(_ADDRESSED.search(_sentence(line, form.start())))
         spans.append((line[form.start() : end], words, vocative))
     if in_body and not salutation:
         for start in _SENTENCE_START.finditer(line):
@@ -1411,7 +1418,7 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
             # "The Prime Minister of X, Mr Y, said" is about someone; "Minister, I call on
             # you" speaks to the reader: the office comes first and the sentence says "you".
             first = normalise(words.split()[0]).split()
-            sentence = re.split(r"(?<=[.!?])\s", line[phrase.end() :], maxsplit=1)[0]
+            sentence = _sentence(line, phrase.end())
             if (
                 office is not None
                 and office == words
@@ -1421,6 +1428,13 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
             ):
                 spans.append((office, office, True))
     return tuple(spans)
+
+
+def _sentence(line: str, at: int) -> str:
+    """Return the sentence of ``line`` that holds position ``at``."""
+    starts = [m.end() for m in _SENTENCE_END.finditer(line, 0, at)]
+    after = _SENTENCE_END.search(line, at)
+    return line[starts[-1] if starts else 0 : after.start() if after else len(line)]
 
 
 def _phrases(norm: str, longest: int) -> Iterator[str]:
