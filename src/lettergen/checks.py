@@ -224,7 +224,7 @@ _CLOSING = re.compile(
 _GENERIC = re.compile(rf"(?:{_HONORIFICS}|Your|His|Her)\b")
 _EXCELLENCY = re.compile(r"\b(?:Your|His|Her)\s+Excellency\b")
 _PLACEHOLDERS = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]*[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
+    r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]+[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
     r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
 )
 
@@ -1212,7 +1212,8 @@ class Checker:
                 by_name.setdefault(ident.name, ident)
             if ident.surname:
                 by_surname.setdefault(ident.surname, []).append(ident)
-            if ident.organisation:
+            # One-word organisations ("Parliament") are too common a word to be a leak.
+            if len(ident.organisation.split()) >= 2:
                 by_org.setdefault(ident.organisation, ident)
             if ident.city:
                 by_city.setdefault(ident.city, ident)
