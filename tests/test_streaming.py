@@ -154,3 +154,28 @@ def test_duplicate_id_far_apart_names_the_first_place(tmp_path: Path) -> None:
     assert str(error.value) == (
         f"{path}:3002: record 'p7': field 'id': duplicate id; first used at {path}:9"
     )
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-32", "utf-8-sig"])
+def test_yaml_and_json_encoding_from_a_byte_order_mark(tmp_path: Path, codec: str) -> None:
+    yaml_file = tmp_path / "people.yaml"
+    yaml_file.write_bytes("- id: élise\n  title: Ministre\n".encode(codec))
+    json_file = tmp_path / "people.json"
+    json_file.write_bytes('[{"id": "josé"}]'.encode(codec))
+    records = list(read_recipients([yaml_file, json_file]))
+    assert [(r.id, r.line) for r in records] == [("élise", 1), ("josé", 1)]
+
+
+def test_yaml_byte_that_is_not_utf8_names_line_and_byte(tmp_path: Path) -> None:
+    path = tmp_path / "people.yaml"
+    path.write_bytes("- id: a\n- id: b\n  title: Señora\n".encode("cp1252"))
+    with pytest.raises(RecipientsError) as error:
+        list(read_recipients([path]))
+    assert str(error.value) == (
+        f"{path}:3: cannot decode byte 0xf1 as UTF-8; if it was saved by Excel, try "
+        "--encoding cp1252"
+    )
+    assert [r.fields.get("title") for r in read_recipients([path], encoding="cp1252")] == [
+        None,
+        "Señora",
+    ]

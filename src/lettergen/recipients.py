@@ -390,13 +390,13 @@ def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
     The file is parsed as it is read (by libyaml when PyYAML has it) and each record is built
     and handed on before the next is parsed, so a long list never sits in memory at once.
     """
-    codec = encoding or "utf-8-sig"
     try:
         handle = path.open("rb")
     except OSError:
         read_bytes(path, RecipientsError)  # raises the right message
         raise
     with handle:
+        codec = encoding or _bom_codec(handle)
         try:
             stream = io.TextIOWrapper(handle, encoding=codec)
         except LookupError:
@@ -578,13 +578,13 @@ def _json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
     The file is read in chunks and each record decoded on its own, so a long list never sits
     in memory at once.
     """
-    codec = encoding or "utf-8-sig"
     try:
         handle = path.open("rb")
     except OSError:
         read_bytes(path, RecipientsError)  # raises the right message
         raise
     with handle:
+        codec = encoding or _bom_codec(handle)
         try:
             stream = io.TextIOWrapper(handle, encoding=codec)
         except LookupError:
@@ -650,14 +650,14 @@ def _decode_error(path: Path, codec: str, encoding: str | None) -> RecipientsErr
     """Return the error for a YAML or JSON file with a byte ``codec`` cannot decode."""
     bad = find_bad_byte(path, codec)
     line, byte = bad if bad is not None else (None, "??")
-    hint = (
-        "check the file's encoding (--encoding)"
-        if encoding
-        else "if it was saved by Excel, try --encoding cp1252"
-    )
-    return RecipientsError(
-        f"cannot decode byte 0x{byte} as {encoding or 'UTF-8'}; {hint}", path=path, line=line
-    )
+    if encoding:
+        name, hint = encoding, "check the file's encoding (--encoding)"
+    elif codec == "utf-8-sig":
+        name, hint = "UTF-8", "if it was saved by Excel, try --encoding cp1252"
+    else:
+        name = f"{_ENCODING_NAMES.get(codec, codec)} (from its byte order mark)"
+        hint = "name the file's encoding with --encoding"
+    return RecipientsError(f"cannot decode byte 0x{byte} as {name}; {hint}", path=path, line=line)
 
 
 # -- Encodings -------------------------------------------------------------------------------
@@ -689,6 +689,17 @@ class Encoding:
             return self.codec
         name = _ENCODING_NAMES.get(self.codec, self.codec)
         return f"{name} ({self.reason})" if self.reason else name
+
+
+def _bom_codec(handle: io.BufferedReader) -> str:
+    """Return the Unicode codec a file's byte order mark names (UTF-8 when it has none)."""
+    head = handle.peek(4)[:4]
+    # UTF-32's little-endian BOM starts with UTF-16's, so it is tried first.
+    if head.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
+        return "utf-32"
+    if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return "utf-8-sig"
 
 
 def detect_encoding(path: Path, encoding: str | None, warn: Warn) -> Encoding:
