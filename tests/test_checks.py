@@ -586,3 +586,29 @@ def test_french_letters_are_clean_and_their_slips_found(tmp_path: Path) -> None:
     finding = only(run_check(write(tmp_path / "slip.txt.j2", slip), people), "form-of-address")
     assert (finding.record, finding.letter_line) == ("cazeneuve", 9)
     assert "'Garde des Sceaux' is the office of record 'taubira'" in finding.message
+
+
+def test_a_record_value_naming_another_recipient_is_a_leak(tmp_path: Path) -> None:
+    template = LETTER.replace("Yours sincerely,", "{{ recipient.note }}\n\nYours sincerely,")
+    people = FABIUS.replace(
+        "form_of_address:", "note: As I wrote to Manuel Valls.\n  form_of_address:"
+    )
+    people += VALLS.replace(
+        "form_of_address:", "note: Thank you for your reply.\n  form_of_address:"
+    )
+    leak = only(government(tmp_path, template=template, people=people), "leak")
+    assert (leak.record, leak.letter_line) == ("laurent-fabius", 12)
+    assert leak.message == "names record 'manuel-valls', another recipient of this batch"
+
+
+def test_an_unreadable_file_is_reported_and_the_others_still_checked(tmp_path: Path) -> None:
+    template = write(tmp_path / "letter.txt.j2", LETTER)
+    broken = write(tmp_path / "broken.yaml", "- id: a\n  name: [unclosed\n")
+    people = write(
+        tmp_path / "people.yaml", FABIUS.replace("of_address: Minister", "of_address: TODO")
+    )
+    report = run_check(template, broken, people)
+    assert [(f.code, f.path, f.line) for f in report.errors] == [
+        ("recipients-file", broken, 3),
+        ("placeholder", people, 1),
+    ]
