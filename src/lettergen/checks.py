@@ -195,7 +195,6 @@ _JOINERS = frozenset(
     ("of", "for", "to", "the", "and", "on", "de", "du", "des", "la", "le", "l", "d", "et")
 )
 _COMPLEMENT = re.compile(r" (?:of|for|to|on|de|du|des|d) ")
-_WORD = r"[^\W\d_][\w'’.-]*"
 _CAP_WORD = r"[^\W\d_a-z][\w'’-]*"
 _PHRASE = re.compile(
     rf"(?P<words>{_CAP_WORD}(?:\s+(?:(?:of|for|the|and|on|de|du|des|la|le|et)\s+)*"
