@@ -403,3 +403,36 @@ def test_a_missing_letterhead_named_by_the_front_matter_is_an_error(runner, tmp_
     # The text letter alone does not need it.
     code, output = render(runner, template, records, "-o", out, "-f", "txt")
     assert code == 0, output
+
+
+@pytest.mark.parametrize(
+    ("part", "content", "message"),
+    [
+        ("word/document.xml", b"<w:document", "its part word/document.xml is not well-formed XML"),
+        ("word/styles.xml", b"<?xml version='1.0'?><x>", "its part word/styles.xml is not well"),
+        ("word/styles.xml", None, "its part word/styles.xml is damaged"),
+    ],
+)
+def test_a_damaged_letterhead_is_an_error_not_a_traceback(
+    runner, sample, tmp_path, part, content, message
+):
+    from lettergen.writers.zipwriter import Archive, Member, read_members
+
+    members = []
+    for member in read_members((ROOT / "templates" / "letterhead.docx").read_bytes()):
+        if member.name == part and content is None:
+            # Deflated data that does not inflate.
+            member = Member(part, zipfile.ZIP_DEFLATED, 0, 100, b"\xff" * 20)
+        elif member.name == part:
+            member = Member.deflate(part, content)
+        members.append(member)
+    damaged = tmp_path / "head.docx"
+    damaged.write_bytes(Archive(members).to_bytes())
+    out = tmp_path / "out"
+    code, output = render(
+        runner, sample["template"], sample["recipients"], "-o", out, "-f", "docx",
+        "--letterhead", damaged,
+    )  # fmt: skip
+    assert code == 1
+    assert output.startswith(f"{damaged}: letterhead: {message}")
+    assert not out.exists()

@@ -82,10 +82,7 @@ class Letterhead:
             raise self.error(f"not a Word document (.docx): {exc}") from None
         self.members = {member.name: member for member in members}
         self.document_name = self._main_part()
-        try:
-            root = etree.fromstring(self.content(self.document_name))
-        except etree.XMLSyntaxError as exc:
-            raise self.error(f"{self.document_name} is not well-formed: {exc}") from None
+        root = self.xml(self.document_name)
         if root.nsmap.get("w") != W_NS:
             raise self.error("its main document does not use the usual 'w:' prefix")
         body = root.find(f"{{{W_NS}}}body")
@@ -116,7 +113,19 @@ class Letterhead:
         member = self.members.get(name)
         if member is None:
             raise self.error(f"it has no part {name}")
-        return member.content()
+        try:
+            return member.content()
+        except zlib.error:
+            raise self.error(f"its part {name} is damaged") from None
+
+    def xml(self, name: str) -> Any:
+        """Return member ``name`` parsed as XML."""
+        from lxml import etree
+
+        try:
+            return etree.fromstring(self.content(name), _parser())
+        except etree.XMLSyntaxError as exc:
+            raise self.error(f"its part {name} is not well-formed XML: {exc}") from None
 
     def _main_part(self) -> str:
         for target in self._targets("_rels/.rels", _OFFICE_DOCUMENT):
@@ -124,13 +133,12 @@ class Letterhead:
         raise self.error("it has no main document part")
 
     def _targets(self, rels: str, kind: str) -> list[str]:
-        from lxml import etree
 
         if rels not in self.members:
             return []
         base = PurePosixPath(rels).parent.parent
         found = []
-        for rel in etree.fromstring(self.content(rels)):
+        for rel in self.xml(rels):
             if rel.get("Type") == kind and rel.get("TargetMode") != "External":
                 target = rel.get("Target", "")
                 found.append(target.lstrip("/") if target.startswith("/") else str(base / target))
@@ -151,11 +159,10 @@ class Letterhead:
 
     def _styles(self) -> dict[str, str]:
         """Return the paragraph styles by name and by id (lower case) -> style id."""
-        from lxml import etree
 
         found: dict[str, str] = {}
         for name in self._targets(self.rels_name(), _STYLES):
-            for style in etree.fromstring(self.content(name)).iter(f"{{{W_NS}}}style"):
+            for style in self.xml(name).iter(f"{{{W_NS}}}style"):
                 if style.get(f"{{{W_NS}}}type") != "paragraph":
                     continue
                 style_id = style.get(f"{{{W_NS}}}styleId", "")
@@ -172,7 +179,7 @@ class Letterhead:
         media = str(PurePosixPath(self.document_name).parent / "media" / f"signature.{extension}")
         rels_name = self.rels_name()
         if rels_name in self.members:
-            rels = etree.fromstring(self.content(rels_name))
+            rels = self.xml(rels_name)
         else:
             rels = etree.Element(f"{{{PKG_RELS_NS}}}Relationships", nsmap={None: PKG_RELS_NS})
         etree.SubElement(
@@ -182,7 +189,7 @@ class Letterhead:
             Type=_IMAGE,
             Target=f"media/signature.{extension}",
         )
-        types = etree.fromstring(self.content("[Content_Types].xml"))
+        types = self.xml("[Content_Types].xml")
         known = {d.get("Extension", "").lower() for d in types.iter(f"{{{CT_NS}}}Default")}
         if extension not in known:
             default = etree.Element(
@@ -199,6 +206,14 @@ class Letterhead:
     def archive(self) -> Archive:
         """Return the zip of every member but the main document, laid out once."""
         return Archive(m for name, m in self.members.items() if name != self.document_name)
+
+
+def _parser() -> Any:
+    """Return an XML parser that loads nothing from outside the letterhead."""
+    from lxml import etree
+
+    # A letterhead may come from anyone: no entities expanded, no files or network read.
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
 
 
 def _restart_page_numbers(section: Any) -> None:
