@@ -223,3 +223,29 @@ def test_failed_conversion_leaves_no_pdf_and_no_staging_folder(
     with pytest.raises(OutputError, match="did not convert"):
         writer.finish()
     assert list(out.iterdir()) == []
+
+
+def test_existing_combined_pdf_is_kept_without_force(runner: CliRunner, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "all.pdf").write_bytes(b"%PDF-1.4 earlier run")
+    result = runner.invoke(
+        cli,
+        [
+            "render",
+            str(SAMPLE_TEMPLATE),
+            str(SAMPLE_RECIPIENTS),
+            "-f",
+            "pdf",
+            "-o",
+            str(out),
+            "--combine",
+            str(out / "all.docx"),
+        ],
+    )
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{out / 'all.pdf'}: the combined PDF already exists; use --force to overwrite it\n"
+    )
+    assert [p.name for p in out.iterdir()] == ["all.pdf"]
+    assert (out / "all.pdf").read_bytes() == b"%PDF-1.4 earlier run"

@@ -91,6 +91,8 @@ def render(
             letterhead=options.letterhead,
             signature=merge.sender.get("signature"),
         )
+    if options.combine is not None and any(isinstance(w, pdf.PdfWriter) for w in writers):
+        pdf.check_combined(options.combine.with_suffix(".pdf"), force=options.force)
 
     def letters(checker: Checker | None = None) -> Iterator[Letter]:
         source = checker.letters(raising=True) if checker else merge.letters()

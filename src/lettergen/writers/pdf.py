@@ -130,6 +130,20 @@ def _is_pdf(path: Path) -> bool:
         return False
 
 
+def check_combined(target: Path, *, force: bool = False) -> None:
+    """Check, before a run writes anything, that its combined PDF can be made at ``target``."""
+    if target.exists() and not force:
+        raise OutputError(
+            "the combined PDF already exists; use --force to overwrite it", path=target
+        )
+    if shutil.which("pdfunite") is None:
+        raise OutputError(
+            "a combined PDF needs 'pdfunite' (poppler), which was not found on PATH; "
+            f"install it (Debian/Ubuntu: {INSTALL_POPPLER})",
+            path=target,
+        )
+
+
 def combine(pdfs: Sequence[Path], target: Path) -> None:
     """Write one PDF holding every page of ``pdfs``, in order (with poppler's ``pdfunite``)."""
     pdfunite = shutil.which("pdfunite")
