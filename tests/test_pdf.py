@@ -249,3 +249,26 @@ def test_existing_combined_pdf_is_kept_without_force(runner: CliRunner, tmp_path
     )
     assert [p.name for p in out.iterdir()] == ["all.pdf"]
     assert (out / "all.pdf").read_bytes() == b"%PDF-1.4 earlier run"
+
+
+@needs_libreoffice
+def test_pdfs_are_in_the_manifest_so_unchanged_letters_are_skipped(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    import csv
+    import hashlib
+
+    out = tmp_path / "out"
+    args = ["render", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "-f", "pdf", "-o", str(out)]
+    first = runner.invoke(cli, args)
+    assert first.exit_code == 0, first.output
+    with open(out / "manifest.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    hashes = {row[1]: row[3] for row in rows[1:]}
+    assert sorted(hashes) == sorted(p.name for p in out.glob("*.pdf"))
+    for name, digest in hashes.items():
+        assert hashlib.sha256((out / name).read_bytes()).hexdigest() == digest
+
+    again = runner.invoke(cli, [*args, "--skip-unchanged"])
+    assert again.exit_code == 0, again.output
+    assert "Skipped 5 unchanged letter(s)." in again.stdout

@@ -161,10 +161,10 @@ def render(
             summary.files = output.write(
                 progress.wrap(stream), out_writers, options.output_dir, on_write=manifest.add
             )
-        for writer in pdfs:
-            writer.jobs = options.jobs
-            writer.combine = options.combine.with_suffix(".pdf") if options.combine else None
-            summary.files += writer.finish()
+            for writer in pdfs:
+                writer.jobs = options.jobs
+                writer.combine = options.combine.with_suffix(".pdf") if options.combine else None
+                summary.files += writer.finish(on_write=manifest.add)
         if combined is not None:
             combined.close()
             summary.files += 1

@@ -15,7 +15,7 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -184,7 +184,8 @@ class PdfWriter:
         self.jobs = jobs
         self.combine = combine
         self._work: Path | None = None
-        self._staged: list[tuple[Path, Path]] = []
+        # (staged DOCX, final PDF, the letter without its text: for the manifest)
+        self._staged: list[tuple[Path, Path, Letter | None]] = []
         self._found = False
 
     def check(self, letter: Letter) -> None:
@@ -203,9 +204,9 @@ class PdfWriter:
 
     def stage(self, letter: Letter, target: Path) -> None:
         """Keep the letter's DOCX until :meth:`finish` converts it into ``target``."""
-        self.stage_bytes(self.to_bytes(letter), target)
+        self.stage_bytes(self.to_bytes(letter), target, letter)
 
-    def stage_bytes(self, docx: bytes, target: Path) -> None:
+    def stage_bytes(self, docx: bytes, target: Path, letter: Letter | None = None) -> None:
         """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``."""
         if self._work is None:
             find_soffice()  # fail before the first letter, not after the last
@@ -217,20 +218,32 @@ class PdfWriter:
             (self._work / "docx").mkdir()
         staged = self._work / "docx" / f"{len(self._staged):06d}-{target.stem}.docx"
         staged.write_bytes(docx)
-        self._staged.append((staged, target))
+        if letter is not None:
+            # Only what the manifest needs: a run of 100,000 PDFs keeps no letter text.
+            from ..merge import Letter
 
-    def finish(self) -> int:
-        """Convert every staged letter, move the PDFs into place; return how many files."""
+            letter = Letter(
+                record=letter.record, name=letter.name, text="", template=letter.template
+            )
+        self._staged.append((staged, target, letter))
+
+    def finish(self, on_write: Callable[[Letter, Any, Path, bytes], None] | None = None) -> int:
+        """Convert every staged letter, move the PDFs into place; return how many files.
+
+        ``on_write`` hears of each PDF just before it is put in place (the manifest).
+        """
         if self._work is None:
             return 0
         try:
-            pdfs = convert([doc for doc, _ in self._staged], self._work / "pdf", jobs=self.jobs)
+            pdfs = convert([doc for doc, _, _ in self._staged], self._work / "pdf", jobs=self.jobs)
             files = 0
-            for pdf, (_, target) in zip(pdfs, self._staged, strict=True):
+            for pdf, (_, target, letter) in zip(pdfs, self._staged, strict=True):
+                if on_write is not None and letter is not None:
+                    on_write(letter, self, target, pdf.read_bytes())
                 os.replace(pdf, target)
                 files += 1
             if self.combine is not None:
-                combine([target for _, target in self._staged], self.combine)
+                combine([target for _, target, _ in self._staged], self.combine)
                 files += 1
             return files
         finally:
@@ -266,7 +279,8 @@ def staging(
     def staged() -> Iterator[Letter]:
         for letter in letters:
             for pdf, source in pdfs:
-                pdf.stage_bytes(source.to_bytes(letter), out_dir / f"{letter.name}{pdf.suffix}")
+                target = out_dir / f"{letter.name}{pdf.suffix}"
+                pdf.stage_bytes(source.to_bytes(letter), target, letter)
             yield letter
 
     return staged(), rest, [pdf for pdf, _ in pdfs]
