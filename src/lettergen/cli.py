@@ -416,6 +416,8 @@ def preview(**kwargs: Any) -> None:
     if every and (kwargs["pdf"] or kwargs["png"]):
         raise click.UsageError("--pdf and --png show one letter; leave out --all")
     stdout = click.get_text_stream("stdout")
+    # Click's own test for "a terminal that shows colour" (CliRunner(color=True) sets it),
+    # so that plain output is the exact letter and nothing else.
     colour = not os.environ.get("NO_COLOR") and not compat.should_strip_ansi(stdout)
     shown = previews(merge, recipient=kwargs["recipient_id"], index=kwargs["index"], every=every)
     if every:
