@@ -281,3 +281,24 @@ def test_killed_run_resumes_with_skip_unchanged(
     assert sorted(new_rows) == sorted({p.name for p in letters} - set(written_before))
     assert f"Skipped {len(written_before)} unchanged letter(s)." in result.output
     assert [p.name for p in out.iterdir() if p.name.endswith(".tmp")] == []
+
+
+# -- Memory stays flat: file names are remembered as hashes ------------------------------------
+
+
+def test_name_clash_is_found_among_thousands_of_records(runner: CliRunner, tmp_path: Path) -> None:
+    write(tmp_path / "t.txt.j2", "Hello {{ recipient.name }}\n")
+    people = tmp_path / "people.csv"
+    rows = [f"p{i:05},P{i}" for i in range(5000)] + ["P00002,Late"]  # p00002 on Windows
+    people.write_text("id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+
+    result = runner.invoke(
+        cli, ["render", str(tmp_path / "t.txt.j2"), str(people), "-o", str(tmp_path / "out")]
+    )
+
+    assert result.exit_code == 1
+    assert result.stderr.strip().splitlines()[0] == (
+        f"{people}:5002: record 'P00002': file name 'P00002' is also the name of record "
+        f"'p00002' ({people}:4); give each record its own id or change --name"
+    )
+    assert not (tmp_path / "out").exists()
