@@ -218,6 +218,30 @@ def test_stale_temporaries_of_dead_processes_are_removed(tmp_path: Path) -> None
     assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name, letter.name]
 
 
+def test_rows_of_a_run_over_several_processes_match_the_files(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    write(tmp_path / "t.txt.j2", "Hello {{ recipient.name }}\n")
+    people = tmp_path / "people.csv"
+    people.write_text(
+        "id,name\n" + "".join(f"p{i:04},P{i}\n" for i in range(300)), encoding="utf-8"
+    )
+    out = tmp_path / "out"
+
+    result = runner.invoke(
+        cli, ["render", str(tmp_path / "t.txt.j2"), str(people), "-o", str(out), "--jobs", "2"]
+    )
+
+    assert result.exit_code == 0, result.output
+    table = rows(out)
+    assert sorted(r["file"] for r in table) == sorted(p.name for p in out.glob("*.txt"))
+    assert len(table) == 300
+    for row in table:
+        data = (out / row["file"]).read_bytes()
+        assert data == f"Hello P{int(row['recipient'][1:])}\n".encode()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
+
+
 # -- A run killed part-way, then resumed -------------------------------------------------------
 
 # Slow on purpose (a loop in the template), so the run can be killed while it writes.
