@@ -15,7 +15,7 @@ decide the ratio.
   ``lines`` and Babel ``format_date`` filters) and writes each file with ``open().write()``.
 - ``lettergen -j1``: ``lettergen.batch.render`` in one process, without the proofreading pass.
 - ``lettergen -j1 +check``: the same with ``check`` on (the ``lettergen render`` default).
-- ``lettergen -j2``: two processes (``--jobs 2``), checks on: the command line's defaults here.
+- ``lettergen -j2``: the same over two processes (``--jobs 2``), without the checks.
 
 Targets (issue 5): ``lettergen -j1`` at least a third of ``bare``'s rate; its peak memory at
 100,000 recipients within 20 MB of its peak at 1,000.
