@@ -111,7 +111,29 @@ def test_render_asks_for_a_bar_unless_quiet(
     )
 
     assert result.exit_code == 0, result.output
-    assert made == [{"total": 2, "enabled": enabled}]
+    assert made == [
+        {"total": None, "enabled": enabled, "unit": "letters checked"},
+        {"total": 2, "enabled": enabled},
+    ]
     # CliRunner's stderr is not a terminal: no bar, whatever was asked.
     assert "\r" not in result.stderr
     assert (tmp_path / "out" / "b.txt").read_text(encoding="utf-8") == "Hello Bo\n"
+
+
+def test_checking_pass_shows_a_counter_and_warnings_start_on_a_clean_line() -> None:
+    stream, clock = Terminal(), Clock()
+    counter = Progress(None, stream=stream, clock=clock, unit="letters checked")
+    heard: list[tuple[str, str]] = []
+    warn = counter.interrupting(lambda message: heard.append((message, stream.getvalue())))
+
+    clock.now += 2
+    counter.advance(1_500)
+    line = "\r1,500 letters checked  750/s"
+    assert stream.getvalue() == line
+
+    warn("people.yaml:3: warning: ...")
+    # The warning came after the counter was erased; the next letter draws it again.
+    assert heard == [("people.yaml:3: warning: ...", line + "\r" + " " * (len(line) - 1) + "\r")]
+    clock.now += 1
+    counter.advance(1)
+    assert stream.getvalue().endswith("\r1,501 letters checked  500/s")

@@ -107,9 +107,12 @@ def render(
         first, plan_writers = parallel.first_pass(merge, writers, jobs)
     else:
         first, plan_writers = letters(checker), writers
+    # The count is known only after this pass; meanwhile a terminal sees letters checked.
+    checking = Progress(None, enabled=options.progress, unit="letters checked")
+    merge.warn = checking.interrupting(warn)
     try:
         count = output.plan(
-            first,
+            checking.wrap(first),
             plan_writers,
             options.output_dir,
             force=options.force,
@@ -117,8 +120,12 @@ def render(
             may_replace=selection.is_ours if selection else None,
         )
     except OutputError:
+        checking.close()
         _proofread(checker, warn)  # what the checks found comes before "already exists"
         raise
+    finally:
+        checking.close()
+        merge.warn = warn
     _proofread(checker, warn)
     summary = output.Summary(
         letters=count,

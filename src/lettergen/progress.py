@@ -18,11 +18,15 @@ _WIDTH = 24
 
 
 class Progress:
-    """Counts letters and draws ``[#####-----] 4,210/10,000 letters  42%  3,870/s  0:02 left``."""
+    """Counts letters and draws ``[#####-----] 4,210/10,000 letters  42%  3,870/s  0:02 left``.
+
+    With ``total`` None (the checking pass, before the count is known) it draws a counter:
+    ``4,210 letters checked  3,870/s``.
+    """
 
     def __init__(
         self,
-        total: int,
+        total: int | None,
         *,
         enabled: bool = True,
         stream: TextIO | None = None,
@@ -34,7 +38,7 @@ class Progress:
         self.total = total
         self.stream = stream if stream is not None else sys.stderr
         # Piped or redirected output (a log file, CI) gets no bar.
-        self.enabled = enabled and total > 0 and _isatty(self.stream)
+        self.enabled = enabled and total != 0 and _isatty(self.stream)
         self.delay = delay
         self.interval = interval
         self.clock = clock
@@ -66,6 +70,8 @@ class Progress:
         """Return the bar as it stands at time ``now``."""
         elapsed = max(now - self.start, 1e-9)
         rate = self.done / elapsed
+        if self.total is None:
+            return f"{self.done:,} {self.unit}  {rate:,.0f}/s"
         fraction = min(self.done / self.total, 1.0) if self.total else 1.0
         filled = int(_WIDTH * fraction)
         left = _duration((self.total - self.done) / rate) if rate > 0 else "-:--"
@@ -73,6 +79,15 @@ class Progress:
             f"[{'#' * filled}{'-' * (_WIDTH - filled)}] {self.done:,}/{self.total:,} "
             f"{self.unit}  {fraction:4.0%}  {rate:,.0f}/s  {left} left"
         )
+
+    def interrupting(self, warn: Callable[[str], None]) -> Callable[[str], None]:
+        """Return ``warn`` made to erase the bar first, so a warning starts on a clean line."""
+
+        def clean_warn(message: str) -> None:
+            self.close()
+            warn(message)
+
+        return clean_warn
 
     def _draw(self, now: float) -> None:
         text = self.line(now)
