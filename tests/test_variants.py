@@ -236,3 +236,21 @@ def test_variant_problems_report_field_differences_and_stale_variants(tmp_path: 
 def test_no_variants_no_problems(tmp_path: Path) -> None:
     default = write(tmp_path / "letter.txt.j2", "{{ recipient.name }}\n")
     assert variant_problems(default) == []
+
+
+def test_french_word_letter_has_the_text_of_the_french_text_letter(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.docx_helpers import docx_text
+
+    monkeypatch.chdir(ROOT)
+
+    result = runner.invoke(
+        cli,
+        ["render", "-f", "txt", "-f", "docx", "--only", "claude-bartolone", "-o", str(tmp_path)],
+    )
+
+    assert result.exit_code == 0, result.output
+    text = (tmp_path / "claude-bartolone.txt").read_text(encoding="utf-8")
+    assert text.startswith("Bruxelles, le 25 mai 2015\n")
+    assert docx_text(tmp_path / "claude-bartolone.docx") == text
