@@ -7,11 +7,16 @@ the default template otherwise. This module finds variants and compares them wit
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import LettergenError
+
+if TYPE_CHECKING:
+    from .templating import LetterTemplate
 
 # A language tag as people write it in a spreadsheet: "fr", "FR", "fr-BE", "fr_BE", "pt-br".
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
@@ -97,18 +102,22 @@ def variant_problems(template: Path, encoding: str | None = None) -> list[Varian
     """Compare every language variant of ``template`` with it and return what differs.
 
     Errors: a variant that uses fields its default does not (or misses some the default uses),
-    and a variant that does not parse. Warnings: a variant whose file is older than its
-    default's, i.e. not touched since the default changed (its translation may be out of date).
+    and a variant that does not parse. Warnings: a variant that may translate an older version
+    of its default. A variant says which version it translates with ``translates:`` in its
+    front matter (the default's :func:`fingerprint`); one that does not is judged by its
+    file's time, older than its default's meaning "not touched since the default changed".
     """
     variants = find_variants(template)
     if not variants:
         return []
-    default_fields = _fields(template, encoding)
-    default_mtime = template.stat().st_mtime
+    default = _load(template, encoding)
+    default_fields = default.fields()
+    current = fingerprint(default)
     problems: list[VariantProblem] = []
     for tag, path in variants.items():
         try:
-            fields = _fields(path, encoding)
+            variant = _load(path, encoding)
+            fields = variant.fields()
         except LettergenError as error:
             problems.append(VariantProblem(error.path or path, error.message, line=error.line))
             continue
@@ -128,20 +137,44 @@ def variant_problems(template: Path, encoding: str | None = None) -> list[Varian
                     f"'{tag}' variant lacks field(s) {template.name} uses: " + ", ".join(missing),
                 )
             )
-        if path.stat().st_mtime < default_mtime:
-            problems.append(
-                VariantProblem(
-                    path,
-                    f"'{tag}' variant not touched since its default {template.name} changed; "
-                    "is the translation up to date?",
-                    severity="warning",
-                )
-            )
+        stale = _staleness(tag, template, path, variant.meta.get("translates"), current)
+        if stale:
+            problems.append(VariantProblem(path, stale, severity="warning"))
     return problems
 
 
-def _fields(path: Path, encoding: str | None) -> set[str]:
-    """Return the fields a template (text or Word) uses."""
+def fingerprint(template: LetterTemplate) -> str:
+    """Return a short hash of a template's text (its body; a Word template's file).
+
+    Front matter is left out: a new letterhead or layout does not call for a new translation.
+    """
+    body = getattr(template, "body", None)
+    data = body.encode("utf-8") if isinstance(body, str) else template.path.read_bytes()
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def _staleness(
+    tag: str, default: Path, variant: Path, translates: object, current: str
+) -> str | None:
+    """Return why the ``tag`` variant may be out of date, or None."""
+    if translates is not None:
+        if str(translates).strip() == current:
+            return None
+        return (
+            f"'{tag}' variant translates another version of {default.name} "
+            f"(translates: {translates}; it is now {current}): update the translation, "
+            f"then set translates: {current}"
+        )
+    if variant.stat().st_mtime >= default.stat().st_mtime:
+        return None
+    return (
+        f"'{tag}' variant not touched since its default {default.name} changed; is the "
+        f"translation up to date? Once it is, put translates: {current} in its front matter"
+    )
+
+
+def _load(path: Path, encoding: str | None) -> LetterTemplate:
+    """Return a template (text or Word), compiled."""
     from .templating import load_template
 
-    return load_template(path, encoding).fields()
+    return load_template(path, encoding)
