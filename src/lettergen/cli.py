@@ -22,14 +22,24 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ReportedError(click.ClickException):
-    """A LettergenError, shown as its own ``path:line: ...`` message."""
+    """A LettergenError about content (exit 1), shown as its own ``path:line: ...`` message."""
 
-    def __init__(self, error: LettergenError) -> None:
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
+    exit_code = 1
 
     def show(self, file: Any = None) -> None:
         click.echo(self.message, err=True)
+
+
+class ReportedMisuse(ReportedError):
+    """A LettergenError about the command line (exit 2)."""
+
+    exit_code = 2
+
+
+def reported(error: LettergenError) -> ReportedError:
+    """Return the Click exception that shows ``error`` and exits with its status."""
+    kind = ReportedMisuse if error.exit_code == 2 else ReportedError
+    return kind(str(error))
 
 
 def reports_errors(func: F) -> F:
@@ -40,7 +50,7 @@ def reports_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except LettergenError as error:
-            raise ReportedError(error) from None
+            raise reported(error) from None
 
     return wrapper  # type: ignore[return-value]
 
@@ -415,7 +425,7 @@ def preview(**kwargs: Any) -> None:
     every = kwargs["every"]
     if every and (kwargs["pdf"] or kwargs["png"]):
         raise click.UsageError("--pdf and --png show one letter; leave out --all")
-    stdout = click.get_text_stream("stdout")
+    stdout = sys.stdout
     # Click's own test for "a terminal that shows colour" (CliRunner(color=True) sets it),
     # so that plain output is the exact letter and nothing else.
     colour = not os.environ.get("NO_COLOR") and not compat.should_strip_ansi(stdout)
