@@ -579,14 +579,18 @@ class CombinedDocument:
 
     def __init__(self, writer: DocxWriter, target: Path) -> None:
         self.writer = writer
+        self._open(target, writer.archive, writer.document_name, writer.letterhead.combined_before)
+
+    def _open(self, target: Path, archive: Archive, document: str, before: str) -> None:
+        """Start streaming ``document`` of ``archive`` into a temporary file beside ``target``."""
         self.target = target
         self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self.pending: str | None = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
             self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
-            self.member = writer.archive.stream(self.handle, writer.document_name)
-            self.member.write(writer.letterhead.combined_before.encode("utf-8"))
+            self.member = archive.stream(self.handle, document)
+            self.member.write(before.encode("utf-8"))
         except OSError as exc:
             self.abort()
             raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
@@ -599,8 +603,17 @@ class CombinedDocument:
         """Append one letter's body (from :meth:`body`) after the letters added so far."""
         # A letter's section ends in its last paragraph, whose properties wait for the next one.
         if self.pending is not None:
-            self._write(self.pending.replace(SECTION, self.writer.letterhead.section))
+            self._write(self._with_break(self.pending))
         self.pending = body
+
+    def _with_break(self, body: str) -> str:
+        """Return a letter's body ending with the section break that starts a new page."""
+        return body.replace(SECTION, self.writer.letterhead.section)
+
+    def _ending(self) -> str:
+        """Return the XML after the last letter: its body, then the document's end."""
+        last = self.pending.replace(SECTION, "") if self.pending is not None else "<w:p/>"
+        return last + self.writer.letterhead.combined_after
 
     def _write(self, xml: str) -> None:
         try:
@@ -610,11 +623,7 @@ class CombinedDocument:
 
     def close(self) -> None:
         """Finish the document and put it in place."""
-        if self.pending is not None:
-            self._write(self.pending.replace(SECTION, ""))
-        else:
-            self._write("<w:p/>")
-        self._write(self.writer.letterhead.combined_after)
+        self._write(self._ending())
         try:
             self.member.close()
             self.handle.close()

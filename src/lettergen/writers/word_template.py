@@ -225,64 +225,25 @@ class WordTemplateCombined(CombinedDocument):
     def __init__(
         self, writer: WordTemplateWriter, target: Path, context: Mapping[str, Any]
     ) -> None:
-        import os
-
         from .zipwriter import Archive, Member
 
         self.word_writer = writer
         template = writer.template
-        self.target = target
-        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        self.pending: str | None = None
         package = writer._package(template)
         names = list(package.rendered)
         headers = template.render_parts(context, names) if names else {}
         members = [*package.fixed]
         members += [Member.deflate(n, headers[n].encode("utf-8")) for n in names]
         before, self.after = template.body_frame
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
-            self.member = Archive(members).stream(self.handle, _DOCUMENT)
-            self.member.write(before.encode("utf-8"))
-        except OSError as exc:
-            self.abort()
-            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+        self._open(target, Archive(members), _DOCUMENT, before)
 
     def body(self, letter: Letter, number: int) -> str:
         """Return the body XML of ``letter`` for :meth:`add`."""
         template = self.word_writer._template_for(letter)
         return template.render_body(letter.context, number)
 
-    def add(self, body: str) -> None:
-        """Append one letter's body after the letters added so far."""
-        if self.pending is not None:
-            self._write(self.pending + self.word_writer.template.section_break)
-        self.pending = body
+    def _with_break(self, body: str) -> str:
+        return body + self.word_writer.template.section_break
 
-    def _write(self, xml: str) -> None:
-        try:
-            self.member.write(xml.encode("utf-8"))
-        except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
-
-    def close(self) -> None:
-        """Finish the document and put it in place."""
-        import os
-
-        self._write(self.pending if self.pending is not None else "<w:p/>")
-        self._write(self.after)
-        try:
-            self.member.close()
-            self.handle.close()
-            os.replace(self.temporary, self.target)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
-
-    def abort(self) -> None:
-        """Drop the unfinished document."""
-        handle = getattr(self, "handle", None)
-        if handle is not None:
-            handle.close()
-        self.temporary.unlink(missing_ok=True)
+    def _ending(self) -> str:
+        return (self.pending if self.pending is not None else "<w:p/>") + self.after
