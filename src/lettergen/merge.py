@@ -16,7 +16,14 @@ from .naming import safe_filename
 from .recipients import Record, _IdSet, mapping_hint, read_recipients
 from .selection import Where, select
 from .sender import read_sender
-from .templating import Fields, LetterTemplate, MissingFieldError, context_for, load_template
+from .templating import (
+    RENDER_ERRORS,
+    Fields,
+    LetterTemplate,
+    MissingFieldError,
+    context_for,
+    load_template,
+)
 from .variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 Warn = Callable[[str], None]
@@ -155,15 +162,7 @@ class Merge:
         context = context_for(record.fields, self._sender_fields, meta, self.date)
         try:
             text = template.render(context, marked=marked)
-        except (
-            jinja2.TemplateError,
-            SecurityError,
-            ArithmeticError,
-            TypeError,
-            ValueError,
-            LookupError,
-            AttributeError,
-        ) as exc:
+        except RENDER_ERRORS as exc:
             raise self._render_error(exc, record, template) from None
         return Letter(
             record=record,

@@ -12,7 +12,7 @@ from jinja2.parser import Parser
 
 from .errors import UsageError
 from .recipients import Record
-from .templating import MissingFieldError
+from .templating import RENDER_ERRORS, MissingFieldError
 
 # The names a letter's context gives a template (see templating.context_for).
 CONTEXT_NAMES = frozenset({"recipient", "sender", "letter", "date"})
@@ -51,14 +51,7 @@ class Where:
             raise record.error(f"{self.label}: missing field '{exc.field}'") from None
         except SecurityError as exc:
             raise record.error(f"{self.label}: refused by the template sandbox: {exc}") from None
-        except (
-            jinja2.TemplateError,
-            ArithmeticError,
-            TypeError,
-            ValueError,
-            LookupError,
-            AttributeError,
-        ) as exc:
+        except RENDER_ERRORS as exc:
             # CellText is an implementation detail; to the user a cell is text.
             message = str(exc).replace("'CellText'", "'str'") or type(exc).__name__
             if isinstance(exc, TypeError) and "'str'" in message:

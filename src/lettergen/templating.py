@@ -90,6 +90,19 @@ class MissingFieldError(jinja2.UndefinedError):
         self.field = field
 
 
+# What rendering a template for a record can raise because of the template or the record
+# (never because of a bug in lettergen): each is reported naming the record and the line.
+RENDER_ERRORS: tuple[type[Exception], ...] = (
+    jinja2.TemplateError,
+    SecurityError,
+    ArithmeticError,
+    TypeError,
+    ValueError,
+    LookupError,
+    AttributeError,
+)
+
+
 def _locale(context: jinja2.runtime.Context) -> str:
     letter = context.get("letter")
     locale = str(letter.get("locale") or "en") if isinstance(letter, Mapping) else "en"

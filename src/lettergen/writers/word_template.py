@@ -12,10 +12,8 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import jinja2
-from jinja2.exceptions import SecurityError
-
 from ..errors import LettergenError, OutputError, TemplateError
+from ..templating import RENDER_ERRORS
 from .word import CombinedDocument
 
 if TYPE_CHECKING:
@@ -23,15 +21,6 @@ if TYPE_CHECKING:
     from ..wordtemplate import WordTemplate
 
 _DOCUMENT = "word/document.xml"
-_RENDER_ERRORS = (
-    jinja2.TemplateError,
-    SecurityError,
-    ArithmeticError,
-    TypeError,
-    ValueError,
-    LookupError,
-    AttributeError,
-)
 
 
 class WordTemplateWriter:
@@ -80,7 +69,7 @@ class WordTemplateWriter:
                 "remove it (a vertical tab is often a line break pasted from Excel)",
                 field=field,
             ) from None
-        except _RENDER_ERRORS as exc:
+        except RENDER_ERRORS as exc:
             raise _with_record(template.explain(exc), record.id) from None
 
     def check(self, letter: Letter) -> None:
