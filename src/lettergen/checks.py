@@ -3,8 +3,9 @@
 The checks never print and never write; they return :class:`Finding` objects. Letters are
 rendered through :meth:`Merge.render` with ``marked=True`` (the code path ``render`` and
 ``preview`` use), so the checker knows which text came from a record and which from the
-template. Only a small summary of each letter is kept until the end of the run, so a batch
-of 100,000 letters never sits in memory at once.
+template. Nothing is kept per letter: who every recipient is goes into a table of 64-bit
+hashes before the first letter, each letter is compared with it as it is rendered, and the
+memory of a run is flat in the number of recipients.
 
 What is checked (issue 4): template syntax; fields the template uses that records lack, or
 hold empty; record fields the template never uses; duplicate ids, the same person twice and
@@ -19,6 +20,7 @@ import functools
 import hashlib
 import re
 import unicodedata
+from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +29,8 @@ from typing import Any, Literal
 from jinja2 import nodes
 
 from .errors import LettergenError, TemplateError, UsageError
-from .merge import Letter, Merge, MergeOptions, Warn
+from .merge import Letter, Merge, MergeOptions, Warn, _ignore
+from .naming import safe_filename
 from .recipients import Record, read_file
 from .templating import MARK_END, MARK_START, LetterTemplate, load_template, strip_marks
 
@@ -169,7 +172,9 @@ class ChecksFailed(LettergenError):
 # -- words and names -------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=65536)
+# The caches are small: what repeats is the template's own text and a few offices; names and
+# letter lines of 100,000 recipients would each fill a cache with megabytes of strings.
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Return ``text`` lower-case, without accents, with words separated by single spaces."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
@@ -261,7 +266,7 @@ def _text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=2048)
 def _office_phrase(words: str) -> str | None:
     """Return the office ``words`` name (``Prime Minister`` of ``Prime Minister Valls``)."""
     kept: list[str] = []
@@ -284,7 +289,7 @@ def _office_phrase(words: str) -> str | None:
     return phrase if head and any(w in _OFFICE_WORDS for w in head.split()) else None
 
 
-@functools.lru_cache(maxsize=16384)
+@functools.lru_cache(maxsize=2048)
 def _core(office: str) -> tuple[str, str]:
     """Split a normalised office into its core and complement: ``minister``, ``justice``."""
     parts = _COMPLEMENT.split(f" {office} ", maxsplit=1)
@@ -626,57 +631,97 @@ def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[
 # -- the checker -----------------------------------------------------------------------------
 
 
+class _Hashes:
+    """A set of 64-bit hashes in an open-addressing table: 8 bytes a slot, not a string.
+
+    What the checks must remember of every record (its id, file name, name, organisation)
+    is kept this way, so that memory stays flat in the number of recipients. A hash found
+    again is almost always the same key; the findings that name the first record holding it
+    are completed at the end of the run by reading the records again (:class:`_Wanted`).
+    """
+
+    def __init__(self) -> None:
+        self.table = array("q", bytes(8 * 1024))
+        self.count = 0
+
+    def __contains__(self, value: int) -> bool:
+        table = self.table
+        mask = len(table) - 1
+        value = value or 1  # 0 marks an empty slot
+        slot = value & mask
+        while True:
+            current = table[slot]
+            if current == value:
+                return True
+            if current == 0:
+                return False
+            slot = (slot + 1) & mask
+
+    def add(self, value: int) -> bool:
+        """Add ``value``; return True if it was there before."""
+        value = value or 1
+        if self._insert(self.table, value):
+            return True
+        self.count += 1
+        if self.count * 4 > len(self.table) * 3:
+            bigger = array("q", bytes(16 * len(self.table)))
+            for old in self.table:
+                if old:
+                    self._insert(bigger, old)
+            self.table = bigger
+        return False
+
+    @staticmethod
+    def _insert(table: array[int], value: int) -> bool:
+        mask = len(table) - 1
+        slot = value & mask
+        while True:
+            current = table[slot]
+            if current == value:
+                return True
+            if current == 0:
+                table[slot] = value
+                return False
+            slot = (slot + 1) & mask
+
+
+# Salts that keep one kind of key (a name, a surname, an organisation ...) apart from another
+# in one table of hashes.
+_NAME, _SURNAME, _SURNAME2, _ORG, _CITY = (0x5A17 << 48, 0x2B31 << 48, 0x6C4D << 48, 0x1E59, 0x7F63)
+_ID, _FILE, _PERSON = (0x3D27 << 40, 0x4A8B << 40, 0x0F15 << 40)
+
+
+def _key(salt: int, text: object) -> int:
+    return hash(text) ^ salt
+
+
+def _person_keys(ident: Identity) -> list[tuple[str, ...]]:
+    """Return what makes two records the same person: e-mail; name and organisation."""
+    keys: list[tuple[str, ...]] = []
+    if ident.email:
+        keys.append(("email", ident.email))
+    where = ident.organisation or ident.address
+    if ident.name and where:
+        keys.append(("name", " ".join(sorted(ident.name.split())), where))
+    return keys
+
+
+# How a finding names the record it waits for: "record 'x'", "'x' (file:line)", "file:line",
+# or a note on whose office a form of address gives.
+_Style = Literal["display", "place", "where", "office"]
+# Stands in a finding's message for the record it names, until the end of the run.
+_HOLE = "\x00"
+
+
 @dataclass(slots=True)
-class _Who:
-    """The part of an :class:`Identity` the end-of-run checks need (normalised strings)."""
+class _Wanted:
+    """The first record with some key (an id, a name, an office), wanted by findings."""
 
-    id: str
-    location: str
-    name: str
-    surname: str
-    organisation: str
-    city: str
-    offices: tuple[str, ...]
-    excellency: bool
-
-
-# Separators of the (line, value) pairs a summary packs into one string, to keep it small.
-_PAIR, _ITEM = "\x1f", "\x1e"
-
-
-def _pack(pairs: Iterable[tuple[int, str]]) -> str:
-    return _ITEM.join(f"{line}{_PAIR}{value}" for line, value in pairs)
-
-
-def _unpack(packed: str) -> list[tuple[int, str]]:
-    if not packed:
-        return []
-    return [(int(line), value) for line, value in (p.split(_PAIR, 1) for p in packed.split(_ITEM))]
-
-
-@dataclass(slots=True)
-class _Summary:
-    """What the end-of-run checks need of one letter: no more than a few short strings."""
-
-    identity: _Who
-    # (letter line, value) of record values printed in the address block, packed ...
-    packed_block: str
-    # ... and elsewhere (only those that might name someone: two capitalised words or more).
-    packed_values: str
-    # (letter line, phrase, named words) of vocatives naming a person who is not this recipient.
-    vocatives: tuple[tuple[int, str, str], ...]
-    excellency: int | None
-    salutation: int | None
-
-    @property
-    def block(self) -> list[tuple[int, str]]:
-        """(letter line, value) of the record's values in the address block."""
-        return _unpack(self.packed_block)
-
-    @property
-    def values(self) -> list[tuple[int, str]]:
-        """(letter line, value) of the record's values elsewhere that may name someone."""
-        return _unpack(self.packed_values)
+    kind: str
+    key: Any
+    exclude: str | None = None  # the first record with another id than this one
+    first: tuple[str, str] | None = None  # its id and place, once found
+    findings: list[tuple[Finding, _Style]] = field(default_factory=list)
 
 
 @dataclass
@@ -691,24 +736,35 @@ class Checker:
 
     Use :meth:`letters` (which yields the letters that rendered, unmarked, ready for writing)
     and then :meth:`finish` for the report.
+
+    Nothing is kept per letter: before the first letter, one pass over the records (no
+    rendering) puts who every recipient is into a table of hashes, and each letter is
+    compared with it as it is rendered. A finding that names another record names it once
+    the run is over, from one more reading of the records; a clean batch needs none.
     """
 
     def __init__(self, merge: Merge) -> None:
         self.merge = merge
         self.report = Report()
-        self._grouped: dict[tuple[str, str, str, int | None], Finding] = {}
+        self._grouped: dict[tuple[Any, ...], Finding] = {}
         self._uses: dict[Path, TemplateUse] = {}
         self._missing: dict[str, _FieldCount] = {}
         self._empty: dict[str, _FieldCount] = {}
         self._keys: dict[str, int] = {}
-        self._ids: dict[str, str] = {}
-        self._names: dict[str, str] = {}
-        self._people: dict[int, str] = {}
-        self._summaries: list[_Summary] = []
+        # Ids, file names and persons seen so far (hashes), for the duplicates.
+        self._seen = _Hashes()
+        # Who the recipients are (hashes of names, surnames, organisations, cities).
+        self._index: _Hashes | None = None
+        self._name_words = 0
+        self._org_words = 0
+        self._excellent: str | None = None
+        self._letters = 0
+        # Findings made while rendering that belong with the batch's, after the field ones.
+        self._late: list[Finding] = []
+        self._wanted: dict[tuple[str, Any, str | None], _Wanted] = {}
         self._office_words: set[str] = set(_OFFICE_WORDS)
         self._bodies: dict[Path, set[bytes]] = {}
         self._skeletons: dict[bytes, tuple[str, list[str], int]] = {}
-        self._wrong_offices: list[tuple[Finding, str]] = []
         self._signatory = frozenset(_leaf_strings(merge.sender))
 
     # -- recording findings --
@@ -723,9 +779,15 @@ class Checker:
         path: Path | None = None,
         line: int | None = None,
         letter_line: int | None = None,
+        late: bool = False,
+        group: Any = None,
     ) -> Finding:
-        """Record a finding; the same finding in many letters is recorded once, counted."""
-        key = (severity, code, message, letter_line)
+        """Record a finding; the same finding in many letters is recorded once, counted.
+
+        ``late`` findings are reported with the batch's; ``group`` tells apart findings whose
+        messages still wait for the record they name.
+        """
+        key = (severity, code, message, letter_line, group)
         found = self._grouped.get(key)
         if found is not None and record is not None:
             found.count += 1
@@ -742,8 +804,39 @@ class Checker:
             letter_line=letter_line,
         )
         self._grouped[key] = finding
-        self.report.findings.append(finding)
+        (self._late if late else self.report.findings).append(finding)
         return finding
+
+    def _add_naming(
+        self,
+        severity: Severity,
+        code: str,
+        message: str,
+        record: Record,
+        wanted: tuple[str, Any, str | None],
+        *,
+        style: _Style = "display",
+        letter_line: int | None = None,
+        late: bool = False,
+    ) -> None:
+        """Record a finding whose message names (at ``_HOLE``) the first record ``wanted``."""
+        finding = self.add(
+            severity,
+            code,
+            message,
+            record,
+            letter_line=letter_line,
+            late=late,
+            group=wanted,
+        )
+        if finding.count == 1:
+            self._want(*wanted).findings.append((finding, style))
+
+    def _want(self, kind: str, key: Any, exclude: str | None = None) -> _Wanted:
+        wanted = self._wanted.get((kind, key, exclude))
+        if wanted is None:
+            wanted = self._wanted[kind, key, exclude] = _Wanted(kind, key, exclude)
+        return wanted
 
     def add_error(self, error: LettergenError, code: str) -> None:
         """Record a LettergenError as an error finding at the place it names."""
@@ -762,30 +855,64 @@ class Checker:
         Unlike :meth:`Merge.records`, an unreadable file is noted and the next one read, and
         a duplicate id does not stop the reading: the check reports every problem at once.
         """
+        return self._select(self._read())
+
+    def _select(self, records: Iterator[Record]) -> Iterator[Record]:
         from .selection import select
 
         merge = self.merge
         return select(
-            self._read(),
+            records,
             only=merge.options.only,
             where=merge.where,
             context=merge._where_context,
             limit=merge.options.limit,
         )
 
-    def _read(self) -> Iterator[Record]:
+    def _read(self, silent: bool = False) -> Iterator[Record]:
         options = self.merge.options
         for path in options.recipients:
             try:
                 yield from read_file(
                     path,
                     encoding=options.encoding,
-                    warn=self.merge.warn,
+                    warn=_ignore if silent else self.merge.warn,
                     sheet=options.sheet,
                     field_map=options.field_map,
                 )
             except LettergenError as error:
-                self.add_error(error, "recipients-file")
+                if not silent:
+                    self.add_error(error, "recipients-file")
+
+    def _again(self) -> Iterator[Record]:
+        """Read the run's records once more, saying nothing (it was said the first time)."""
+        try:
+            yield from self._select(self._read(silent=True))
+        except LettergenError:
+            return  # the first reading reported it
+
+    def _build_index(self) -> None:
+        """Put who every recipient is into :attr:`_index`, before the first letter."""
+        if self._index is not None:
+            return
+        index = self._index = _Hashes()
+        for record in self._again():
+            ident = identity_of(record)
+            words = len(ident.name.split())
+            if words >= 2:
+                index.add(_key(_NAME, ident.name))
+                self._name_words = max(self._name_words, min(8, words))
+            if ident.surname and index.add(_key(_SURNAME, ident.surname)):
+                index.add(_key(_SURNAME2, ident.surname))  # more than one record has it
+            words = len(ident.organisation.split())
+            # One-word organisations ("Parliament") are too common a word to be a leak.
+            if words >= 2:
+                index.add(_key(_ORG, ident.organisation))
+                self._org_words = max(self._org_words, min(20, words))
+            if ident.city:
+                index.add(_key(_CITY, ident.city))
+            if ident.excellency and self._excellent is None:
+                self._excellent = ident.id
 
     def letters(self, *, raising: bool = False) -> Iterator[Letter]:
         """Render and check each record's letter; yield those that render, without marks.
@@ -794,26 +921,31 @@ class Checker:
         all (an unreadable file, a duplicate id, a letter that does not render, a file name
         clash) raises the core's own error at once, as a run without checks would.
         """
-        for record in self.merge.records() if raising else self.records():
-            letter = self.check(record, raising=raising)
+        self._build_index()
+        if raising:
+            # The core's reading and Merge.unique raise for duplicate ids and file names.
+            checked = (self.check(record, raising=True) for record in self.merge.records())
+            yield from self.merge.unique(_unmarked(letter) for letter in checked if letter)
+            return
+        for record in self.records():
+            letter = self.check(record)
             if letter is not None:
-                letter.text = strip_marks(letter.text)
-                yield letter
+                yield _unmarked(letter)
 
     def check(self, record: Record, *, raising: bool = False) -> Letter | None:
         """Check one record and its letter (rendered with marks); return it, or None."""
+        self._build_index()
         self.report.records += 1
-        duplicate = self._check_id(record)
         if raising:
             letter = self.merge.render(record, marked=True)
             use = self._template_use(self.merge.template_for(record)[0])
             self._check_fields(record, use)
             self.report.letters += 1
-            self._check_name(letter, raising=True)
             ident = identity_of(record)
             self._check_person(record, ident)
             self._check_letter(letter, use, ident)
             return letter
+        duplicate = self._check_id(record)
         try:
             template, _ = self.merge.template_for(record)
             use = self._template_use(template)
@@ -845,14 +977,17 @@ class Checker:
         return use
 
     def _check_id(self, record: Record) -> bool:
-        first = self._ids.get(record.id)
-        if first is not None:
-            self.add(
-                "error", "duplicate-id", f"duplicate id '{record.id}'; first at {first}", record
-            )
-            return True
-        self._ids[record.id] = record.location
-        return False
+        if not self._seen.add(_key(_ID, record.id)):
+            return False
+        self._add_naming(
+            "error",
+            "duplicate-id",
+            f"duplicate id '{record.id}'; first at {_HOLE}",
+            record,
+            ("id", record.id, None),
+            style="where",
+        )
+        return True
 
     def _count(
         self, table: dict[str, _FieldCount], name: str, record: Record, only_new: bool = False
@@ -884,45 +1019,32 @@ class Checker:
                 self._count(self._empty, name, record)
         return fatal
 
-    def _check_name(self, letter: Letter, raising: bool = False) -> None:
+    def _check_name(self, letter: Letter) -> None:
         key = letter.name.casefold()
-        first = self._names.get(key)
-        record = letter.record
-        if first is not None and raising:
-            raise record.error(
-                f"file name '{letter.name}' is also the name of record {first}; "
-                "give each record its own id or change --name"
-            )
-        if first is not None:
-            self.add(
+        if self._seen.add(_key(_FILE, key)):
+            self._add_naming(
                 "error",
                 "name-clash",
-                f"file name '{letter.name}' is also the name of record {first}; "
+                f"file name '{letter.name}' is also the name of record {_HOLE}; "
                 "give each record its own id or change --name",
-                record,
+                letter.record,
+                ("file", key, None),
+                style="place",
             )
-        else:
-            self._names[key] = f"'{record.id}' ({record.location})"
 
     def _check_person(self, record: Record, ident: Identity) -> None:
-        keys: list[tuple[str, ...]] = []
-        if ident.email:
-            keys.append(("email", ident.email))
-        where = ident.organisation or ident.address
-        if ident.name and where:
-            keys.append(("name", " ".join(sorted(ident.name.split())), where))
-        for key in keys:
+        for key in _person_keys(ident):
             # A 64-bit hash stands for the key: a tuple of strings per record would cost more.
-            first = self._people.get(hash(key))
-            if first is None:
-                self._people[hash(key)] = f"'{record.id}' ({record.location})"
+            if not self._seen.add(_key(_PERSON, key)):
                 continue
             what = "e-mail address" if key[0] == "email" else "name and organisation or address"
-            self.add(
+            self._add_naming(
                 "warning",
                 "duplicate-person",
-                f"same {what} as record {first}: the same person twice?",
+                f"same {what} as record {_HOLE}: the same person twice?",
                 record,
+                ("person", key, None),
+                style="place",
             )
             break
 
@@ -981,33 +1103,122 @@ class Checker:
         )
         first_value = min((line for line, _, mine in values if mine), default=0)
         block_end = salutation or first_value
-        block = tuple(
+        block = [
             (line, value.strip()[:200])
             for line, value, mine in values
             if mine and line < block_end and value.strip()
-        )
-        others = tuple(
+        ]
+        others = [
             (line, value.strip()[:200])
             for line, value, mine in values
             if mine
             and line >= block_end
             and len(re.findall(r"\b[^\W\d_a-z]", value)) >= 2
             and normalise(value) != ident.name
-        )
-        who = _Who(
-            ident.id,
-            ident.location,
-            ident.name,
-            ident.surname,
-            ident.organisation,
-            ident.city,
-            ident.offices,
-            ident.excellency,
-        )
-        self._summaries.append(
-            _Summary(who, _pack(block), _pack(others), vocatives, excellency, salutation)
-        )
+        ]
+        self._letters += 1
+        self._check_others(record, ident, vocatives, excellency, salutation, block, others)
         self._check_sameness(letter, use, lines, values, salutation)
+
+    def _check_others(
+        self,
+        record: Record,
+        ident: Identity,
+        vocatives: tuple[tuple[int, str, str], ...],
+        excellency: int | None,
+        salutation: int | None,
+        block: list[tuple[int, str]],
+        others: list[tuple[int, str]],
+    ) -> None:
+        """Check one letter against who the other recipients of the batch are."""
+        index = self._index
+        assert index is not None  # built by letters() and check()
+        for line, said, named in vocatives:
+            wanted: tuple[str, Any, str | None] | None = None
+            if _key(_NAME, named) in index:
+                wanted = ("name", named, None)
+            else:
+                last = named.split()[-1]
+                # The first record with that surname, unless it is this one: then the next.
+                mine = last == ident.surname
+                if _key(_SURNAME2 if mine else _SURNAME, last) in index:
+                    wanted = ("surname", last, ident.id if mine else None)
+            if wanted is not None:
+                self._add_naming(
+                    "error",
+                    "form-of-address",
+                    f"'{said}' names {_HOLE}, another recipient of this batch, not this recipient",
+                    record,
+                    wanted,
+                    letter_line=line,
+                    late=True,
+                )
+            elif line == salutation:
+                self.add(
+                    "error",
+                    "form-of-address",
+                    f"salutation '{said}' names someone who is not this recipient",
+                    record,
+                    letter_line=line,
+                    late=True,
+                )
+        if (
+            excellency is not None
+            and self._excellent is not None
+            and not ident.excellency
+            and (ident.offices or ident.name)
+        ):
+            self.add(
+                "warning",
+                "form-of-address",
+                f"'Excellency' is the form of address of record '{self._excellent}', "
+                "not of this recipient",
+                record,
+                letter_line=excellency,
+                late=True,
+            )
+        for line, value in others + block:
+            for name in _phrases(normalise(value), self._name_words):
+                if name != ident.name and _key(_NAME, name) in index:
+                    self._add_naming(
+                        "warning",
+                        "leak",
+                        f"names {_HOLE}, another recipient of this batch",
+                        record,
+                        ("name", name, None),
+                        letter_line=line,
+                        late=True,
+                    )
+        for line, value in block:
+            norm = normalise(value)
+            for own in (ident.organisation, ident.name, ident.city):
+                if own:
+                    norm = f" {norm} ".replace(f" {own} ", " ")
+            for org in _phrases(norm, self._org_words):
+                if org != ident.organisation and _key(_ORG, org) in index:
+                    self._add_naming(
+                        "warning",
+                        "leak",
+                        f"the address block names '{value}', the organisation of {_HOLE}",
+                        record,
+                        ("org", org, None),
+                        letter_line=line,
+                        late=True,
+                    )
+            postal = _city_of([value])
+            if postal and ident.city:
+                city = normalise(postal)
+                if city != ident.city and _key(_CITY, city) in index:
+                    self._add_naming(
+                        "warning",
+                        "leak",
+                        f"the address block names {postal}, the city of {_HOLE}, "
+                        f"not this recipient's ({ident.city})",
+                        record,
+                        ("city", city, None),
+                        letter_line=line,
+                        late=True,
+                    )
 
     def _check_forms(
         self,
@@ -1055,7 +1266,8 @@ class Checker:
             letter_line=number,
         )
         if finding.count == 1:
-            self._wrong_offices.append((finding, office))
+            # Whose office it is, the end of the run says (the first record that holds it).
+            self._want("office", office).findings.append((finding, "office"))
 
     def _check_sameness(
         self,
@@ -1198,144 +1410,36 @@ class Checker:
             )
 
     def _batch_findings(self) -> None:
-        summaries = self._summaries
-        by_name: dict[str, _Who] = {}
-        by_surname: dict[str, list[_Who]] = {}
-        by_org: dict[str, _Who] = {}
-        by_city: dict[str, _Who] = {}
-        by_office: dict[str, list[_Who]] = {}
-        excellent: list[_Who] = []
-        for summary in summaries:
-            ident = summary.identity
-            if len(ident.name.split()) >= 2:
-                by_name.setdefault(ident.name, ident)
-            if ident.surname:
-                by_surname.setdefault(ident.surname, []).append(ident)
-            # One-word organisations ("Parliament") are too common a word to be a leak.
-            if len(ident.organisation.split()) >= 2:
-                by_org.setdefault(ident.organisation, ident)
-            if ident.city:
-                by_city.setdefault(ident.city, ident)
-            for office in ident.offices:
-                by_office.setdefault(_core(normalise(office))[0], []).append(ident)
-            if ident.excellency:
-                excellent.append(ident)
-
-        # Longest names and organisations, in words: what the phrase look-ups need to try.
-        name_words = min(8, max((len(n.split()) for n in by_name), default=0))
-        org_words = min(20, max((len(o.split()) for o in by_org), default=0))
-
-        # Name the record whose office a wrong form of address belongs to.
-        for finding, office in self._wrong_offices:
-            owners = by_office.get(_core(normalise(office))[0], [])
-            owner = next((o for o in owners if _holds(office, o.offices)), None)
-            if owner is not None and owner.id != finding.record:
-                finding.message += f" ('{office}' is the office of record '{owner.id}')"
-
-        for summary in summaries:
-            ident = summary.identity
-            record_ref = _Ref(ident)
-            for line, said, named in summary.vocatives:
-                other = by_name.get(named) or next(
-                    (o for o in by_surname.get(named.split()[-1], []) if o.id != ident.id), None
-                )
-                if other is not None and other.id != ident.id:
-                    self._add_ref(
-                        "error",
-                        "form-of-address",
-                        f"'{said}' names {_display(other)}, another recipient of this batch, "
-                        "not this recipient",
-                        record_ref,
-                        line,
-                    )
-                elif line == summary.salutation and other is None:
-                    self._add_ref(
-                        "error",
-                        "form-of-address",
-                        f"salutation '{said}' names someone who is not this recipient",
-                        record_ref,
-                        line,
-                    )
-            if (
-                summary.excellency is not None
-                and excellent
-                and not ident.excellency
-                and (ident.offices or ident.name)
-            ):
-                self._add_ref(
-                    "warning",
-                    "form-of-address",
-                    f"'Excellency' is the form of address of {_display(excellent[0])}, "
-                    "not of this recipient",
-                    record_ref,
-                    summary.excellency,
-                )
-            block = summary.block
-            for line, value in summary.values + block:
-                for name in _phrases(normalise(value), name_words):
-                    other = by_name.get(name)
-                    if other is not None and other.id != ident.id and name != ident.name:
-                        self._add_ref(
-                            "warning",
-                            "leak",
-                            f"names {_display(other)}, another recipient of this batch",
-                            record_ref,
-                            line,
-                        )
-            for line, value in block:
-                norm = normalise(value)
-                for own in (ident.organisation, ident.name, ident.city):
-                    if own:
-                        norm = f" {norm} ".replace(f" {own} ", " ")
-                for org in _phrases(norm, org_words):
-                    other = by_org.get(org)
-                    if other is not None and other.id != ident.id and org != ident.organisation:
-                        self._add_ref(
-                            "warning",
-                            "leak",
-                            f"the address block names '{value}', the organisation of "
-                            f"{_display(other)}",
-                            record_ref,
-                            line,
-                        )
-                postal = _city_of([value])
-                if postal and ident.city:
-                    city = normalise(postal)
-                    other_city = by_city.get(city)
-                    if city != ident.city and other_city is not None:
-                        self._add_ref(
-                            "warning",
-                            "leak",
-                            f"the address block names {postal}, the city of "
-                            f"{_display(other_city)}, not this recipient's ({ident.city})",
-                            record_ref,
-                            line,
-                        )
-
         # The template's own text naming a recipient reaches every other letter.
-        for skeleton, ids, count in self._skeletons.values():
+        hits: list[tuple[_Wanted, list[str], int, int]] = []
+        index = self._index
+        for skeleton, ids, count in self._skeletons.values() if index is not None else ():
             for number, text_line in enumerate(skeleton.split("\n"), start=1):
                 norm = normalise(text_line.replace("\0", " "))
-                for name in _phrases(norm, name_words):
-                    other = by_name.get(name)
-                    if other is None:
-                        continue
-                    reached = count - (1 if other.id in ids else 0)
-                    if reached > 0:
-                        example = next(i for i in ids if i != other.id)
-                        self.add(
-                            "warning",
-                            "leak",
-                            f"the template's own text names {_display(other)}, another recipient "
-                            f"of this batch, in {reached} letter(s) to others (e.g. '{example}')",
-                            path=self.merge.template.path,
-                            letter_line=number,
-                        )
+                for name in _phrases(norm, self._name_words):
+                    if _key(_NAME, name) in index:  # type: ignore[operator]
+                        hits.append((self._want("name", name), ids, count, number))
+        self._resolve()
+        self.report.findings.extend(f for f in self._late if _HOLE not in f.message)
+        for wanted, ids, count, number in hits:
+            if wanted.first is None:
+                continue
+            other = wanted.first[0]
+            reached = count - (1 if other in ids else 0)
+            if reached > 0:
+                example = next(i for i in ids if i != other)
+                self.add(
+                    "warning",
+                    "leak",
+                    f"the template's own text names record '{other}', another recipient "
+                    f"of this batch, in {reached} letter(s) to others (e.g. '{example}')",
+                    path=self.merge.template.path,
+                    letter_line=number,
+                )
 
         for path, bodies in self._bodies.items():
             use = self._uses[path]
-            letters = sum(1 for s in summaries)
-            if len(bodies) == 1 and letters > 1 and use.personalised:
+            if len(bodies) == 1 and self._letters > 1 and use.personalised:
                 first = use.personalised[0]
                 self.add(
                     "info",
@@ -1347,26 +1451,77 @@ class Checker:
                     line=first.line,
                 )
 
-    def _add_ref(
-        self, severity: Severity, code: str, message: str, ref: _Ref, line: int | None
-    ) -> None:
-        self.add(severity, code, message, ref.record, letter_line=line)
+    def _resolve(self) -> None:
+        """Name, in the findings that wait for it, the first record each one wants."""
+        wanted = [w for w in self._wanted.values() if w.first is None]
+        if wanted:
+            self._find_firsts(wanted)
+        for want in self._wanted.values():
+            if want.first is None:
+                continue  # only a hash was the same: no such record after all
+            first, place = want.first
+            for finding, style in want.findings:
+                if style == "office":
+                    if first != finding.record:
+                        finding.message += f" ('{want.key}' is the office of record '{first}')"
+                elif style == "display":
+                    finding.message = finding.message.replace(_HOLE, f"record '{first}'")
+                elif style == "where":
+                    finding.message = finding.message.replace(_HOLE, place)
+                else:
+                    finding.message = finding.message.replace(_HOLE, f"'{first}' ({place})")
+        self.report.findings = [f for f in self.report.findings if _HOLE not in f.message]
+
+    def _find_firsts(self, wanted: list[_Wanted]) -> None:
+        """Read the records once more and find the first one each of ``wanted`` asks for."""
+        by_kind: dict[str, dict[Any, list[_Wanted]]] = {}
+        for want in wanted:
+            by_kind.setdefault(want.kind, {}).setdefault(want.key, []).append(want)
+        ids, files = by_kind.get("id", {}), by_kind.get("file", {})
+        names, surnames = by_kind.get("name", {}), by_kind.get("surname", {})
+        orgs, cities = by_kind.get("org", {}), by_kind.get("city", {})
+        people, offices = by_kind.get("person", {}), by_kind.get("office", {})
+        who = names or surnames or orgs or cities or people or offices
+        left = len(wanted)
+        warn, self.merge.warn = self.merge.warn, _ignore  # said the first time
+        try:
+            for record in self._again():
+                found = list(ids.get(record.id, ()))
+                if files:
+                    found += files.get(self._file_key(record), ())
+                if who:
+                    ident = identity_of(record)
+                    found += names.get(ident.name, ())
+                    found += surnames.get(ident.surname, ())
+                    found += orgs.get(ident.organisation, ())
+                    found += cities.get(ident.city, ())
+                    for key in _person_keys(ident) if people else ():
+                        found += people.get(key, ())
+                    for office, wants in offices.items() if ident.offices else ():
+                        if _holds(office, ident.offices):
+                            found += wants
+                for want in found:
+                    if want.first is None and record.id != want.exclude:
+                        want.first = (record.id, record.location)
+                        left -= 1
+                if not left:
+                    break
+        finally:
+            self.merge.warn = warn
+
+    def _file_key(self, record: Record) -> str | None:
+        """Return the folded file name of ``record``'s letter (None if it has none)."""
+        try:
+            if self.merge.name_pattern is None:
+                return safe_filename(record.id).casefold() or None
+            return self.merge.render(record).name.casefold()
+        except LettergenError:
+            return None
 
 
-@dataclass(slots=True)
-class _Ref:
-    """A stand-in record (id and place) for findings made after the records are gone."""
-
-    identity: _Who
-
-    @property
-    def record(self) -> Record:
-        path, _, line = self.identity.location.rpartition(":")
-        return Record(id=self.identity.id, fields={}, path=Path(path), line=int(line))
-
-
-def _display(ident: _Who) -> str:
-    return f"record '{ident.id}'"
+def _unmarked(letter: Letter) -> Letter:
+    letter.text = strip_marks(letter.text)
+    return letter
 
 
 def _is_salutation(line: str) -> bool:
@@ -1379,7 +1534,7 @@ def _is_identity_value(record: Record, value: str) -> bool:
     return any(value in set(_leaf_strings(fields.get(key))) for key in _IDENTITY_FIELDS)
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, bool], ...]:
     """Return the forms of address in one letter line: (words, what they name, vocative?).
 
