@@ -172,13 +172,16 @@ class ChecksFailed(LettergenError):
 # -- words and names -------------------------------------------------------------------------
 
 
+_NOT_WORD = re.compile(r"[^a-z0-9]+")
+
+
 # The caches are small: what repeats is the template's own text and a few offices; names and
 # letter lines of 100,000 recipients would each fill a cache with megabytes of strings.
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Return ``text`` lower-case, without accents, with words separated by single spaces."""
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text.casefold()).split())
+    return " ".join(_NOT_WORD.sub(" ", ascii_text.casefold()).split())
 
 
 _HONORIFICS = (
@@ -234,6 +237,10 @@ _PLACEHOLDERS = re.compile(
 
 # Substrings without which no placeholder can be there: a cheap test before the regex.
 _PLACEHOLDER_TRIGGERS = ("{", "}", "[", "<<", "«", "XXX", "TODO", "FIXME", "TBD")
+
+# A record's value in a letter rendered with marks; a word that starts with a capital.
+_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
+_CAPITAL = re.compile(r"\b[^\W\d_a-z]")
 
 # Record fields that say who the recipient is (their office, name, organisation, city).
 _NAME_FIELDS = ("name", "full_name", "fullname")
@@ -319,12 +326,14 @@ def _holds(said: str, offices: Iterable[str]) -> bool:
     return not said_rest or not rests or said_rest in rests
 
 
+_LEADING_HONORIFIC = re.compile(rf"^(?:{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?")
+
+
 def _named_part(form: str) -> str:
     """Return what a salutation or form of address names (``Dear Mr President,``: President)."""
     match = _SALUTATION.match(form)
     rest = match.group("rest") if match else form.strip().rstrip(",:!")
-    rest = re.sub(rf"^(?:{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?", "", rest.strip())
-    return rest.strip()
+    return _LEADING_HONORIFIC.sub("", rest.strip()).strip()
 
 
 @dataclass(slots=True)
@@ -363,14 +372,19 @@ def identity_of(record: Record) -> Identity:
         name = f"{first} {last}".strip()
     norm_name = normalise(name)
     offices: list[str] = []
+    # Most of these fields are absent or empty: skip them before any regex (the checks read
+    # every record twice).
     for key in _OFFICE_FIELDS:
-        for part in re.split(r"[,;/]", _text(fields.get(key))):
+        text = _text(fields.get(key))
+        for part in re.split(r"[,;/]", text) if text else ():
             phrase = _office_phrase(part.strip()) if part.strip() else None
             if phrase:
                 offices.append(phrase)
     excellency = False
     for key in _ADDRESS_FORM_FIELDS:
         form = _text(fields.get(key))
+        if not form:
+            continue
         excellency = excellency or "excellenc" in form.casefold()
         named = _named_part(form)
         phrase = _office_phrase(named) if named else None
@@ -1061,7 +1075,7 @@ class Checker:
         own = set(_leaf_strings(record.fields))
         # Where each printed value stands, and whether it came from this record.
         values: list[tuple[int, str, bool]] = []
-        for match in re.finditer(f"{MARK_START}(.*?){MARK_END}", marked, re.DOTALL):
+        for match in _MARKED.finditer(marked):
             line = marked.count("\n", 0, match.start()) + 1
             value = strip_marks(match.group(1))
             values.append((line, value, value.strip() in own))
@@ -1113,7 +1127,7 @@ class Checker:
             for line, value, mine in values
             if mine
             and line >= block_end
-            and len(re.findall(r"\b[^\W\d_a-z]", value)) >= 2
+            and len(_CAPITAL.findall(value)) >= 2
             and normalise(value) != ident.name
         ]
         self._letters += 1
@@ -1291,7 +1305,7 @@ class Checker:
                             body[index] = body[index].replace(value, "\0")
                 bodies.add(hashlib.blake2b("\n".join(body).encode(), digest_size=16).digest())
         if len(self._skeletons) < 50:
-            skeleton = re.sub(f"{MARK_START}.*?{MARK_END}", "\0", letter.text, flags=re.DOTALL)
+            skeleton = _MARKED.sub("\0", letter.text)
             digest = hashlib.blake2b(skeleton.encode(), digest_size=16).digest()
             known = self._skeletons.get(digest)
             if known is None:
@@ -1593,10 +1607,14 @@ def _sentence(line: str, at: int) -> str:
 
 
 def _phrases(norm: str, longest: int) -> Iterator[str]:
-    """Yield every run of up to ``longest`` words of normalised text (for dict look-ups)."""
+    """Yield every run of two to ``longest`` words of normalised text (for look-ups).
+
+    One word is never enough: only names and organisations of two words or more are looked
+    up, one word ("Paris", "Martin") being too common to be a leak.
+    """
     words = norm.split()
     for start in range(len(words)):
-        for end in range(start + 1, min(len(words), start + longest) + 1):
+        for end in range(start + 2, min(len(words), start + longest) + 1):
             yield " ".join(words[start:end])
 
 
