@@ -362,8 +362,12 @@ class Identity:
         return " / ".join(shown)
 
 
-def identity_of(record: Record) -> Identity:
-    """Return the identity of ``record``: its name, offices, organisation and city."""
+def identity_of(record: Record, *, offices: bool = True) -> Identity:
+    """Return the identity of ``record``: its name, offices, organisation and city.
+
+    Without ``offices`` (the index of a batch needs none), they are left out when they cannot
+    make the record an Excellency: the slowest part, on the records' first reading.
+    """
     fields = record.fields
     name = next((_text(fields.get(k)) for k in _NAME_FIELDS if _text(fields.get(k))), "")
     first = next((_text(fields.get(k)) for k in _FIRST_FIELDS if _text(fields.get(k))), "")
@@ -371,26 +375,25 @@ def identity_of(record: Record) -> Identity:
     if not name and (first or last):
         name = f"{first} {last}".strip()
     norm_name = normalise(name)
-    offices: list[str] = []
+    found: list[str] = []
     # Most of these fields are absent or empty: skip them before any regex (the checks read
     # every record twice).
-    for key in _OFFICE_FIELDS:
-        text = _text(fields.get(key))
-        for part in re.split(r"[,;/]", text) if text else ():
-            phrase = _office_phrase(part.strip()) if part.strip() else None
+    titles = [text for key in _OFFICE_FIELDS if (text := _text(fields.get(key)))]
+    forms = [text for key in _ADDRESS_FORM_FIELDS if (text := _text(fields.get(key)))]
+    excellency = any("excellenc" in form.casefold() for form in forms)
+    # An office is words of its field: only a field that says "Excellency" gives one that does.
+    if offices or any("excellenc" in title.casefold() for title in titles):
+        for title in titles:
+            for part in re.split(r"[,;/]", title):
+                phrase = _office_phrase(part.strip()) if part.strip() else None
+                if phrase:
+                    found.append(phrase)
+        for form in forms:
+            named = _named_part(form)
+            phrase = _office_phrase(named) if named else None
             if phrase:
-                offices.append(phrase)
-    excellency = False
-    for key in _ADDRESS_FORM_FIELDS:
-        form = _text(fields.get(key))
-        if not form:
-            continue
-        excellency = excellency or "excellenc" in form.casefold()
-        named = _named_part(form)
-        phrase = _office_phrase(named) if named else None
-        if phrase:
-            offices.append(phrase)
-    excellency = excellency or any("excellenc" in o.casefold() for o in offices)
+                found.append(phrase)
+    excellency = excellency or any("excellenc" in o.casefold() for o in found)
     organisation = next((_text(fields.get(k)) for k in _ORG_FIELDS if _text(fields.get(k))), "")
     address = fields.get("address")
     address_lines = (
@@ -411,7 +414,7 @@ def identity_of(record: Record) -> Identity:
         name=norm_name,
         name_words=frozenset(norm_name.split()) | frozenset(normalise(last).split()),
         surname=normalise(last) or (norm_name.split()[-1] if norm_name else ""),
-        offices=tuple(dict.fromkeys(offices)),
+        offices=tuple(dict.fromkeys(found)),
         organisation=normalise(organisation),
         city=normalise(city),
         excellency=excellency,
@@ -645,6 +648,9 @@ def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[
 # -- the checker -----------------------------------------------------------------------------
 
 
+_BITS_MASK = (1 << 20) - 1
+
+
 class _Hashes:
     """A set of 64-bit hashes in an open-addressing table: 8 bytes a slot, not a string.
 
@@ -657,6 +663,9 @@ class _Hashes:
     def __init__(self) -> None:
         self.table = array("q", bytes(8 * 1024))
         self.count = 0
+        # One bit per hash's low bits (a Bloom filter of 1 MB): most phrases of a letter are
+        # no one's name, and testing a bit inline costs less than calling __contains__.
+        self.bits = bytearray(_BITS_MASK + 1)
 
     def __contains__(self, value: int) -> bool:
         table = self.table
@@ -673,6 +682,7 @@ class _Hashes:
 
     def add(self, value: int) -> bool:
         """Add ``value``; return True if it was there before."""
+        self.bits[(value >> 3) & _BITS_MASK] |= 1 << (value & 7)
         value = value or 1
         if self._insert(self.table, value):
             return True
@@ -911,7 +921,7 @@ class Checker:
             return
         index = self._index = _Hashes()
         for record in self._again():
-            ident = identity_of(record)
+            ident = identity_of(record, offices=False)
             words = len(ident.name.split())
             if words >= 2:
                 index.add(_key(_NAME, ident.name))
@@ -1191,9 +1201,16 @@ class Checker:
                 letter_line=excellency,
                 late=True,
             )
+        bits = index.bits
         for line, value in others + block:
             for name in _phrases(normalise(value), self._name_words):
-                if name != ident.name and _key(_NAME, name) in index:
+                # The bit first, inline: a phrase is rarely anyone's name.
+                h = hash(name) ^ _NAME
+                if (
+                    bits[(h >> 3) & _BITS_MASK] & (1 << (h & 7))
+                    and name != ident.name
+                    and h in index
+                ):
                     self._add_naming(
                         "warning",
                         "leak",
@@ -1209,7 +1226,12 @@ class Checker:
                 if own:
                     norm = f" {norm} ".replace(f" {own} ", " ")
             for org in _phrases(norm, self._org_words):
-                if org != ident.organisation and _key(_ORG, org) in index:
+                h = hash(org) ^ _ORG
+                if (
+                    bits[(h >> 3) & _BITS_MASK] & (1 << (h & 7))
+                    and org != ident.organisation
+                    and h in index
+                ):
                     self._add_naming(
                         "warning",
                         "leak",
