@@ -18,6 +18,7 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 HEAVY = ("docx", "openpyxl", "babel", "lxml")
 PROBE = (
@@ -47,7 +48,10 @@ def main() -> None:
         'python -c "import click"': [sys.executable, "-c", "import click"],
         "python -m lettergen --help": [sys.executable, "-m", "lettergen", "--help"],
     }
-    script = shutil.which("lettergen")
+    # The console script of this Python's environment; a PATH look-up could find a version
+    # manager's shim (pyenv's is a shell script) and time that instead.
+    beside = Path(sys.executable).with_name("lettergen")
+    script = str(beside) if beside.is_file() else shutil.which("lettergen")
     if script:
         commands["lettergen --help"] = [script, "--help"]
     times: dict[str, list[float]] = {name: [] for name in commands}
