@@ -32,7 +32,14 @@ from .errors import LettergenError, TemplateError, UsageError
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .naming import safe_filename
 from .recipients import Record, read_file
-from .templating import MARK_END, MARK_START, LetterTemplate, load_template, strip_marks
+from .templating import (
+    MARK_END,
+    MARK_START,
+    LetterTemplate,
+    dotted_path,
+    load_template,
+    strip_marks,
+)
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -479,7 +486,7 @@ class TemplateUse:
 
     def _walk(self, node: nodes.Node, conditional: bool) -> None:
         if isinstance(node, nodes.Getattr | nodes.Getitem):
-            path = _dotted(node)
+            path = dotted_path(node)
             if path is not None:
                 self._use(path, node.lineno, conditional)
                 return
@@ -537,7 +544,7 @@ class TemplateUse:
         for target in targets:
             if not isinstance(target, nodes.Getattr | nodes.Getitem):
                 continue
-            path = _dotted(target)
+            path = dotted_path(target)
             if path is None:
                 continue
             use = self._use(path, target.lineno, conditional=True)
@@ -574,22 +581,6 @@ class TemplateUse:
     def fields(self) -> list[str]:
         """The dotted fields the template uses, sorted."""
         return sorted(self.uses)
-
-
-def _dotted(node: nodes.Node) -> str | None:
-    parts: list[str] = []
-    while True:
-        if isinstance(node, nodes.Getattr):
-            parts.append(node.attr)
-            node = node.node
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            parts.append(str(node.arg.value))
-            node = node.node
-        elif isinstance(node, nodes.Name) and node.name in ("recipient", "sender", "letter"):
-            parts.append(node.name)
-            return ".".join(reversed(parts))
-        else:
-            return None
 
 
 _MISSING = object()

@@ -293,14 +293,15 @@ def used_fields(tree: nodes.Template) -> set[str]:
     """Return the dotted context paths (``recipient.address.city``) used in a template tree."""
     found: set[str] = set()
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        path = _dotted(node)
+        path = dotted_path(node)
         if path:
             found.add(path)
     # Drop prefixes: "recipient.address" when "recipient.address.city" is also used.
     return {p for p in found if not any(q.startswith(p + ".") for q in found)}
 
 
-def _dotted(node: nodes.Node) -> str | None:
+def dotted_path(node: nodes.Node) -> str | None:
+    """Return ``recipient.address.city`` for a Jinja attribute chain, or None."""
     parts: list[str] = []
     while True:
         if isinstance(node, nodes.Getattr):
