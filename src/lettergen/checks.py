@@ -20,7 +20,6 @@ import functools
 import hashlib
 import re
 import unicodedata
-from array import array
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from typing import Any, Literal
 from jinja2 import nodes
 
 from .errors import LettergenError, TemplateError, UsageError
+from .hashset import HashSet
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .naming import safe_filename
 from .recipients import Record, read_file
@@ -642,62 +642,24 @@ def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[
 _BITS_MASK = (1 << 20) - 1
 
 
-class _Hashes:
-    """A set of 64-bit hashes in an open-addressing table: 8 bytes a slot, not a string.
+class _Hashes(HashSet):
+    """The hashes of what the checks remember of every record, with a Bloom filter in front.
 
-    What the checks must remember of every record (its id, file name, name, organisation)
-    is kept this way, so that memory stays flat in the number of recipients. A hash found
-    again is almost always the same key; the findings that name the first record holding it
-    are completed at the end of the run by reading the records again (:class:`_Wanted`).
+    A hash found again is almost always the same key; the findings that name the first record
+    holding it are completed at the end of the run by reading the records again
+    (:class:`_Wanted`).
     """
 
     def __init__(self) -> None:
-        self.table = array("q", bytes(8 * 1024))
-        self.count = 0
+        super().__init__()
         # One bit per hash's low bits (a Bloom filter of 1 MB): most phrases of a letter are
         # no one's name, and testing a bit inline costs less than calling __contains__.
         self.bits = bytearray(_BITS_MASK + 1)
 
-    def __contains__(self, value: int) -> bool:
-        table = self.table
-        mask = len(table) - 1
-        value = value or 1  # 0 marks an empty slot
-        slot = value & mask
-        while True:
-            current = table[slot]
-            if current == value:
-                return True
-            if current == 0:
-                return False
-            slot = (slot + 1) & mask
-
     def add(self, value: int) -> bool:
         """Add ``value``; return True if it was there before."""
         self.bits[(value >> 3) & _BITS_MASK] |= 1 << (value & 7)
-        value = value or 1
-        if self._insert(self.table, value):
-            return True
-        self.count += 1
-        if self.count * 4 > len(self.table) * 3:
-            bigger = array("q", bytes(16 * len(self.table)))
-            for old in self.table:
-                if old:
-                    self._insert(bigger, old)
-            self.table = bigger
-        return False
-
-    @staticmethod
-    def _insert(table: array[int], value: int) -> bool:
-        mask = len(table) - 1
-        slot = value & mask
-        while True:
-            current = table[slot]
-            if current == value:
-                return True
-            if current == 0:
-                table[slot] = value
-                return False
-            slot = (slot + 1) & mask
+        return super().add(value)
 
 
 # Salts that keep one kind of key (a name, a surname, an organisation ...) apart from another

@@ -12,8 +12,9 @@ import jinja2
 from jinja2.exceptions import SecurityError
 
 from .errors import LettergenError, RecipientsError, SenderError, TemplateError
+from .hashset import HashSet
 from .naming import safe_filename
-from .recipients import Record, _IdSet, mapping_hint, read_recipients
+from .recipients import Record, mapping_hint, read_recipients
 from .selection import Where, select
 from .sender import read_sender
 from .templating import (
@@ -226,12 +227,12 @@ class Merge:
         # Names are kept as 8-byte hashes: a dict of 100,000 names and places took 20 MB, and
         # the issue wants memory flat in N. A hash seen before sends us back to the records
         # to find (and confirm) the letter that took the name first.
-        names = _IdSet()
+        names = HashSet()
         for letter in letters:
             record = letter.record
             # Case-insensitive: Windows and macOS would put both letters in one file.
             key = letter.name.casefold()
-            if names.add(key):
+            if names.add_key(key):
                 first = self._first_named(key, record)
                 if first is not None:
                     raise record.error(
