@@ -326,3 +326,24 @@ def test_name_clash_is_found_among_thousands_of_records(runner: CliRunner, tmp_p
         f"'p00002' ({people}:4); give each record its own id or change --name"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_temporaries_of_a_killed_worker_left_as_zombie_are_removed(tmp_path: Path) -> None:
+    # A killed run's workers can linger as zombies where nothing reaps orphans (a container);
+    # signal 0 still reaches them, yet their half-written files are stale.
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        stat = Path(f"/proc/{child.pid}/stat")
+        if not stat.exists() or stat.read_text().rpartition(")")[2].split()[0] == "Z":
+            break
+        time.sleep(0.01)
+    try:
+        stale = tmp_path / f".p00001.txt.{child.pid}.tmp"
+        stale.write_text("half a lett")
+        mine = tmp_path / f".p00002.txt.{os.getpid()}.tmp"
+        mine.write_text("being written")
+        assert remove_stale_temporaries(tmp_path) == [stale]
+        assert sorted(p.name for p in tmp_path.iterdir()) == [mine.name]
+    finally:
+        child.wait()

@@ -269,4 +269,15 @@ def _alive(pid: int) -> bool:
         return False
     except OSError:  # exists, but belongs to someone else
         return True
-    return True
+    return not _zombie(pid)
+
+
+def _zombie(pid: int) -> bool:
+    """Return whether ``pid`` has exited but not been reaped (Linux; False elsewhere)."""
+    # A killed run's workers stay zombies where nothing reaps orphans (a container's PID 1),
+    # and signal 0 still reaches a zombie: its files are stale all the same.
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rpartition(")")[2].split()[:1] == ["Z"]
