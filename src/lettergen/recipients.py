@@ -13,6 +13,7 @@ import itertools
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -345,12 +346,9 @@ def set_dotted(record: dict[str, Any], key: str, value: Any) -> None:
 # -- YAML ------------------------------------------------------------------------------------
 
 
-def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
-    """Yield ``(line, value)`` for each record of a YAML list (or ``recipients:`` list).
-
-    The file is parsed as it is read (by libyaml when PyYAML has it) and each record is built
-    and handed on before the next is parsed, so a long list never sits in memory at once.
-    """
+@contextmanager
+def _text_stream(path: Path, encoding: str | None) -> Iterator[io.TextIOWrapper]:
+    """Open ``path`` as text in ``encoding``, or in the encoding its byte order mark names."""
     try:
         handle = path.open("rb")
     except OSError:
@@ -362,6 +360,16 @@ def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
             stream = io.TextIOWrapper(handle, encoding=codec)
         except LookupError:
             raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
+        yield stream
+
+
+def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
+    """Yield ``(line, value)`` for each record of a YAML list (or ``recipients:`` list).
+
+    The file is parsed as it is read (by libyaml when PyYAML has it) and each record is built
+    and handed on before the next is parsed, so a long list never sits in memory at once.
+    """
+    with _text_stream(path, encoding) as stream:
         loader = _StreamLoader(stream)
         try:
             yield from _yaml_records(loader, path)
@@ -373,7 +381,7 @@ def _yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
         except yaml.YAMLError as exc:
             raise RecipientsError(f"invalid YAML: {exc}", path=path) from None
         except UnicodeDecodeError:
-            raise _decode_error(path, codec, encoding) from None
+            raise _decode_error(path, stream.encoding, encoding) from None
         finally:
             loader.dispose()
 
@@ -539,21 +547,11 @@ def _json_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
     The file is read in chunks and each record decoded on its own, so a long list never sits
     in memory at once.
     """
-    try:
-        handle = path.open("rb")
-    except OSError:
-        read_bytes(path, RecipientsError)  # raises the right message
-        raise
-    with handle:
-        codec = encoding or _bom_codec(handle)
-        try:
-            stream = io.TextIOWrapper(handle, encoding=codec)
-        except LookupError:
-            raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
+    with _text_stream(path, encoding) as stream:
         try:
             yield from _json_records(_JsonStream(stream, path))
         except UnicodeDecodeError:
-            raise _decode_error(path, codec, encoding) from None
+            raise _decode_error(path, stream.encoding, encoding) from None
 
 
 def _json_records(json_text: _JsonStream) -> Iterator[tuple[int, Any]]:
