@@ -835,16 +835,7 @@ class Checker:
         return self._select(self._read())
 
     def _select(self, records: Iterator[Record]) -> Iterator[Record]:
-        from .selection import select
-
-        merge = self.merge
-        return select(
-            records,
-            only=merge.options.only,
-            where=merge.where,
-            context=merge._where_context,
-            limit=merge.options.limit,
-        )
+        return self.merge.select(records)
 
     def _read(self, silent: bool = False) -> Iterator[Record]:
         options = self.merge.options

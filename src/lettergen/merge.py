@@ -112,6 +112,10 @@ class Merge:
             sheet=self.options.sheet,
             field_map=self.options.field_map,
         )
+        return self.select(records)
+
+    def select(self, records: Iterator[Record]) -> Iterator[Record]:
+        """Yield the ``records`` that --only, --where and --limit choose, in that order."""
         return select(
             records,
             only=self.options.only,

@@ -347,7 +347,9 @@ def set_dotted(record: dict[str, Any], key: str, value: Any) -> None:
 
 
 @contextmanager
-def _text_stream(path: Path, encoding: str | None) -> Iterator[io.TextIOWrapper]:
+def _text_stream(
+    path: Path, encoding: str | None, newline: str | None = None
+) -> Iterator[io.TextIOWrapper]:
     """Open ``path`` as text in ``encoding``, or in the encoding its byte order mark names."""
     try:
         handle = path.open("rb")
@@ -357,7 +359,7 @@ def _text_stream(path: Path, encoding: str | None) -> Iterator[io.TextIOWrapper]
     with handle:
         codec = encoding or _bom_codec(handle)
         try:
-            stream = io.TextIOWrapper(handle, encoding=codec)
+            stream = io.TextIOWrapper(handle, encoding=codec, newline=newline)
         except LookupError:
             raise RecipientsError(f"unknown encoding '{encoding}'", path=path) from None
         yield stream
@@ -749,13 +751,7 @@ def _csv_rows(
     header. Dotted headers (``address.city``) give nested fields.
     """
     chosen = detect_encoding(path, encoding, warn)
-    try:
-        handle = path.open("rb")
-    except OSError:
-        read_bytes(path, RecipientsError)  # raises the right message
-        raise
-    with handle:
-        stream = io.TextIOWrapper(handle, encoding=chosen.codec, newline="")
+    with _text_stream(path, chosen.codec, newline="") as stream:
         try:
             yield from _csv_records(stream, path, warn, field_map)
         except UnicodeDecodeError:
