@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -12,7 +12,8 @@ from .errors import OutputError
 from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .progress import Progress
-from .writers import make_writers, pdf
+from .spool import BODY, Spool, Spooled
+from .writers import Writer, make_writers, pdf
 from .writers.word import CombinedDocument
 
 
@@ -94,30 +95,88 @@ def render(
     if options.combine is not None and any(isinstance(w, pdf.PdfWriter) for w in writers):
         pdf.check_combined(options.combine.with_suffix(".pdf"), force=options.force)
 
-    def letters(checker: Checker | None = None) -> Iterator[Letter]:
-        source = checker.letters(raising=True) if checker else merge.letters()
-        return selection.pending(source) if selection else source
-
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
+    first: Iterable[Letter] = checker.letters(raising=True) if checker else merge.letters()
     # Several processes only for a plain run: --skip-unchanged picks letters as it goes,
     # and the checks (which compare letters) read them all in this process.
     jobs = parallel.jobs_for(options.jobs, merge) if selection is None else 1
+    combined = None
+    spool = None
+    if not options.dry_run:
+        spool = Spool(options.output_dir)
+        if combiner is not None and options.combine is not None:
+            combined = CombinedDocument(combiner, options.combine)
+        elif options.combine is not None and word_template:
+            from .writers.word_template import combine_word_template
+
+            combined = combine_word_template(writers, merge, options.combine)
+    body = combined.body if combined is not None else None
+    plan_writers = writers
     if jobs > 1 and checker is None:
-        first, plan_writers = parallel.first_pass(merge, writers, jobs)
-    else:
-        first, plan_writers = letters(checker), writers
+        first, plan_writers = parallel.first_pass(
+            merge, writers, jobs, build=spool is not None, body=body
+        )
+        body = _spooled_body if combined is not None else None
+    if selection:
+        first = selection.pending(first)
+    try:
+        count = _first_pass(
+            first, plan_writers, options, merge, checker, warn, on_file, selection, spool, body
+        )
+        summary = output.Summary(
+            letters=count,
+            out_dir=options.output_dir,
+            dry_run=options.dry_run,
+            formats=[w.format for w in writers],
+            skipped=selection.skipped if selection else 0,
+        )
+        if spool is None:
+            summary.files = count * len(writers)
+            return summary
+        summary.files = _second_pass(spool, writers, options, inputs, combined, selection)
+    except BaseException:
+        if combined is not None:
+            combined.abort()
+        raise
+    finally:
+        if spool is not None:
+            spool.close()
+    return summary
+
+
+def _spooled_body(letter: Letter, number: int) -> str:
+    """Return the combined-document body a worker made for ``letter``."""
+    body: str = letter.context[BODY]
+    return body
+
+
+def _first_pass(
+    letters: Iterable[Letter],
+    writers: list[Writer],
+    options: RenderOptions,
+    merge: Merge,
+    checker: Checker | None,
+    warn: Warn,
+    on_file: Callable[[Letter, Path], None] | None,
+    selection: Selection | None,
+    spool: Spool | None,
+    body: Callable[[Letter, int], str] | None,
+) -> int:
+    """Render, check and build every letter into ``spool``; return how many letters."""
     # The count is known only after this pass; meanwhile a terminal sees letters checked.
     checking = Progress(None, enabled=options.progress, unit="letters checked")
     merge.warn = checking.interrupting(warn)
     try:
         count = output.plan(
-            checking.wrap(first),
-            plan_writers,
+            checking.wrap(letters),
+            writers,
             options.output_dir,
             force=options.force,
             on_file=on_file if options.dry_run else None,
             may_replace=selection.is_ours if selection else None,
+            spool=spool,
+            body=body,
         )
     except OutputError:
         checking.close()
@@ -127,58 +186,53 @@ def render(
         checking.close()
         merge.warn = warn
     _proofread(checker, warn)
-    summary = output.Summary(
-        letters=count,
-        out_dir=options.output_dir,
-        dry_run=options.dry_run,
-        formats=[w.format for w in writers],
-        skipped=selection.skipped if selection else 0,
-    )
-    if options.dry_run:
-        summary.files = count * len(writers)
-        return summary
-    # Warnings were given in the first pass; the second one is silent.
-    merge.warn = _ignore
+    return count
+
+
+def _second_pass(
+    spool: Spool,
+    writers: list[Writer],
+    options: RenderOptions,
+    inputs: LetterInputs,
+    combined: CombinedDocument | None,
+    selection: Selection | None,
+) -> int:
+    """Write the spooled letters into the output folder; return how many files."""
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
-    combined = CombinedDocument(combiner, options.combine) if combiner and options.combine else None
-    if options.combine is not None and word_template:
-        from .writers.word_template import combine_word_template
-
-        combined = combine_word_template(writers, merge, options.combine)
+    out_writers: list[Writer] = [Spooled(w, i) for i, w in enumerate(writers)]
     pdfs: list[pdf.PdfWriter] = []
     try:
         with (
             Manifest(options.output_dir, inputs) as manifest,
-            Progress(count, enabled=options.progress) as progress,
+            Progress(spool.count, enabled=options.progress) as progress,
         ):
-            stream, out_writers = parallel.second_pass(
-                merge,
-                writers,
-                jobs=jobs,
-                letters=letters(),
-                combined=combined,
-                out_dir=options.output_dir,
-            )
+            stream = _feed(spool.letters(), combined)
             # PDFs are converted together at the end, by one LibreOffice per core.
             stream, out_writers, pdfs = pdf.staging(
                 stream, writers, out_writers, options.output_dir
             )
-            summary.files = output.write(
+            files = output.write(
                 progress.wrap(stream), out_writers, options.output_dir, on_write=manifest.add
             )
             for writer in pdfs:
                 writer.jobs = options.jobs
                 writer.combine = options.combine.with_suffix(".pdf") if options.combine else None
-                summary.files += writer.finish(on_write=manifest.add)
+                files += writer.finish(on_write=manifest.add)
         if combined is not None:
             combined.close()
-            summary.files += 1
+            files += 1
     except BaseException:
         for writer in pdfs:
             writer.close()
-        if combined is not None:
-            combined.abort()
         raise
-    return summary
+    return files
+
+
+def _feed(letters: Iterable[Letter], combined: CombinedDocument | None) -> Iterator[Letter]:
+    """Yield ``letters``, adding each one's spooled body to ``combined`` on the way."""
+    for letter in letters:
+        if combined is not None:
+            combined.add(letter.context[BODY])
+        yield letter

@@ -61,6 +61,14 @@ def record_sha256(fields: dict[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def record_hash(letter: Letter) -> str:
+    """Return the hash of ``letter``'s record (kept with the letter when it was spooled)."""
+    from .spool import RECORD_SHA256
+
+    kept: str | None = letter.context.get(RECORD_SHA256)
+    return kept if kept is not None else record_sha256(letter.record.fields)
+
+
 class LetterInputs:
     """Hashes of what a letter is made from, computed once per template."""
 
@@ -215,7 +223,7 @@ class Manifest:
                 hashlib.sha256(data).hexdigest(),
                 template,
                 self.inputs.template_sha256(letter),
-                record_sha256(letter.record.fields),
+                record_hash(letter),
                 self.clock().isoformat(timespec="seconds"),
             )
         )

@@ -1,9 +1,10 @@
-"""Writing a batch of letters safely: check everything first, then write each file atomically.
+"""Writing a batch of letters safely: build and check everything first, then write each file.
 
-A run has two passes over the records. The first renders every letter and checks it (fields,
-names, existing files) without writing anything, so a run that fails leaves the output folder
-exactly as it was. The second renders again and writes each file to a temporary name before
-renaming it into place, so an interrupted run leaves only whole letters behind.
+A run has two passes. The first renders every letter once, checks it (fields, names, existing
+files) and builds its files into a spool (:mod:`lettergen.spool`), writing nothing into the
+output folder, so a run that fails leaves it exactly as it was. The second takes the files from
+the spool and writes each to a temporary name before renaming it into place, so an interrupted
+run leaves only whole letters behind.
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import OutputError
+from .manifest import record_hash
 from .merge import Letter
+from .spool import Spool
 from .writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
@@ -42,8 +45,13 @@ def plan(
     force: bool = False,
     on_file: Callable[[Letter, Path], None] | None = None,
     may_replace: Callable[[Path], bool] | None = None,
+    spool: Spool | None = None,
+    body: Callable[[Letter, int], str] | None = None,
 ) -> int:
     """Check every letter and every file name without writing; return how many letters.
+
+    With ``spool``, each letter's files are built and kept there for :func:`write` (with its
+    body in a combined document, from ``body``), until the run is known to fail.
 
     Raises :class:`OutputError` naming existing letters when ``force`` is not given, except
     those ``may_replace`` allows (files an earlier run wrote and nobody changed since).
@@ -66,6 +74,11 @@ def plan(
                 existing.append(str(target))
             if on_file is not None:
                 on_file(letter, target)
+        # Once the run is known to fail, building its files would be wasted.
+        if spool is not None and not existing:
+            files = [writer.to_bytes(letter) for writer in writers]
+            kept = body(letter, count) if body is not None else None
+            spool.add(letter, files, kept, record_hash(letter))
     if existing:
         listed = ", ".join(existing[:_LISTED])
         more = f" and {len(existing) - _LISTED} more" if len(existing) > _LISTED else ""

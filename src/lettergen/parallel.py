@@ -1,13 +1,13 @@
-"""Rendering letters over several processes (``--jobs``), and feeding a combined document.
+"""Rendering letters over several processes (``--jobs``).
 
-A run has two passes (see :mod:`lettergen.output`): the first renders and checks every letter,
-the second renders each again and writes it. With ``jobs`` above one, forked worker processes
-render chunks of records in both passes; the main process reads the records, sends them on in
-order and takes the results back in order: in the first pass, each letter's file name (to find
-clashes and existing files), in the second, the bytes of its files, which it writes itself, so
-that files, manifest and progress are handled exactly as in a one-process run, and an error is
-the one a one-process run reports. At most a few chunks are in flight at once: memory stays
-flat however many letters there are.
+A run renders each letter once, in its first pass (see :mod:`lettergen.output`). With ``jobs``
+above one, forked worker processes render, check and build chunks of records; the main process
+reads the records, sends them on in order and takes the results back in order: each letter's
+file name (to find clashes and existing files) and the bytes of its files (and its body in a
+combined document), which the main process spools and later writes itself, so that files,
+manifest and progress are handled exactly as in a one-process run, and an error is the one a
+one-process run reports. At most a few chunks are in flight at once: memory stays flat however
+many letters there are.
 """
 
 from __future__ import annotations
@@ -26,27 +26,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LettergenError, OutputError, UsageError
+from .errors import LettergenError, UsageError
 from .merge import Letter, Merge, Warn
 from .recipients import Record
+from .spool import BODY, FILES, Spooled
 
 if TYPE_CHECKING:
     from .writers import Writer
-    from .writers.word import CombinedDocument
 
 # Below this many bytes of recipients, starting processes costs more than it saves.
 PARALLEL_FROM = 24 * 1024
 _CHUNK = 64
 # Chunks in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 _AHEAD = 3
-_PREBUILT = "_lettergen_prebuilt"
-_STAGED = "_lettergen_staged"
 _PR_SET_PDEATHSIG = 1
 
+# A letter's body in a combined document, from the letter and its number in the run.
+BodyOf = Callable[[Letter, int], str]
 # What forked workers render with; set in the main process just before the workers start.
-_job: tuple[Merge, list[Writer], CombinedDocument | None] | None = None
-# Where second-pass workers write their files (under temporary names).
-_out_dir: Path | None = None
+_job: tuple[Merge, list[Writer], tuple[BodyOf | None, bool]] | None = None
 
 
 def default_jobs() -> int:
@@ -76,46 +74,17 @@ def jobs_for(jobs: int | None, merge: Merge) -> int:
 
 
 def first_pass(
-    merge: Merge, writers: list[Writer], jobs: int
+    merge: Merge, writers: list[Writer], jobs: int, *, build: bool, body: BodyOf | None = None
 ) -> tuple[Iterator[Letter], list[Writer]]:
     """Return the letters of the first pass and the writers to plan them with.
 
-    The workers render and check each letter (``writer.check``); what comes back are letters
-    without text, enough to find clashing names and existing files.
+    The workers render and check each letter (``writer.check``) and, with ``build``, make its
+    files' bytes and its body in a combined document (``body``); the letters come back
+    without text, holding those (:mod:`lettergen.spool`), and the writers returned hand the
+    bytes out.
     """
-    letters = merge.unique(_parallel(merge, writers, jobs, None, _check_chunk))
-    return letters, [_Prebuilt(w, i) for i, w in enumerate(writers)]
-
-
-def second_pass(
-    merge: Merge,
-    writers: list[Writer],
-    *,
-    jobs: int = 1,
-    letters: Iterator[Letter] | None = None,
-    combined: CombinedDocument | None = None,
-    out_dir: Path = Path(),
-) -> tuple[Iterator[Letter], list[Writer]]:
-    """Return the letters of the second pass and the writers to write them with.
-
-    With one job, ``letters`` (default: ``merge.letters()``) as they are, each also added to
-    ``combined``. With more, letters rendered by worker processes, which have written their
-    files into ``out_dir`` under temporary names: the writers returned hand out the files'
-    bytes (for the manifest) and move each file into place.
-    """
-    if jobs <= 1:
-        return _feed(letters if letters is not None else merge.letters(), combined), writers
-    global _out_dir
-    _out_dir = out_dir
-    stream = _parallel(merge, writers, jobs, combined, _write_chunk)
-    return stream, [_Staged(w, i) for i, w in enumerate(writers)]
-
-
-def _feed(letters: Iterable[Letter], combined: CombinedDocument | None) -> Iterator[Letter]:
-    for number, letter in enumerate(letters, 1):
-        if combined is not None:
-            combined.add(combined.body(letter, number))
-        yield letter
+    letters = merge.unique(_parallel(merge, writers, jobs, (body, build), _build_chunk))
+    return letters, [Spooled(w, i) for i, w in enumerate(writers)]
 
 
 @dataclass
@@ -127,8 +96,6 @@ class _Done:
     files: list[bytes]
     body: str | None = None
     warnings: list[str] = field(default_factory=list)
-    # Files a worker wrote under temporary names, one per writer, for the main to move.
-    temporaries: list[Path] = field(default_factory=list)
 
 
 @dataclass
@@ -152,52 +119,27 @@ def _failed(error: LettergenError, warnings: list[str] | None = None) -> _Failed
     return _Failed(type(error), error.message, {**details, "field": error.field}, warnings or [])
 
 
-def _check_chunk(first: int, records: list[Record]) -> _Result:
-    """Render and check ``records`` in a worker; return their names, and the first error."""
+def _build_chunk(first: int, records: list[Record]) -> _Result:
+    """Render, check and (when building) make the files of ``records``, numbered from
+    ``first``, in a worker; return what the main process needs, and the first error."""
     assert _job is not None
-    merge, writers, _ = _job
+    merge, writers, (body_of, build) = _job
     checks = [c for c in (getattr(w, "check", None) for w in writers) if c is not None]
     done = []
     # Warnings go back to the main process, which prints them in the order of the records.
     warnings: list[str] = []
     merge.warn = warnings.append
     try:
-        for record in records:
+        for number, record in enumerate(records, first):
             letter = merge.render(record)
             for check in checks:
                 check(letter)
-            done.append(_Done(letter.name, letter.template, [], None, warnings[:]))
+            files = [writer.to_bytes(letter) for writer in writers] if build else []
+            body = body_of(letter, number) if build and body_of is not None else None
+            done.append(_Done(letter.name, letter.template, files, body, warnings[:]))
             warnings.clear()
     except LettergenError as error:
         return done, _failed(error, warnings)
-    return done, None
-
-
-def _write_chunk(first: int, records: list[Record]) -> _Result:
-    """Render ``records`` (numbered from ``first``) in a worker and write each file under a
-    temporary name; return the files' bytes (for the manifest) and temporary names."""
-    assert _job is not None
-    merge, writers, combined = _job
-    assert _out_dir is not None
-    done = []
-    try:
-        for number, record in enumerate(records, first):
-            letter = merge.render(record)
-            body = combined.body(letter, number) if combined is not None else None
-            files = [writer.to_bytes(letter) for writer in writers]
-            item = _Done(letter.name, letter.template, files, body)
-            done.append(item)
-            for writer, data in zip(writers, files, strict=True):
-                target = _out_dir / f"{letter.name}{writer.suffix}"
-                temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-                item.temporaries.append(temporary)
-                try:
-                    with open(temporary, "wb") as handle:
-                        handle.write(data)
-                except OSError as exc:
-                    raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
-    except LettergenError as error:
-        return done, _failed(error)
     return done, None
 
 
@@ -229,11 +171,11 @@ def _parallel(
     merge: Merge,
     writers: list[Writer],
     jobs: int,
-    combined: CombinedDocument | None,
+    extra: tuple[BodyOf | None, bool],
     work: Callable[[int, list[Record]], _Result],
 ) -> Iterator[Letter]:
     global _job
-    _job = (merge, writers, combined)
+    _job = (merge, writers, extra)
     records = merge.records()
     head = next(records, None)
     if head is None:
@@ -245,8 +187,6 @@ def _parallel(
             writer.to_bytes(merge.render(head))
     context = multiprocessing.get_context("fork")
     pending: deque[tuple[list[Record], Future[_Result]]] = deque()
-    # Files workers wrote that are not in place yet: removed if the run stops early.
-    staged: set[Path] = set()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent) as pool:
         try:
             first = 1
@@ -254,69 +194,26 @@ def _parallel(
                 pending.append((chunk, pool.submit(work, first, chunk)))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
-                    yield from _collect(*pending.popleft(), combined, merge.warn, staged)
+                    yield from _collect(*pending.popleft(), merge.warn)
             while pending:
-                yield from _collect(*pending.popleft(), combined, merge.warn, staged)
+                yield from _collect(*pending.popleft(), merge.warn)
         finally:
             _job = None
             for _, future in pending:
                 future.cancel()
-            for _, future in pending:
-                if not future.cancelled() and future.exception() is None:
-                    staged.update(p for done in future.result()[0] for p in done.temporaries)
-            for path in staged:
-                path.unlink(missing_ok=True)
 
 
-def _collect(
-    records: list[Record],
-    future: Future[_Result],
-    combined: CombinedDocument | None,
-    warn: Warn,
-    staged: set[Path],
-) -> Iterator[Letter]:
+def _collect(records: list[Record], future: Future[_Result], warn: Warn) -> Iterator[Letter]:
     done, failed = future.result()
-    for item in done:
-        staged.update(item.temporaries)
     for record, item in zip(records, done, strict=False):
         for message in item.warnings:
             warn(message)
-        if combined is not None and item.body is not None:
-            combined.add(item.body)
         letter = Letter(record=record, name=item.name, text="", template=item.template)
-        letter.context[_PREBUILT] = item.files
-        letter.context[_STAGED] = (item.temporaries, staged)
+        letter.context[FILES] = item.files
+        letter.context[BODY] = item.body
         yield letter
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:
         for message in failed.warnings:
             warn(message)
         raise failed.error()
-
-
-class _Prebuilt:
-    """A writer standing in for one whose bytes a worker has made already."""
-
-    def __init__(self, writer: Writer, index: int) -> None:
-        self.format = writer.format
-        self.suffix = writer.suffix
-        self.index = index
-
-    def to_bytes(self, letter: Letter) -> bytes:
-        """Return the bytes the worker made for ``letter``."""
-        files: list[bytes] = letter.context[_PREBUILT]
-        return files[self.index]
-
-
-class _Staged(_Prebuilt):
-    """A writer standing in for one whose file a worker has written under a temporary name."""
-
-    def put(self, letter: Letter, target: Path) -> None:
-        """Move the file the worker wrote for ``letter`` to ``target``."""
-        temporaries, staged = letter.context[_STAGED]
-        temporary = temporaries[self.index]
-        try:
-            os.replace(temporary, target)
-        except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
-        staged.discard(temporary)

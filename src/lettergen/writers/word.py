@@ -16,7 +16,7 @@ import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..blocks import Layout, Rule, blocks, layout, parse_rules
 from ..errors import LettergenError, OutputError, RecipientsError, SenderError, TemplateError
@@ -582,18 +582,27 @@ class CombinedDocument:
         self._open(target, writer.archive, writer.document_name, writer.letterhead.combined_before)
 
     def _open(self, target: Path, archive: Archive, document: str, before: str) -> None:
-        """Start streaming ``document`` of ``archive`` into a temporary file beside ``target``."""
+        """Prepare to stream ``document`` of ``archive`` into a temporary file beside ``target``.
+
+        The file is made on the first :meth:`add`: until then :meth:`body` may be asked for
+        (in a run's first pass) without anything being written.
+        """
         self.target = target
         self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
         self.pending: str | None = None
+        self.handle: BinaryIO | None = None
+        self._start = (archive, document, before)
+
+    def _begin(self) -> None:
+        archive, document, before = self._start
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            self.target.parent.mkdir(parents=True, exist_ok=True)
             self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
             self.member = archive.stream(self.handle, document)
             self.member.write(before.encode("utf-8"))
         except OSError as exc:
             self.abort()
-            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
+            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
 
     def body(self, letter: Letter, number: int) -> str:
         """Return the body XML of ``letter``, the ``number``-th of the document, for :meth:`add`."""
@@ -601,6 +610,8 @@ class CombinedDocument:
 
     def add(self, body: str) -> None:
         """Append one letter's body (from :meth:`body`) after the letters added so far."""
+        if self.handle is None:
+            self._begin()
         # A letter's section ends in its last paragraph, whose properties wait for the next one.
         if self.pending is not None:
             self._write(self._with_break(self.pending))
@@ -623,6 +634,9 @@ class CombinedDocument:
 
     def close(self) -> None:
         """Finish the document and put it in place."""
+        if self.handle is None:
+            self._begin()
+        assert self.handle is not None
         self._write(self._ending())
         try:
             self.member.close()
@@ -634,7 +648,7 @@ class CombinedDocument:
 
     def abort(self) -> None:
         """Drop the unfinished document."""
-        handle = getattr(self, "handle", None)
-        if handle is not None:
-            handle.close()
-        self.temporary.unlink(missing_ok=True)
+        if self.handle is not None:
+            self.handle.close()
+            self.handle = None
+            self.temporary.unlink(missing_ok=True)

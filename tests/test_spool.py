@@ -1,0 +1,85 @@
+"""One rendering per letter: the first pass builds the files; the second writes them, spooled."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from lettergen.cli import cli
+from lettergen.merge import Letter, Merge
+from lettergen.recipients import Record
+from lettergen.spool import BODY, FILES, RECORD_SHA256, Spool, Spooled
+
+from .conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
+
+
+@pytest.mark.parametrize("check", [[], ["--no-check"]])
+def test_each_letter_is_rendered_once(runner, tmp_path, monkeypatch, check):
+    rendered: Counter[str] = Counter()
+    original = Merge.render
+
+    def counting(self: Merge, record: Record, *, marked: bool = False) -> Letter:
+        rendered[record.id] += 1
+        return original(self, record, marked=marked)
+
+    monkeypatch.setattr(Merge, "render", counting)
+    out = tmp_path / "out"
+    args = [str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "-o", str(out), "-f", "txt", "-f", "docx"]
+    result = runner.invoke(cli, ["render", *args, "-j", "1", *check])
+    assert result.exit_code == 0, result.output
+    assert set(rendered) == {p.stem for p in out.glob("*.txt")}
+    assert len(rendered) == 5
+    assert set(rendered.values()) == {1}
+    fabius = (out / "laurent-fabius.txt").read_text(encoding="utf-8")
+    assert "Minister, I call on you" in fabius
+
+
+def test_a_failed_run_leaves_nothing_beside_its_output_folder(runner, tmp_path):
+    template = write(tmp_path / "in" / "letter.txt.j2", "Dear {{ recipient.name }}, [NAME]\n")
+    people = "recipients:\n  - {id: a, name: Ann}\n  - {id: b, name: Bo}\n"
+    recipients = write(tmp_path / "in" / "people.yaml", people)
+    place = tmp_path / "place"
+    place.mkdir()
+    result = runner.invoke(cli, ["render", str(template), str(recipients), "-o", str(place / "o")])
+    assert result.exit_code == 1
+    assert "leftover placeholder '[NAME]'" in result.stderr
+    assert os.listdir(place) == []
+
+
+def _letter(i: int) -> Letter:
+    record = Record(id=f"r{i}", fields={"name": f"N{i}"}, path=Path(f"f{i % 2}.csv"), line=i + 2)
+    return Letter(record=record, name=f"r{i}", text="x", template=Path("t.txt.j2"))
+
+
+def test_the_spool_gives_back_every_letter_in_order(tmp_path):
+    spool = Spool(tmp_path / "not" / "yet")
+    try:
+        for i in range(300):
+            spool.add(_letter(i), [f"text {i}".encode(), bytes([i % 256]) * i], f"<p{i}/>", f"h{i}")
+        # The spool takes no name in any folder.
+        assert os.listdir(tmp_path) == []
+        back = list(spool.letters())
+    finally:
+        spool.close()
+    assert len(back) == 300
+    writers = [Spooled(_Txt(), 0), Spooled(_Txt(), 1)]
+    for i, letter in enumerate(back):
+        assert (letter.record.id, letter.name, letter.record.line) == (f"r{i}", f"r{i}", i + 2)
+        assert letter.record.path == Path(f"f{i % 2}.csv")
+        assert letter.template == Path("t.txt.j2")
+        assert letter.context[BODY] == f"<p{i}/>"
+        assert letter.context[RECORD_SHA256] == f"h{i}"
+        assert writers[0].to_bytes(letter) == f"text {i}".encode()
+        assert writers[1].to_bytes(letter) == bytes([i % 256]) * i
+        assert letter.context[FILES][0] == f"text {i}".encode()
+
+
+class _Txt:
+    format = "txt"
+    suffix = ".txt"
+
+    def to_bytes(self, letter: Letter) -> bytes:
+        raise AssertionError("a spooled writer never renders")
