@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from lettergen import checks
 from lettergen.checks import Checker, Report
 from lettergen.merge import Merge, MergeOptions
 
@@ -102,9 +103,18 @@ def run(tmp_path: Path, count: int, raising: bool) -> tuple[Checker, Report]:
 
 
 @pytest.mark.parametrize("raising", [False, True], ids=["check", "render"])
-def test_checker_state_does_not_grow_with_records(tmp_path: Path, raising: bool) -> None:
+def test_checker_state_does_not_grow_with_records(
+    tmp_path: Path, raising: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The caches (of letter lines, of phrases found in the index) are bounded; a small bound
+    # shows that it is kept, at both sizes.
+    monkeypatch.setattr(checks, "_LINES_CACHED", 200)
     small, small_report = run(tmp_path, 1000, raising)
     large, large_report = run(tmp_path, 3000, raising)
+    for checker in (small, large):
+        for cache in (checker._line_cache, checker._hits):
+            assert 0 < len(cache) <= 200
+            cache.clear()
     # Clean recipients: nothing found, so nothing the report must hold grows either.
     assert [str(f) for f in small_report.findings] == []
     assert [str(f) for f in large_report.findings] == []

@@ -319,7 +319,8 @@ def _same_office(said: str, own: str) -> bool:
     return _holds(said, (own,))
 
 
-def _holds(said: str, offices: Iterable[str]) -> bool:
+@functools.lru_cache(maxsize=2048)
+def _holds(said: str, offices: tuple[str, ...]) -> bool:
     """Return whether office ``said`` is one of ``offices``.
 
     ``Minister`` is any minister; ``Minister of Justice`` is only the one whose office says
@@ -433,6 +434,12 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
 _POSTAL = re.compile(
     r"^\s*(?:[A-Z]{1,2}-)?\d{4,5}\s+(?P<city>[^\d,]+?)(?:\s+(?:Cedex|CEDEX)\b.*)?$"
 )
+
+
+@functools.lru_cache(maxsize=2048)
+def _postal_city(line: str) -> str:
+    """Return the city of one address line if it is a postal line, else ``""``."""
+    return _city_of([line])
 
 
 def _city_of(lines: list[str]) -> str:
@@ -741,7 +748,9 @@ class Checker:
         self._wanted: dict[tuple[str, Any, str | None], _Wanted] = {}
         self._office_words: set[str] = set(_OFFICE_WORDS)
         self._bodies: dict[Path, set[bytes]] = {}
-        self._skeletons: dict[bytes, tuple[str, list[str], int]] = {}
+        self._skeletons: dict[tuple[str, ...], tuple[str, list[str], int]] = {}
+        self._line_cache: dict[str, _Line] = {}
+        self._hits: dict[tuple[int, str], tuple[str, ...]] = {}
         self._signatory = frozenset(_leaf_strings(merge.sender))
 
     # -- recording findings --
@@ -1021,42 +1030,41 @@ class Checker:
     def _check_letter(self, letter: Letter, use: TemplateUse, ident: Identity) -> None:
         record = letter.record
         marked = letter.text
-        text = strip_marks(marked)
-        lines = text.split("\n")
         for office in ident.offices:
             for word in _core(normalise(office))[0].split():
                 self._office_words.add(word)
-        own = set(_leaf_strings(record.fields))
+        own = _own_strings(record.fields)
+        lines = self._letter_lines(marked)
         # Where each printed value stands, and whether it came from this record.
         values: list[tuple[int, str, bool]] = []
-        for match in _MARKED.finditer(marked):
-            line = marked.count("\n", 0, match.start()) + 1
-            value = strip_marks(match.group(1))
-            values.append((line, value, value.strip() in own))
+        if all(line.whole for line in lines):
+            for number, line in enumerate(lines, start=1):
+                for value in line.values:
+                    values.append((number, value, value.strip() in own))
+            skeleton = tuple(line.skeleton for line in lines)
+        else:
+            # A value printed over several lines: its marks are not in one line.
+            lines = [_letter_line(line) for line in strip_marks(marked).split("\n")]
+            at = last = 0
+            for match in _MARKED.finditer(marked):
+                at += marked.count("\n", last, match.start())
+                last = match.start()
+                value = strip_marks(match.group(1))
+                values.append((at + 1, value, value.strip() in own))
+            skeleton = tuple(_MARKED.sub("\0", marked).split("\n"))
 
-        triggered = any(t in text for t in _PLACEHOLDER_TRIGGERS)
-        for found in _PLACEHOLDERS.finditer(text) if triggered else ():
-            # One scan of the whole letter; line and column only for what it finds.
-            number = text.count("\n", 0, found.start()) + 1
-            column = found.start() - text.rfind("\n", 0, found.start()) - 1
-            excerpt = _excerpt(lines[number - 1], column)
-            self.add(
-                "error",
-                "placeholder",
-                f"leftover placeholder '{found.group(0)}' in: {excerpt}",
-                record,
-                letter_line=number,
-            )
-
-        salutation = next(
-            (i for i, line in enumerate(lines, start=1) if _is_salutation(line)), None
-        )
+        for number, line in enumerate(lines, start=1):
+            for found, column in line.placeholders:
+                self.add(
+                    "error",
+                    "placeholder",
+                    f"leftover placeholder '{found}' in: {_excerpt(line.text, column)}",
+                    record,
+                    letter_line=number,
+                )
+        salutation = next((i for i, line in enumerate(lines, start=1) if line.salutation), None)
         closing = next(
-            (
-                i
-                for i, line in enumerate(lines, start=1)
-                if i > (salutation or 0) and _CLOSING.match(line)
-            ),
+            (i for i, line in enumerate(lines, start=1) if i > (salutation or 0) and line.closing),
             len(lines) + 1,
         )
         # Lines that print the signatory's values (the signature) hold no form of address.
@@ -1064,11 +1072,7 @@ class Checker:
             line for line, value, mine in values if not mine and value.strip() in self._signatory
         }
         vocatives = self._check_forms(record, ident, lines, salutation, closing, signed)
-        excellency = (
-            next((i for i, line in enumerate(lines, start=1) if _EXCELLENCY.search(line)), None)
-            if "Excellency" in text
-            else None
-        )
+        excellency = next((i for i, line in enumerate(lines, start=1) if line.excellency), None)
         first_value = min((line for line, _, mine in values if mine), default=0)
         block_end = salutation or first_value
         block = [
@@ -1086,7 +1090,20 @@ class Checker:
         ]
         self._letters += 1
         self._check_others(record, ident, vocatives, excellency, salutation, block, others)
-        self._check_sameness(letter, use, lines, values, salutation)
+        self._check_sameness(letter, use, lines, values, salutation, skeleton)
+
+    def _letter_lines(self, marked: str) -> list[_Line]:
+        """Return what the checks see in each line of a letter rendered with marks."""
+        cache = self._line_cache
+        lines = []
+        for text in marked.split("\n"):
+            line = cache.get(text)
+            if line is None:
+                if len(cache) >= _LINES_CACHED:
+                    cache.clear()  # lines of records' values, each seen once: start again
+                line = cache[text] = _letter_line(text)
+            lines.append(line)
+        return lines
 
     def _check_others(
         self,
@@ -1145,16 +1162,9 @@ class Checker:
                 letter_line=excellency,
                 late=True,
             )
-        bits = index.bits
         for line, value in others + block:
-            for name in _phrases(normalise(value), self._name_words):
-                # The bit first, inline: a phrase is rarely anyone's name.
-                h = hash(name) ^ _NAME
-                if (
-                    bits[(h >> 3) & _BITS_MASK] & (1 << (h & 7))
-                    and name != ident.name
-                    and h in index
-                ):
+            for name in self._index_hits(_NAME, normalise(value), self._name_words):
+                if name != ident.name:
                     self._add_naming(
                         "warning",
                         "leak",
@@ -1169,13 +1179,8 @@ class Checker:
             for own in (ident.organisation, ident.name, ident.city):
                 if own:
                     norm = f" {norm} ".replace(f" {own} ", " ")
-            for org in _phrases(norm, self._org_words):
-                h = hash(org) ^ _ORG
-                if (
-                    bits[(h >> 3) & _BITS_MASK] & (1 << (h & 7))
-                    and org != ident.organisation
-                    and h in index
-                ):
+            for org in self._index_hits(_ORG, norm.strip(), self._org_words):
+                if org != ident.organisation:
                     self._add_naming(
                         "warning",
                         "leak",
@@ -1185,7 +1190,7 @@ class Checker:
                         letter_line=line,
                         late=True,
                     )
-            postal = _city_of([value])
+            postal = _postal_city(value)
             if postal and ident.city:
                 city = normalise(postal)
                 if city != ident.city and _key(_CITY, city) in index:
@@ -1200,11 +1205,34 @@ class Checker:
                         late=True,
                     )
 
+    def _index_hits(self, salt: int, norm: str, longest: int) -> tuple[str, ...]:
+        """Return the phrases of ``norm`` (normalised text) that the index holds as ``salt``.
+
+        Cached: the index does not change while letters are checked, and the values of an
+        address block (offices, organisations, streets) repeat from letter to letter.
+        """
+        key = (salt, norm)
+        hits = self._hits.get(key)
+        if hits is None:
+            index = self._index
+            assert index is not None
+            bits = index.bits
+            found = []
+            for phrase in _phrases(norm, longest):
+                # The bit first, inline: a phrase is rarely anyone's name.
+                h = hash(phrase) ^ salt
+                if bits[(h >> 3) & _BITS_MASK] & (1 << (h & 7)) and h in index:
+                    found.append(phrase)
+            if len(self._hits) >= _LINES_CACHED:
+                self._hits.clear()
+            hits = self._hits[key] = tuple(found)
+        return hits
+
     def _check_forms(
         self,
         record: Record,
         ident: Identity,
-        lines: list[str],
+        lines: list[_Line],
         salutation: int | None,
         closing: int,
         signed: set[int],
@@ -1217,17 +1245,20 @@ class Checker:
             if number > closing:
                 break  # the signature: the sender's offices are not forms of address
             in_body = number >= (salutation or 1)
-            spans = _spans(line, number == salutation, in_body)
-            for said, words, vocative in spans:
-                office = _office_phrase(words) if words else None
-                if not vocative and in_body:
-                    continue  # speaks of someone rather than to the recipient
-                if office and any(w in self._office_words for w in normalise(office).split()):
+            for said, words, vocative, office, office_words, named in line.forms(
+                number == salutation, in_body
+            ):
+                if office and any(w in self._office_words for w in office_words):
                     self._check_office(record, ident, said, office, number)
-                elif vocative and words and ident.name_words and in_body:
-                    named = [w for w in normalise(words).split() if w not in _JOINERS]
-                    if named and not set(named) <= ident.name_words:
-                        names.append((number, said, " ".join(named)))
+                elif (
+                    vocative
+                    and words
+                    and ident.name_words
+                    and in_body
+                    and named
+                    and not set(named) <= ident.name_words
+                ):
+                    names.append((number, said, " ".join(named)))
         return tuple(names)
 
     def _check_office(
@@ -1253,9 +1284,10 @@ class Checker:
         self,
         letter: Letter,
         use: TemplateUse,
-        lines: list[str],
+        lines: list[_Line],
         values: list[tuple[int, str, bool]],
         salutation: int | None,
+        skeleton: tuple[str, ...],
     ) -> None:
         """Keep a digest of the body and of the template's own text, for the batch checks."""
         path = letter.template or self.merge.template.path
@@ -1263,22 +1295,22 @@ class Checker:
             bodies = self._bodies.setdefault(path, set())
             if len(bodies) < 2:
                 # Values that say who the recipient is (the vocative, the name) do not count.
-                body = list(lines[salutation or 0 :])
+                body = [line.text for line in lines[salutation or 0 :]]
                 for line, value, mine in values:
                     if mine and line > (salutation or 0) and value.strip():
                         index = line - (salutation or 0) - 1
                         if 0 <= index < len(body) and _is_identity_value(letter.record, value):
                             body[index] = body[index].replace(value, "\0")
                 bodies.add(hashlib.blake2b("\n".join(body).encode(), digest_size=16).digest())
-        if len(self._skeletons) < 50:
-            skeleton = _MARKED.sub("\0", letter.text)
-            digest = hashlib.blake2b(skeleton.encode(), digest_size=16).digest()
-            known = self._skeletons.get(digest)
-            if known is None:
-                self._skeletons[digest] = (skeleton, [letter.record.id], 1)
-            else:
-                ids = known[1] if len(known[1]) >= LISTED else [*known[1], letter.record.id]
-                self._skeletons[digest] = (known[0], ids, known[2] + 1)
+        # The template's own text, values left out: its lines are mostly the same objects in
+        # every letter (the lines' cache), so the tuple hashes and compares cheaply.
+        known = self._skeletons.get(skeleton)
+        if known is None:
+            if len(self._skeletons) < 50:
+                self._skeletons[skeleton] = ("\n".join(skeleton), [letter.record.id], 1)
+        else:
+            ids = known[1] if len(known[1]) >= LISTED else [*known[1], letter.record.id]
+            self._skeletons[skeleton] = (known[0], ids, known[2] + 1)
 
     # -- the batch --
 
@@ -1497,6 +1529,86 @@ class Checker:
             return self.merge.render(record).name.casefold()
         except LettergenError:
             return None
+
+
+# Lines kept by the lines' cache: the template's own lines repeat in every letter; lines with
+# a record's values mostly do not, and a long run would otherwise keep them all.
+_LINES_CACHED = 2048
+# One form of address in a line: what it says, the words naming someone, whether it speaks
+# to the reader, the office it names, that office's words and the other words it names.
+_Form = tuple[str, str, bool, str | None, tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class _Line:
+    """What the checks see in one line of a letter (rendered with marks around values)."""
+
+    text: str  # the line as printed
+    values: tuple[str, ...]  # the values printed in it
+    skeleton: str  # the line with each value replaced by NUL
+    whole: bool  # every value printed in it starts and ends in it
+    salutation: bool
+    closing: bool
+    excellency: bool
+    placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
+    _forms: dict[tuple[bool, bool], tuple[_Form, ...]]
+
+    def forms(self, salutation: bool, in_body: bool) -> tuple[_Form, ...]:
+        """Return the forms of address in this line that the checks look at."""
+        found = self._forms.get((salutation, in_body))
+        if found is None:
+            kept: list[_Form] = []
+            for said, words, vocative in _spans(self.text, salutation, in_body):
+                if not vocative and in_body:
+                    continue  # speaks of someone rather than to the recipient
+                office = _office_phrase(words) if words else None
+                office_words = tuple(normalise(office).split()) if office else ()
+                named = tuple(w for w in normalise(words).split() if w not in _JOINERS)
+                kept.append((said, words, vocative, office, office_words, named))
+            found = self._forms[salutation, in_body] = tuple(kept)
+        return found
+
+
+def _letter_line(marked: str) -> _Line:
+    """Return what the checks see in one line of a letter."""
+    if MARK_START in marked or MARK_END in marked:
+        values = tuple(strip_marks(m.group(1)) for m in _MARKED.finditer(marked))
+        skeleton = _MARKED.sub("\0", marked)
+        text = strip_marks(marked)
+        whole = MARK_START not in skeleton and MARK_END not in skeleton
+    else:
+        text = skeleton = marked
+        values = ()
+        whole = True
+    triggered = any(t in text for t in _PLACEHOLDER_TRIGGERS)
+    found = _PLACEHOLDERS.finditer(text) if triggered else ()
+    placeholders = tuple((match.group(0), match.start()) for match in found)
+    return _Line(
+        text=text,
+        values=values,
+        skeleton=skeleton,
+        whole=whole,
+        salutation=_is_salutation(text),
+        closing=_CLOSING.match(text) is not None,
+        excellency="Excellency" in text and _EXCELLENCY.search(text) is not None,
+        placeholders=placeholders,
+        _forms={},
+    )
+
+
+def _own_strings(fields: Mapping[str, Any]) -> set[str]:
+    """Return the strings of a record (as :func:`_leaf_strings`), quickly for flat records."""
+    own: set[str] = set()
+    for value in fields.values():
+        if isinstance(value, str):
+            text = value.strip()
+            if text:
+                own.add(text)
+                if "\n" in text:
+                    own.update(line.strip() for line in text.splitlines() if line.strip())
+        else:
+            own.update(_leaf_strings(value))
+    return own
 
 
 def _unmarked(letter: Letter) -> Letter:
