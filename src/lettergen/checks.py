@@ -374,35 +374,18 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     """Return the identity of ``record``: its name, offices, organisation and city.
 
     Without ``offices`` (the index of a batch needs none), they are left out when they cannot
-    make the record an Excellency: the slowest part, on the records' first reading.
+    make the record an Excellency. The checks read every record twice, so this is kept lean:
+    what offices a record's titles and forms of address give is cached, as they repeat.
     """
     fields = record.fields
-    name = next((_text(fields.get(k)) for k in _NAME_FIELDS if _text(fields.get(k))), "")
-    first = next((_text(fields.get(k)) for k in _FIRST_FIELDS if _text(fields.get(k))), "")
-    last = next((_text(fields.get(k)) for k in _LAST_FIELDS if _text(fields.get(k))), "")
-    if not name and (first or last):
-        name = f"{first} {last}".strip()
+    name = _first_text(fields, _NAME_FIELDS)
+    last = _first_text(fields, _LAST_FIELDS)
+    if not name:
+        name = f"{_first_text(fields, _FIRST_FIELDS)} {last}".strip()
     norm_name = normalise(name)
-    found: list[str] = []
-    # Most of these fields are absent or empty: skip them before any regex (the checks read
-    # every record twice).
-    titles = [text for key in _OFFICE_FIELDS if (text := _text(fields.get(key)))]
-    forms = [text for key in _ADDRESS_FORM_FIELDS if (text := _text(fields.get(key)))]
-    excellency = any("excellenc" in form.casefold() for form in forms)
-    # An office is words of its field: only a field that says "Excellency" gives one that does.
-    if offices or any("excellenc" in title.casefold() for title in titles):
-        for title in titles:
-            for part in re.split(r"[,;/]", title):
-                phrase = _office_phrase(part.strip()) if part.strip() else None
-                if phrase:
-                    found.append(phrase)
-        for form in forms:
-            named = _named_part(form)
-            phrase = _office_phrase(named) if named else None
-            if phrase:
-                found.append(phrase)
-    excellency = excellency or any("excellenc" in o.casefold() for o in found)
-    organisation = next((_text(fields.get(k)) for k in _ORG_FIELDS if _text(fields.get(k))), "")
+    titles = _all_texts(fields, _OFFICE_FIELDS)
+    forms = _all_texts(fields, _ADDRESS_FORM_FIELDS)
+    found, excellency = _offices(titles, forms, offices)
     address = fields.get("address")
     address_lines = (
         [str(a) for a in address]
@@ -415,20 +398,69 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     if not city and isinstance(address, dict):
         city = _text(address.get("city"))
     if not city:
-        city = _city_of(address_lines)
+        city = next((c for c in map(_postal_city, reversed(address_lines)) if c), "")
+    norm_last = normalise(last)
+    words = norm_name.split()
     return Identity(
         id=record.id,
         location=record.location,
         name=norm_name,
-        name_words=frozenset(norm_name.split()) | frozenset(normalise(last).split()),
-        surname=normalise(last) or (norm_name.split()[-1] if norm_name else ""),
-        offices=tuple(dict.fromkeys(found)),
-        organisation=normalise(organisation),
+        name_words=frozenset(words) | frozenset(norm_last.split()) if last else frozenset(words),
+        surname=norm_last or (words[-1] if words else ""),
+        offices=found,
+        organisation=normalise(_first_text(fields, _ORG_FIELDS)),
         city=normalise(city),
         excellency=excellency,
         email=_text(fields.get("email")).casefold(),
         address=normalise(" ".join(address_lines)),
     )
+
+
+def _first_text(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str:
+    """Return the first of ``keys`` whose value is non-blank text, stripped (else "")."""
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                return value
+    return ""
+
+
+def _all_texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, ...]:
+    """Return the non-blank text values of ``keys``, stripped, in the order of ``keys``."""
+    found = []
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, str):
+            value = value.strip()
+            if value:
+                found.append(value)
+    return tuple(found)
+
+
+@functools.lru_cache(maxsize=2048)
+def _offices(
+    titles: tuple[str, ...], forms: tuple[str, ...], wanted: bool
+) -> tuple[tuple[str, ...], bool]:
+    """Return the offices that titles and forms of address give, and whether one is an
+    Excellency. Without ``wanted``, offices are looked for only where one could be."""
+    excellency = any("excellenc" in form.casefold() for form in forms)
+    found: list[str] = []
+    # An office is words of its field: only a field that says "Excellency" gives one that does.
+    if wanted or any("excellenc" in title.casefold() for title in titles):
+        for title in titles:
+            for part in re.split(r"[,;/]", title):
+                phrase = _office_phrase(part.strip()) if part.strip() else None
+                if phrase:
+                    found.append(phrase)
+        for form in forms:
+            named = _named_part(form)
+            phrase = _office_phrase(named) if named else None
+            if phrase:
+                found.append(phrase)
+    excellency = excellency or any("excellenc" in o.casefold() for o in found)
+    return tuple(dict.fromkeys(found)), excellency
 
 
 _POSTAL = re.compile(
@@ -483,6 +515,12 @@ class TemplateUse:
             del self.uses[key]
         self.salutation_line = self._salutation_line()
         self.personalised = self._personalised_fields()
+        # The recipient's fields, each as its path below the record and its use.
+        self.recipient_uses = [
+            (name, name.split(".")[1:], use)
+            for name, use in self.uses.items()
+            if name.split(".")[0] == "recipient"
+        ]
 
     def _use(self, path: str, line: int, conditional: bool) -> FieldUse:
         use = self.uses.get(path)
@@ -647,6 +685,8 @@ def _field_keys(data: Mapping[str, Any], prefix: str = "recipient") -> Iterator[
 
 
 _BITS_MASK = (1 << 20) - 1
+# Sets of keys of flat records counted apart before they are added up (see _check_fields).
+_SHAPES_KEPT = 64
 
 
 class _Hashes(HashSet):
@@ -735,6 +775,7 @@ class Checker:
         self._missing: dict[str, _FieldCount] = {}
         self._empty: dict[str, _FieldCount] = {}
         self._keys: dict[str, int] = {}
+        self._shapes: dict[tuple[str, ...], int] = {}
         # Ids, file names and persons seen so far (hashes), for the duplicates.
         self._seen = _Hashes()
         # Who the recipients are (hashes of names, surnames, organisations, cities).
@@ -981,13 +1022,18 @@ class Checker:
     def _check_fields(self, record: Record, use: TemplateUse) -> bool:
         """Count missing and empty fields; return whether the letter cannot render for them."""
         fatal = False
-        for key in _field_keys(record.fields):
-            self._keys[key] = self._keys.get(key, 0) + 1
-        for name, field_use in use.uses.items():
-            parts = name.split(".")
-            if parts[0] != "recipient":
-                continue
-            value = lookup(record.fields, parts[1:])
+        fields = record.fields
+        if any(isinstance(value, dict) for value in fields.values()):
+            for key in _field_keys(fields):
+                self._keys[key] = self._keys.get(key, 0) + 1
+        else:
+            # Flat records (every CSV row) share a few sets of keys: count those sets.
+            shape = tuple(fields)
+            self._shapes[shape] = self._shapes.get(shape, 0) + 1
+            if len(self._shapes) > _SHAPES_KEPT:
+                self._count_shapes()
+        for name, parts, field_use in use.recipient_uses:
+            value = lookup(fields, parts)
             if value is _MISSING:
                 if not field_use.optional and not field_use.conditional:
                     self._count(self._missing, name, record)
@@ -995,6 +1041,14 @@ class Checker:
             elif is_empty(value) and not field_use.guarded:
                 self._count(self._empty, name, record)
         return fatal
+
+    def _count_shapes(self) -> None:
+        """Add the keys of the flat records counted by shape to :attr:`_keys`."""
+        for shape, count in self._shapes.items():
+            for key in shape:
+                name = f"recipient.{key}"
+                self._keys[name] = self._keys.get(name, 0) + count
+        self._shapes.clear()
 
     def _check_name(self, letter: Letter) -> None:
         key = letter.name.casefold()
@@ -1035,12 +1089,12 @@ class Checker:
                 self._office_words.add(word)
         own = _own_strings(record.fields)
         lines = self._letter_lines(marked)
-        # Where each printed value stands, and whether it came from this record.
+        # Where each printed value stands (stripped), and whether it came from this record.
         values: list[tuple[int, str, bool]] = []
         if all(line.whole for line in lines):
             for number, line in enumerate(lines, start=1):
                 for value in line.values:
-                    values.append((number, value, value.strip() in own))
+                    values.append((number, value, value in own))
             skeleton = tuple(line.skeleton for line in lines)
         else:
             # A value printed over several lines: its marks are not in one line.
@@ -1049,11 +1103,22 @@ class Checker:
             for match in _MARKED.finditer(marked):
                 at += marked.count("\n", last, match.start())
                 last = match.start()
-                value = strip_marks(match.group(1))
-                values.append((at + 1, value, value.strip() in own))
+                value = strip_marks(match.group(1)).strip()
+                values.append((at + 1, value, value in own))
             skeleton = tuple(_MARKED.sub("\0", marked).split("\n"))
 
+        # One look at every line: the salutation, the closing after it, placeholders.
+        salutation = closing_at = excellency = None
         for number, line in enumerate(lines, start=1):
+            if line.plain:
+                continue
+            if line.salutation and salutation is None:
+                salutation = number
+                closing_at = None  # the closing comes after the salutation
+            elif line.closing and closing_at is None:
+                closing_at = number
+            if line.excellency and excellency is None:
+                excellency = number
             for found, column in line.placeholders:
                 self.add(
                     "error",
@@ -1062,26 +1127,20 @@ class Checker:
                     record,
                     letter_line=number,
                 )
-        salutation = next((i for i, line in enumerate(lines, start=1) if line.salutation), None)
-        closing = next(
-            (i for i, line in enumerate(lines, start=1) if i > (salutation or 0) and line.closing),
-            len(lines) + 1,
-        )
+        closing = closing_at or len(lines) + 1
         # Lines that print the signatory's values (the signature) hold no form of address.
-        signed = {
-            line for line, value, mine in values if not mine and value.strip() in self._signatory
-        }
+        signatory = self._signatory
+        signed = {line for line, value, mine in values if not mine and value in signatory}
         vocatives = self._check_forms(record, ident, lines, salutation, closing, signed)
-        excellency = next((i for i, line in enumerate(lines, start=1) if line.excellency), None)
         first_value = min((line for line, _, mine in values if mine), default=0)
         block_end = salutation or first_value
         block = [
-            (line, value.strip()[:200])
+            (line, value[:200])
             for line, value, mine in values
-            if mine and line < block_end and value.strip()
+            if mine and line < block_end and value
         ]
         others = [
-            (line, value.strip()[:200])
+            (line, value[:200])
             for line, value, mine in values
             if mine
             and line >= block_end
@@ -1245,9 +1304,10 @@ class Checker:
             if number > closing:
                 break  # the signature: the sender's offices are not forms of address
             in_body = number >= (salutation or 1)
-            for said, words, vocative, office, office_words, named in line.forms(
-                number == salutation, in_body
-            ):
+            forms = line.forms(number == salutation, in_body)
+            if not forms:
+                continue
+            for said, words, vocative, office, office_words, named in forms:
                 if office and any(w in self._office_words for w in office_words):
                     self._check_office(record, ident, said, office, number)
                 elif (
@@ -1404,6 +1464,7 @@ class Checker:
                 )
 
     def _unused_findings(self, total: int) -> None:
+        self._count_shapes()
         if any(use.dynamic for use in self._uses.values()) or not self._uses:
             return
         used = {name for use in self._uses.values() for name in use.uses}
@@ -1544,13 +1605,14 @@ class _Line:
     """What the checks see in one line of a letter (rendered with marks around values)."""
 
     text: str  # the line as printed
-    values: tuple[str, ...]  # the values printed in it
+    values: tuple[str, ...]  # the values printed in it, stripped
     skeleton: str  # the line with each value replaced by NUL
     whole: bool  # every value printed in it starts and ends in it
     salutation: bool
     closing: bool
     excellency: bool
     placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
+    plain: bool  # none of salutation, closing, Excellency or placeholders
     _forms: dict[tuple[bool, bool], tuple[_Form, ...]]
 
     def forms(self, salutation: bool, in_body: bool) -> tuple[_Form, ...]:
@@ -1572,7 +1634,7 @@ class _Line:
 def _letter_line(marked: str) -> _Line:
     """Return what the checks see in one line of a letter."""
     if MARK_START in marked or MARK_END in marked:
-        values = tuple(strip_marks(m.group(1)) for m in _MARKED.finditer(marked))
+        values = tuple(strip_marks(m.group(1)).strip() for m in _MARKED.finditer(marked))
         skeleton = _MARKED.sub("\0", marked)
         text = strip_marks(marked)
         whole = MARK_START not in skeleton and MARK_END not in skeleton
@@ -1583,15 +1645,19 @@ def _letter_line(marked: str) -> _Line:
     triggered = any(t in text for t in _PLACEHOLDER_TRIGGERS)
     found = _PLACEHOLDERS.finditer(text) if triggered else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
+    salutation = _is_salutation(text)
+    closing = _CLOSING.match(text) is not None
+    excellency = "Excellency" in text and _EXCELLENCY.search(text) is not None
     return _Line(
         text=text,
         values=values,
         skeleton=skeleton,
         whole=whole,
-        salutation=_is_salutation(text),
-        closing=_CLOSING.match(text) is not None,
-        excellency="Excellency" in text and _EXCELLENCY.search(text) is not None,
+        salutation=salutation,
+        closing=closing,
+        excellency=excellency,
         placeholders=placeholders,
+        plain=not (salutation or closing or excellency or placeholders),
         _forms={},
     )
 

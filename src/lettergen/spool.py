@@ -41,14 +41,16 @@ class Spool:
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=near) from None
         self._near = near
-        self._paths: dict[Path, int] = {}
+        self._paths: dict[Path | None, int] = {}
         self.count = 0
 
     def add(self, letter: Letter, files: list[bytes], body: str | None, record_sha256: str) -> None:
         """Keep one letter's files (one per writer), combined-document body and record hash."""
         record = letter.record
+        # Paths are kept once, by number: unpickling a Path costs more than the letter.
         path = self._paths.setdefault(record.path, len(self._paths))
-        item = (record.id, path, record.line, letter.name, letter.template, record_sha256)
+        template = self._paths.setdefault(letter.template, len(self._paths))
+        item = (record.id, path, record.line, letter.name, template, record_sha256)
         try:
             # One pickle per letter: a shared pickler's memo would grow with the letters.
             pickle.dump((*item, body, files), self._file, protocol=pickle.HIGHEST_PROTOCOL)
@@ -63,9 +65,13 @@ class Spool:
         paths = list(self._paths)
         for _ in range(self.count):
             rid, path, line, name, template, sha, body, files = pickle.load(self._file)
-            record = Record(id=rid, fields={}, path=paths[path], line=line)
+            source = paths[path]
+            assert source is not None
+            record = Record(id=rid, fields={}, path=source, line=line)
             context = {FILES: files, BODY: body, RECORD_SHA256: sha}
-            yield Letter(record=record, name=name, text="", context=context, template=template)
+            yield Letter(
+                record=record, name=name, text="", context=context, template=paths[template]
+            )
 
     def close(self) -> None:
         """Drop the spool."""
