@@ -55,10 +55,13 @@ def sha256_file(path: Path) -> str | None:
         return None
 
 
+# One encoder for every record: json.dumps with options builds a new one per call.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, default=str)
+
+
 def record_sha256(fields: dict[str, Any]) -> str:
     """Return the hash of a record's fields (canonical JSON: key order does not matter)."""
-    text = json.dumps(fields, sort_keys=True, ensure_ascii=False, default=str)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
 def record_hash(letter: Letter) -> str:

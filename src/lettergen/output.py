@@ -9,6 +9,7 @@ run leaves only whole letters behind.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -59,21 +60,22 @@ def plan(
     existing: list[str] = []
     count = 0
     check_existing = out_dir.is_dir() and not force
+    folder = os.fspath(out_dir)
     for letter in letters:
         count += 1
         for writer in writers:
             check = getattr(writer, "check", None)
             if check is not None:
                 check(letter)
-            target = out_dir / f"{letter.name}{writer.suffix}"
+            name = f"{letter.name}{writer.suffix}"
             if (
                 check_existing
-                and target.exists()
-                and (may_replace is None or not may_replace(target))
+                and os.path.exists(os.path.join(folder, name))
+                and (may_replace is None or not may_replace(out_dir / name))
             ):
-                existing.append(str(target))
+                existing.append(str(out_dir / name))
             if on_file is not None:
-                on_file(letter, target)
+                on_file(letter, out_dir / name)
         # Once the run is known to fail, building its files would be wasted.
         if spool is not None and not existing:
             files = [writer.to_bytes(letter) for writer in writers]
@@ -114,25 +116,30 @@ def write(
             data = writer.to_bytes(letter)
             if on_write is not None:
                 on_write(letter, writer, target, data)
-            # A writer whose worker process wrote the file already only moves it into place.
-            put = getattr(writer, "put", None)
-            if put is not None:
-                put(letter, target)
-            else:
-                write_atomic(target, data)
+            write_atomic(target, data)
             files += 1
     return files
 
 
 def write_atomic(target: Path, data: bytes) -> None:
     """Write ``data`` to ``target`` through a temporary file and a rename."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    # Plain os calls: a run writes thousands of small files, and pathlib's objects and
+    # buffered files cost more than the writing itself.
+    path = os.fspath(target)
+    folder, name = os.path.split(path)
+    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-        os.replace(temporary, target)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(handle, view) :]
+        finally:
+            os.close(handle)
+        os.replace(temporary, path)
     except BaseException as exc:
-        temporary.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
         if isinstance(exc, OSError):
             raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
         raise
