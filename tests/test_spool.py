@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from lettergen.cli import cli
+from lettergen.manifest import RECORD_SHA256
 from lettergen.merge import Letter, Merge
 from lettergen.recipients import Record
-from lettergen.spool import BODY, FILES, RECORD_SHA256, Spool, Spooled
+from lettergen.spool import BODY, FILES, Spool, Spooled
 
 from .conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
 

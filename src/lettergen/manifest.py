@@ -64,10 +64,12 @@ def record_sha256(fields: dict[str, Any]) -> str:
     return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
+# Where a letter whose record is not at hand (a spooled one) keeps its record's hash.
+RECORD_SHA256 = "_lettergen_record_sha256"
+
+
 def record_hash(letter: Letter) -> str:
     """Return the hash of ``letter``'s record (kept with the letter when it was spooled)."""
-    from .spool import RECORD_SHA256
-
     kept: str | None = letter.context.get(RECORD_SHA256)
     return kept if kept is not None else record_sha256(letter.record.fields)
 

@@ -16,16 +16,17 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .errors import OutputError
+from .manifest import RECORD_SHA256
 from .merge import Letter
 from .recipients import Record
 
 if TYPE_CHECKING:
     from .writers import Writer
 
-# Where a spooled letter keeps its files, its combined-document body and its record's hash.
+# Where a spooled letter keeps its files and its combined-document body (and, under
+# manifest.RECORD_SHA256, its record's hash).
 FILES = "_lettergen_files"
 BODY = "_lettergen_body"
-RECORD_SHA256 = "_lettergen_record_sha256"
 
 
 class Spool:

@@ -220,9 +220,8 @@ class PdfWriter:
         staged.write_bytes(docx)
         if letter is not None:
             # Only what the manifest needs: a run of 100,000 PDFs keeps no letter text.
-            from ..manifest import record_hash
+            from ..manifest import RECORD_SHA256, record_hash
             from ..merge import Letter
-            from ..spool import RECORD_SHA256
 
             letter = Letter(
                 record=letter.record,
