@@ -342,6 +342,22 @@ def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path, check):
     assert (tmp_path / "all-1.docx").read_bytes() == (tmp_path / "all-2.docx").read_bytes()
 
 
+@pytest.mark.parametrize("check", [[], ["--no-check"]])
+def test_two_jobs_give_each_warning_once_as_one_job_does(runner, tmp_path, check):
+    # The first record's file name is unsafe: rendered in this process before the workers
+    # start, and again in a worker (and, with the checks, once more here).
+    template, path = _campaign(tmp_path, _many_records(400).replace("id: r0,", 'id: "a/b",'))
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / jobs
+        code, output = render(runner, template, path, "-o", out, "-f", "docx", "-j", jobs, *check)
+        assert code == 0, output
+        assert (out / "a-b.docx").is_file()
+        outputs.append(output.replace(str(out), "OUT"))
+    assert outputs[0] == outputs[1]
+    assert outputs[0].count("file name 'a/b' is not safe; written as 'a-b'") == 1
+
+
 def test_two_jobs_report_the_error_one_job_reports(runner, tmp_path):
     records = _many_records(400).replace("name: Person 333,", 'name: "Person\\v333",')
     records = records.replace("id: r350,", "id: R7,")  # a file name clash, after the error

@@ -98,8 +98,7 @@ def render(
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
     first: Iterable[Letter] = checker.letters(raising=True) if checker else merge.letters()
-    # Several processes only for a plain run: --skip-unchanged picks letters as it goes,
-    # and the checks (which compare letters) read them all in this process.
+    # Several processes only for a plain run: --skip-unchanged picks letters as it goes.
     jobs = parallel.jobs_for(options.jobs, merge) if selection is None else 1
     combined = None
     spool = None
@@ -113,10 +112,14 @@ def render(
             combined = combine_word_template(writers, merge, options.combine)
     body = combined.body if combined is not None else None
     plan_writers = writers
-    if jobs > 1 and checker is None:
-        first, plan_writers = parallel.first_pass(
-            merge, writers, jobs, build=spool is not None, body=body
+    if jobs > 1:
+        # Workers render and build the letters; the checks (which compare letters with one
+        # another) read them all in this process, which takes each built letter once it has
+        # checked that record's.
+        built, plan_writers = parallel.first_pass(
+            merge, writers, jobs, build=spool is not None, body=body, quiet=checker is not None
         )
+        first = _checked(first, built) if checker is not None else built
         body = _spooled_body if combined is not None else None
     if selection:
         first = selection.pending(first)
@@ -143,6 +146,12 @@ def render(
         if spool is not None:
             spool.close()
     return summary
+
+
+def _checked(checked: Iterable[Letter], built: Iterator[Letter]) -> Iterator[Letter]:
+    """Yield the letters of ``built``, each after its record's letter in ``checked``."""
+    for _ in checked:
+        yield next(built)
 
 
 def _spooled_body(letter: Letter, number: int) -> str:

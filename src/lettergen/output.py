@@ -61,12 +61,12 @@ def plan(
     count = 0
     check_existing = out_dir.is_dir() and not force
     folder = os.fspath(out_dir)
+    # A writer with ``build`` checks a letter as it builds it: no need to check it apart.
+    builders = [getattr(writer, "build", None) for writer in writers]
+    checks = [getattr(writer, "check", None) for writer in writers]
     for letter in letters:
         count += 1
         for writer in writers:
-            check = getattr(writer, "check", None)
-            if check is not None:
-                check(letter)
             name = f"{letter.name}{writer.suffix}"
             if (
                 check_existing
@@ -74,13 +74,24 @@ def plan(
                 and (may_replace is None or not may_replace(out_dir / name))
             ):
                 existing.append(str(out_dir / name))
-            if on_file is not None:
-                on_file(letter, out_dir / name)
         # Once the run is known to fail, building its files would be wasted.
-        if spool is not None and not existing:
-            files = [writer.to_bytes(letter) for writer in writers]
-            kept = body(letter, count) if body is not None else None
-            spool.add(letter, files, kept, record_hash(letter))
+        if spool is None or existing:
+            for check in checks:
+                if check is not None:
+                    check(letter)
+            for writer in writers if on_file is not None else ():
+                on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
+            continue
+        files = []
+        for writer, builder, check in zip(writers, builders, checks, strict=True):
+            if builder is not None:
+                files.append(builder(letter))
+                continue
+            if check is not None:
+                check(letter)
+            files.append(writer.to_bytes(letter))
+        kept = body(letter, count) if body is not None else None
+        spool.add(letter, files, kept, record_hash(letter))
     if existing:
         listed = ", ".join(existing[:_LISTED])
         more = f" and {len(existing) - _LISTED} more" if len(existing) > _LISTED else ""

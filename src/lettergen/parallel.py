@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LettergenError, UsageError
-from .merge import Letter, Merge, Warn
+from .merge import Letter, Merge, Warn, _ignore
 from .recipients import Record
 from .spool import BODY, FILES, Spooled
 
@@ -74,16 +74,25 @@ def jobs_for(jobs: int | None, merge: Merge) -> int:
 
 
 def first_pass(
-    merge: Merge, writers: list[Writer], jobs: int, *, build: bool, body: BodyOf | None = None
+    merge: Merge,
+    writers: list[Writer],
+    jobs: int,
+    *,
+    build: bool,
+    body: BodyOf | None = None,
+    quiet: bool = False,
 ) -> tuple[Iterator[Letter], list[Writer]]:
     """Return the letters of the first pass and the writers to plan them with.
 
     The workers render and check each letter (``writer.check``) and, with ``build``, make its
     files' bytes and its body in a combined document (``body``); the letters come back
     without text, holding those (:mod:`lettergen.spool`), and the writers returned hand the
-    bytes out.
+    bytes out. With ``quiet``, the workers' warnings are dropped: this process renders the
+    same letters itself (to check them) and gives them.
     """
-    letters = merge.unique(_parallel(merge, writers, jobs, (body, build), _build_chunk))
+    letters = merge.unique(
+        _parallel(merge, writers, jobs, (body, build), _build_chunk, _ignore if quiet else None)
+    )
     return letters, [Spooled(w, i) for i, w in enumerate(writers)]
 
 
@@ -173,6 +182,7 @@ def _parallel(
     jobs: int,
     extra: tuple[BodyOf | None, bool],
     work: Callable[[int, list[Record]], _Result],
+    quiet: Warn | None = None,
 ) -> Iterator[Letter]:
     global _job
     _job = (merge, writers, extra)
@@ -182,9 +192,14 @@ def _parallel(
         return
     # One letter rendered here first loads what rendering loads lazily (Babel's locale data,
     # language variants), once, before the workers are forked, instead of once in each.
-    with contextlib.suppress(LettergenError):
-        for writer in writers:
-            writer.to_bytes(merge.render(head))
+    # Silently: the worker that renders it again gives its warnings.
+    warn, merge.warn = merge.warn, _ignore
+    try:
+        with contextlib.suppress(LettergenError):
+            for writer in writers:
+                writer.to_bytes(merge.render(head))
+    finally:
+        merge.warn = warn
     context = multiprocessing.get_context("fork")
     pending: deque[tuple[list[Record], Future[_Result]]] = deque()
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent) as pool:
@@ -194,9 +209,9 @@ def _parallel(
                 pending.append((chunk, pool.submit(work, first, chunk)))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
-                    yield from _collect(*pending.popleft(), merge.warn)
+                    yield from _collect(*pending.popleft(), quiet or merge.warn)
             while pending:
-                yield from _collect(*pending.popleft(), merge.warn)
+                yield from _collect(*pending.popleft(), quiet or merge.warn)
         finally:
             _job = None
             for _, future in pending:

@@ -358,25 +358,37 @@ class DocxWriter:
 
     def check(self, letter: Letter) -> None:
         """Raise a LettergenError if ``letter`` cannot become a valid Word document."""
+        self._check_text(letter)
+        rules = self.rules_for(letter)
+        if rules:
+            self._layout(letter, blocks(letter.text), rules)
+
+    def _check_text(self, letter: Letter) -> None:
         bad = find_forbidden(letter.text)
         if bad is not None:
             raise forbidden_character(letter, bad, self.source)
-        rules = self.rules_for(letter)
-        if rules:
-            try:
-                layout(blocks(letter.text), rules)
-            except LookupError as exc:
-                raise TemplateError(
-                    f"{exc} picks no block of this letter",
-                    path=letter.template or self.source,
-                    record=letter.record.id,
-                ) from None
+
+    def _layout(self, letter: Letter, found: list[str], rules: list[Rule]) -> list[Layout | None]:
+        """Return the layout of each block, or raise the error of a rule that picks none."""
+        try:
+            return list(layout(found, rules))
+        except LookupError as exc:
+            raise TemplateError(
+                f"{exc} picks no block of this letter",
+                path=letter.template or self.source,
+                record=letter.record.id,
+            ) from None
 
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the whole ``.docx`` file of ``letter``."""
         before, after = self.letterhead.before, self.letterhead.after
         document = before + self.body(letter) + after
         return self.archive.build(self.document_name, document.encode("utf-8"))
+
+    def build(self, letter: Letter) -> bytes:
+        """Check ``letter`` (as :meth:`check`) and return its file, in one go."""
+        self._check_text(letter)
+        return self.to_bytes(letter)
 
     def body(self, letter: Letter, *, drawing_id: int = 1, section: str = "") -> str:
         """Return the body XML of ``letter``: its paragraphs.
@@ -386,7 +398,7 @@ class DocxWriter:
         """
         found = blocks(letter.text) or [""]
         rules = self.rules_for(letter)
-        layouts: list[Layout | None] = list(layout(found, rules)) if rules else []
+        layouts: list[Layout | None] = self._layout(letter, found, rules) if rules else []
         layouts += [None] * (len(found) - len(layouts))
         drawings = [""] * len(found)
         if self.drawing:
