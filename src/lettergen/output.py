@@ -79,8 +79,9 @@ def plan(
             for check in checks:
                 if check is not None:
                     check(letter)
-            for writer in writers if on_file is not None else ():
-                on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
+            if on_file is not None:
+                for writer in writers:
+                    on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
             continue
         files = []
         for writer, builder, check in zip(writers, builders, checks, strict=True):
