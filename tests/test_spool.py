@@ -58,24 +58,27 @@ def _letter(i: int) -> Letter:
 def test_the_spool_gives_back_every_letter_in_order(tmp_path):
     spool = Spool(tmp_path / "not" / "yet")
     try:
+        # The second file of each letter is put on a shelf, as a worker process (-j) does.
+        [shelf] = spool.shelves(1)
         for i in range(300):
-            spool.add(_letter(i), [f"text {i}".encode(), bytes([i % 256]) * i], f"<p{i}/>", f"h{i}")
-        # The spool takes no name in any folder.
+            where = shelf.put(bytes([i % 256]) * i)
+            spool.add(_letter(i), [f"text {i}".encode(), where], f"<p{i}/>", f"h{i}")
+        # Neither the spool nor its shelves take a name in any folder.
         assert os.listdir(tmp_path) == []
         back = list(spool.letters())
+        writers = [Spooled(_Txt(), 0, spool), Spooled(_Txt(), 1, spool)]
+        for i, letter in enumerate(back):
+            assert (letter.record.id, letter.name, letter.record.line) == (f"r{i}", f"r{i}", i + 2)
+            assert letter.record.path == Path(f"f{i % 2}.csv")
+            assert letter.template == Path("t.txt.j2")
+            assert letter.context[BODY] == f"<p{i}/>"
+            assert letter.context[RECORD_SHA256] == f"h{i}"
+            assert writers[0].to_bytes(letter) == f"text {i}".encode()
+            assert writers[1].to_bytes(letter) == bytes([i % 256]) * i
+            assert letter.context[FILES][0] == f"text {i}".encode()
+        assert len(back) == 300
     finally:
         spool.close()
-    assert len(back) == 300
-    writers = [Spooled(_Txt(), 0), Spooled(_Txt(), 1)]
-    for i, letter in enumerate(back):
-        assert (letter.record.id, letter.name, letter.record.line) == (f"r{i}", f"r{i}", i + 2)
-        assert letter.record.path == Path(f"f{i % 2}.csv")
-        assert letter.template == Path("t.txt.j2")
-        assert letter.context[BODY] == f"<p{i}/>"
-        assert letter.context[RECORD_SHA256] == f"h{i}"
-        assert writers[0].to_bytes(letter) == f"text {i}".encode()
-        assert writers[1].to_bytes(letter) == bytes([i % 256]) * i
-        assert letter.context[FILES][0] == f"text {i}".encode()
 
 
 class _Txt:
@@ -84,3 +87,32 @@ class _Txt:
 
     def to_bytes(self, letter: Letter) -> bytes:
         raise AssertionError("a spooled writer never renders")
+
+
+@pytest.mark.parametrize(("formats", "spread"), [(["txt"], False), (["txt", "docx"], True)])
+def test_only_word_and_pdf_letters_are_spread_over_processes(
+    runner, tmp_path, monkeypatch, formats, spread
+):
+    from lettergen import parallel
+
+    people = "".join(f"- {{id: r{i}, name: Person number {i} of many}}\n" for i in range(900))
+    template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n")
+    recipients = write(tmp_path / "people.yaml", people)
+    assert recipients.stat().st_size >= parallel.PARALLEL_FROM
+    calls = []
+    original = parallel.first_pass
+
+    def spying(*args, **kwargs):
+        calls.append(args[2])  # the number of workers
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(parallel, "first_pass", spying)
+    fmt = [arg for f in formats for arg in ("-f", f)]
+    out = tmp_path / "out"
+    result = runner.invoke(
+        cli, ["render", str(template), str(recipients), "-o", str(out), *fmt, "-j", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    assert len(list(out.glob("*.txt"))) == 900
+    # With the checks on, this process checks and one worker builds.
+    assert calls == ([1] if spread else [])

@@ -98,8 +98,12 @@ def render(
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
     first: Iterable[Letter] = checker.letters(raising=True) if checker else merge.letters()
-    # Several processes only for a plain run: --skip-unchanged picks letters as it goes.
-    jobs = parallel.jobs_for(options.jobs, merge) if selection is None else 1
+    # Several processes only for a plain run (--skip-unchanged picks letters as it goes), and
+    # only for Word and PDF letters: a text letter costs less to write than to hand over.
+    text_only = all(w.format == "txt" for w in writers)
+    jobs = parallel.jobs_for(options.jobs, merge)
+    if selection is not None or text_only:
+        jobs = 1
     combined = None
     spool = None
     if not options.dry_run:
@@ -111,13 +115,13 @@ def render(
 
             combined = combine_word_template(writers, merge, options.combine)
     body = combined.body if combined is not None else None
-    plan_writers = writers
     if jobs > 1:
         # Workers render and build the letters; the checks (which compare letters with one
         # another) read them all in this process, which takes each built letter once it has
-        # checked that record's.
-        built, plan_writers = parallel.first_pass(
-            merge, writers, jobs, build=spool is not None, body=body, quiet=checker is not None
+        # checked that record's: this process is then busy enough to count as one of the jobs.
+        workers = jobs - 1 if checker is not None else jobs
+        built = parallel.first_pass(
+            merge, writers, workers, spool=spool, body=body, quiet=checker is not None
         )
         first = _checked(first, built) if checker is not None else built
         body = _spooled_body if combined is not None else None
@@ -125,7 +129,7 @@ def render(
         first = selection.pending(first)
     try:
         count = _first_pass(
-            first, plan_writers, options, merge, checker, warn, on_file, selection, spool, body
+            first, writers, options, merge, checker, warn, on_file, selection, spool, body
         )
         summary = output.Summary(
             letters=count,
@@ -210,7 +214,7 @@ def _second_pass(
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
-    out_writers: list[Writer] = [Spooled(w, i) for i, w in enumerate(writers)]
+    out_writers: list[Writer] = [Spooled(w, i, spool) for i, w in enumerate(writers)]
     pdfs: list[pdf.PdfWriter] = []
     try:
         with (

@@ -18,7 +18,7 @@ from pathlib import Path
 from .errors import OutputError
 from .manifest import record_hash
 from .merge import Letter
-from .spool import Spool
+from .spool import FILES, Spool, Stored
 from .writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
@@ -74,16 +74,21 @@ def plan(
                 and (may_replace is None or not may_replace(out_dir / name))
             ):
                 existing.append(str(out_dir / name))
+        # Built by a worker process (--jobs), which checked it: its files are spooled.
+        built: list[Stored] | None = letter.context.get(FILES)
         # Once the run is known to fail, building its files would be wasted.
         if spool is None or existing:
-            for check in checks:
+            for check in checks if built is None else ():
                 if check is not None:
                     check(letter)
             if on_file is not None:
                 for writer in writers:
                     on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
             continue
-        files = []
+        if built is not None:
+            spool.add(letter, built, body(letter, count) if body else None, record_hash(letter))
+            continue
+        files: list[Stored] = []
         for writer, builder, check in zip(writers, builders, checks, strict=True):
             if builder is not None:
                 files.append(builder(letter))

@@ -26,10 +26,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LettergenError, UsageError
+from .errors import LettergenError, OutputError, UsageError
+from .manifest import RECORD_SHA256, record_sha256
 from .merge import Letter, Merge, Warn, _ignore
 from .recipients import Record
-from .spool import BODY, FILES, Spooled
+from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
 
 if TYPE_CHECKING:
     from .writers import Writer
@@ -44,7 +45,7 @@ _PR_SET_PDEATHSIG = 1
 # A letter's body in a combined document, from the letter and its number in the run.
 BodyOf = Callable[[Letter, int], str]
 # What forked workers render with; set in the main process just before the workers start.
-_job: tuple[Merge, list[Writer], tuple[BodyOf | None, bool]] | None = None
+_work: _Work | None = None
 
 
 def default_jobs() -> int:
@@ -78,22 +79,34 @@ def first_pass(
     writers: list[Writer],
     jobs: int,
     *,
-    build: bool,
+    spool: Spool | None,
     body: BodyOf | None = None,
     quiet: bool = False,
-) -> tuple[Iterator[Letter], list[Writer]]:
-    """Return the letters of the first pass and the writers to plan them with.
+) -> Iterator[Letter]:
+    """Return the letters of the first pass, rendered and checked (``writer.check``) by
+    worker processes.
 
-    The workers render and check each letter (``writer.check``) and, with ``build``, make its
-    files' bytes and its body in a combined document (``body``); the letters come back
-    without text, holding those (:mod:`lettergen.spool`), and the writers returned hand the
-    bytes out. With ``quiet``, the workers' warnings are dropped: this process renders the
-    same letters itself (to check them) and gives them.
+    With a ``spool``, the workers also build each letter's files, which they put on shelves
+    of the spool, and its body in a combined document (``body``); the letters come back
+    without text, holding where their files are (:mod:`lettergen.spool`). With ``quiet``,
+    the workers' warnings are dropped: this process renders the same letters itself (to
+    check them) and gives them.
     """
-    letters = merge.unique(
-        _parallel(merge, writers, jobs, (body, build), _build_chunk, _ignore if quiet else None)
-    )
-    return letters, [Spooled(w, i) for i, w in enumerate(writers)]
+    shelves = spool.shelves(jobs) if spool is not None else None
+    work = _Work(merge, writers, body, shelves)
+    return merge.unique(_parallel(work, jobs, _ignore if quiet else None))
+
+
+@dataclass
+class _Work:
+    """What forked workers render with, and where they put what they build."""
+
+    merge: Merge
+    writers: list[Writer]
+    body: BodyOf | None
+    shelves: list[Shelf] | None
+    # This worker's shelf, once the worker has started.
+    shelf: Shelf | None = None
 
 
 @dataclass
@@ -102,8 +115,9 @@ class _Done:
 
     name: str
     template: Path | None
-    files: list[bytes]
+    files: list[Stored]
     body: str | None = None
+    record_sha256: str | None = None
     warnings: list[str] = field(default_factory=list)
 
 
@@ -131,8 +145,9 @@ def _failed(error: LettergenError, warnings: list[str] | None = None) -> _Failed
 def _build_chunk(first: int, records: list[Record]) -> _Result:
     """Render, check and (when building) make the files of ``records``, numbered from
     ``first``, in a worker; return what the main process needs, and the first error."""
-    assert _job is not None
-    merge, writers, (body_of, build) = _job
+    work = _work
+    assert work is not None
+    merge, writers, shelf = work.merge, work.writers, work.shelf
     checks = [c for c in (getattr(w, "check", None) for w in writers) if c is not None]
     done = []
     # Warnings go back to the main process, which prints them in the order of the records.
@@ -143,13 +158,33 @@ def _build_chunk(first: int, records: list[Record]) -> _Result:
             letter = merge.render(record)
             for check in checks:
                 check(letter)
-            files = [writer.to_bytes(letter) for writer in writers] if build else []
-            body = body_of(letter, number) if build and body_of is not None else None
-            done.append(_Done(letter.name, letter.template, files, body, warnings[:]))
+            item = _Done(letter.name, letter.template, [], None, None, warnings[:])
+            if shelf is not None:
+                item.files = [_shelve(shelf, writer.to_bytes(letter), record) for writer in writers]
+                item.body = work.body(letter, number) if work.body is not None else None
+                item.record_sha256 = record_sha256(record.fields)
+            done.append(item)
             warnings.clear()
     except LettergenError as error:
         return done, _failed(error, warnings)
     return done, None
+
+
+def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
+    try:
+        return shelf.put(data)
+    except OSError as exc:
+        raise OutputError(f"cannot spool the letter: {exc.strerror}", record=record.id) from None
+
+
+def _start_worker(counter: Any) -> None:
+    """Set up a new worker process: its shelf, and how it ends."""
+    _die_with_parent()
+    if _work is not None and _work.shelves is not None:
+        with counter.get_lock():
+            number = counter.value
+            counter.value += 1
+        _work.shelf = _work.shelves[number]
 
 
 def _die_with_parent() -> None:
@@ -176,16 +211,10 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _parallel(
-    merge: Merge,
-    writers: list[Writer],
-    jobs: int,
-    extra: tuple[BodyOf | None, bool],
-    work: Callable[[int, list[Record]], _Result],
-    quiet: Warn | None = None,
-) -> Iterator[Letter]:
-    global _job
-    _job = (merge, writers, extra)
+def _parallel(work: _Work, jobs: int, quiet: Warn | None = None) -> Iterator[Letter]:
+    global _work
+    _work = work
+    merge, writers = work.merge, work.writers
     records = merge.records()
     head = next(records, None)
     if head is None:
@@ -201,19 +230,23 @@ def _parallel(
     finally:
         merge.warn = warn
     context = multiprocessing.get_context("fork")
+    # Numbers the workers' shelves: each worker takes the next one as it starts.
+    counter = context.Value("i", 0)
     pending: deque[tuple[list[Record], Future[_Result]]] = deque()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_die_with_parent) as pool:
+    with ProcessPoolExecutor(
+        jobs, mp_context=context, initializer=_start_worker, initargs=(counter,)
+    ) as pool:
         try:
             first = 1
             for chunk in _chunks(itertools.chain([head], records), _CHUNK):
-                pending.append((chunk, pool.submit(work, first, chunk)))
+                pending.append((chunk, pool.submit(_build_chunk, first, chunk)))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
                     yield from _collect(*pending.popleft(), quiet or merge.warn)
             while pending:
                 yield from _collect(*pending.popleft(), quiet or merge.warn)
         finally:
-            _job = None
+            _work = None
             for _, future in pending:
                 future.cancel()
 
@@ -226,6 +259,8 @@ def _collect(records: list[Record], future: Future[_Result], warn: Warn) -> Iter
         letter = Letter(record=record, name=item.name, text="", template=item.template)
         letter.context[FILES] = item.files
         letter.context[BODY] = item.body
+        if item.record_sha256 is not None:
+            letter.context[RECORD_SHA256] = item.record_sha256
         yield letter
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:

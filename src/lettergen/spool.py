@@ -9,6 +9,7 @@ included. It lives beside the output folder, on the filesystem that is to hold t
 
 from __future__ import annotations
 
+import os
 import pickle
 import tempfile
 from collections.abc import Iterator
@@ -28,6 +29,34 @@ if TYPE_CHECKING:
 FILES = "_lettergen_files"
 BODY = "_lettergen_body"
 
+# A file a worker process put on its shelf: shelf number, offset, length.
+Ref = tuple[int, int, int]
+# A spooled file: its bytes, or where a worker put them.
+Stored = bytes | Ref
+
+
+class Shelf:
+    """Where one worker process (``--jobs``) puts the files it builds, for the spool to read.
+
+    The shelf is an anonymous file the main process made before the workers were forked; the
+    worker writes at offsets of its own, so the main process reads while it writes.
+    """
+
+    def __init__(self, number: int, fd: int) -> None:
+        self.number = number
+        self.fd = fd
+        self.end = 0
+
+    def put(self, data: bytes) -> Ref:
+        """Write ``data`` at the end of the shelf; return where it is."""
+        at = self.end
+        view = memoryview(data)
+        while view:
+            written = os.pwrite(self.fd, view, self.end)
+            self.end += written
+            view = view[written:]
+        return (self.number, at, len(data))
+
 
 class Spool:
     """An append-then-read store of built letters; :meth:`close` drops it."""
@@ -42,10 +71,38 @@ class Spool:
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=near) from None
         self._near = near
+        self._folder = folder
         self._paths: dict[Path | None, int] = {}
+        self._shelves: list[IO[bytes]] = []
         self.count = 0
 
-    def add(self, letter: Letter, files: list[bytes], body: str | None, record_sha256: str) -> None:
+    def shelves(self, count: int) -> list[Shelf]:
+        """Make ``count`` shelves for worker processes to put their files on."""
+        try:
+            for _ in range(count):
+                shelf = tempfile.TemporaryFile(dir=self._folder, prefix=".lettergen-")  # noqa: SIM115
+                self._shelves.append(shelf)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
+        return [Shelf(number, shelf.fileno()) for number, shelf in enumerate(self._shelves)]
+
+    def read(self, stored: Stored) -> bytes:
+        """Return the bytes of a spooled file."""
+        if isinstance(stored, bytes):
+            return stored
+        number, offset, length = stored
+        fd = self._shelves[number].fileno()
+        data = os.pread(fd, length, offset)
+        while len(data) < length:  # a short read: ask for the rest
+            more = os.pread(fd, length - len(data), offset + len(data))
+            if not more:
+                raise OutputError("a spooled letter was cut short", path=self._near)
+            data += more
+        return data
+
+    def add(
+        self, letter: Letter, files: list[Stored], body: str | None, record_sha256: str
+    ) -> None:
         """Keep one letter's files (one per writer), combined-document body and record hash."""
         record = letter.record
         # Paths are kept once, by number: unpickling a Path costs more than the letter.
@@ -77,17 +134,20 @@ class Spool:
     def close(self) -> None:
         """Drop the spool."""
         self._file.close()
+        for shelf in self._shelves:
+            shelf.close()
 
 
 class Spooled:
     """A writer standing in for one whose bytes the first pass built and spooled."""
 
-    def __init__(self, writer: Writer, index: int) -> None:
+    def __init__(self, writer: Writer, index: int, spool: Spool) -> None:
         self.format = writer.format
         self.suffix = writer.suffix
         self.index = index
+        self.spool = spool
 
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the bytes built for ``letter`` in the first pass."""
-        files: list[bytes] = letter.context[FILES]
-        return files[self.index]
+        files: list[Stored] = letter.context[FILES]
+        return self.spool.read(files[self.index])
