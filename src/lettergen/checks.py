@@ -943,15 +943,15 @@ class Checker:
         if raising:
             # The core's reading and Merge.unique raise for duplicate ids and file names.
             checked = (self.check(record, raising=True) for record in self.merge.records())
-            yield from self.merge.unique(_unmarked(letter) for letter in checked if letter)
+            yield from self.merge.unique(letter for letter in checked if letter)
             return
         for record in self.records():
             letter = self.check(record)
             if letter is not None:
-                yield _unmarked(letter)
+                yield letter
 
     def check(self, record: Record, *, raising: bool = False) -> Letter | None:
-        """Check one record and its letter (rendered with marks); return it, or None."""
+        """Check one record and its letter; return the letter (without marks), or None."""
         self._build_index()
         self.report.records += 1
         if raising:
@@ -1150,6 +1150,8 @@ class Checker:
         self._letters += 1
         self._check_others(record, ident, vocatives, excellency, salutation, block, others)
         self._check_sameness(letter, use, lines, values, salutation, skeleton)
+        # The letter as printed: its lines without marks, at hand already.
+        letter.text = "\n".join([line.text for line in lines])
 
     def _letter_lines(self, marked: str) -> list[_Line]:
         """Return what the checks see in each line of a letter rendered with marks."""
@@ -1677,11 +1679,6 @@ def _own_strings(fields: Mapping[str, Any]) -> set[str]:
     return own
 
 
-def _unmarked(letter: Letter) -> Letter:
-    letter.text = strip_marks(letter.text)
-    return letter
-
-
 def _is_salutation(line: str) -> bool:
     return len(line) < 100 and bool(_SALUTATION.match(line))
 
@@ -1699,11 +1696,12 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
     Cached: most lines of a batch are the template's own and repeat in every letter.
     """
     spans: list[tuple[str, str, bool]] = []
+    quoted = any(q in line for q in _QUOTES)
     match = _SALUTATION.match(line) if salutation else None
     if match and _office_phrase(_named_part(line)) == _named_part(line):
         spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"
     for form in _FORM.finditer(line):
-        if sum(line.count(q, 0, form.start()) for q in _QUOTES) % 2:
+        if quoted and sum(line.count(q, 0, form.start()) for q in _QUOTES) % 2:
             continue  # inside quotation marks: reported speech, addressed to someone else
         phrase = _PHRASE.match(form.group("rest"))
         words = phrase.group("words") if phrase else ""
