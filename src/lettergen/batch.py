@@ -177,8 +177,10 @@ def _first_pass(
     body: Callable[[Letter, int], str] | None,
 ) -> int:
     """Render, check and build every letter into ``spool``; return how many letters."""
-    # The count is known only after this pass; meanwhile a terminal sees letters checked.
-    checking = Progress(None, enabled=options.progress, unit="letters checked")
+    # The checks count the records before the first letter; without them, the count is known
+    # only after this pass, and meanwhile a terminal sees a counter.
+    total = checker.prepare() if checker is not None and selection is None else None
+    checking = Progress(total, enabled=options.progress)
     merge.warn = checking.interrupting(warn)
     try:
         count = output.plan(

@@ -187,6 +187,8 @@ _NOT_WORD = re.compile(r"[^a-z0-9]+")
 @functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Return ``text`` lower-case, without accents, with words separated by single spaces."""
+    if text.isascii():
+        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
     return " ".join(_NOT_WORD.sub(" ", ascii_text.casefold()).split())
 
@@ -242,8 +244,8 @@ _PLACEHOLDERS = re.compile(
     r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
 )
 
-# Substrings without which no placeholder can be there: a cheap test before the regex.
-_PLACEHOLDER_TRIGGERS = ("{", "}", "[", "<<", "«", "XXX", "TODO", "FIXME", "TBD")
+# Without one of these no placeholder can be there: a cheap test before the regex.
+_PLACEHOLDER_TRIGGER = re.compile(r"[{}\[«]|<<|XXX|TODO|FIXME|TBD")
 
 # A record's value in a letter rendered with marks; a word that starts with a capital.
 _MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
@@ -283,6 +285,8 @@ def _text(value: Any) -> str:
 @functools.lru_cache(maxsize=2048)
 def _office_phrase(words: str) -> str | None:
     """Return the office ``words`` name (``Prime Minister`` of ``Prime Minister Valls``)."""
+    if not any(word in _OFFICE_WORDS for word in normalise(words).split()):
+        return None  # no office word at all (most names): no need to look closer
     kept: list[str] = []
     complement = False
     for word in words.split():
@@ -780,6 +784,8 @@ class Checker:
         self._seen = _Hashes()
         # Who the recipients are (hashes of names, surnames, organisations, cities).
         self._index: _Hashes | None = None
+        # How many records the run has (counted when the index is built).
+        self.total = 0
         self._name_words = 0
         self._org_words = 0
         self._excellent: str | None = None
@@ -914,7 +920,9 @@ class Checker:
         if self._index is not None:
             return
         index = self._index = _Hashes()
+        self.total = 0
         for record in self._again():
+            self.total += 1
             ident = identity_of(record, offices=False)
             words = len(ident.name.split())
             if words >= 2:
@@ -931,6 +939,11 @@ class Checker:
                 index.add(_key(_CITY, ident.city))
             if ident.excellency and self._excellent is None:
                 self._excellent = ident.id
+
+    def prepare(self) -> int:
+        """Read who every recipient is, before the first letter; return how many records."""
+        self._build_index()
+        return self.total
 
     def letters(self, *, raising: bool = False) -> Iterator[Letter]:
         """Render and check each record's letter; yield those that render, without marks.
@@ -1627,7 +1640,12 @@ class _Line:
                     continue  # speaks of someone rather than to the recipient
                 office = _office_phrase(words) if words else None
                 office_words = tuple(normalise(office).split()) if office else ()
-                named = tuple(w for w in normalise(words).split() if w not in _JOINERS)
+                # Names matter only in the body (vocatives): "Dear Mr Smith", "Minister Y,".
+                named = (
+                    tuple(w for w in normalise(words).split() if w not in _JOINERS)
+                    if in_body
+                    else ()
+                )
                 kept.append((said, words, vocative, office, office_words, named))
             found = self._forms[salutation, in_body] = tuple(kept)
         return found
@@ -1636,7 +1654,9 @@ class _Line:
 def _letter_line(marked: str) -> _Line:
     """Return what the checks see in one line of a letter."""
     if MARK_START in marked or MARK_END in marked:
-        values = tuple(strip_marks(m.group(1)).strip() for m in _MARKED.finditer(marked))
+        values = tuple(
+            (strip_marks(v) if MARK_START in v else v).strip() for v in _MARKED.findall(marked)
+        )
         skeleton = _MARKED.sub("\0", marked)
         text = strip_marks(marked)
         whole = MARK_START not in skeleton and MARK_END not in skeleton
@@ -1644,8 +1664,7 @@ def _letter_line(marked: str) -> _Line:
         text = skeleton = marked
         values = ()
         whole = True
-    triggered = any(t in text for t in _PLACEHOLDER_TRIGGERS)
-    found = _PLACEHOLDERS.finditer(text) if triggered else ()
+    found = _PLACEHOLDERS.finditer(text) if _PLACEHOLDER_TRIGGER.search(text) else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
     salutation = _is_salutation(text)
     closing = _CLOSING.match(text) is not None
@@ -1703,7 +1722,7 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
     for form in _FORM.finditer(line):
         if quoted and sum(line.count(q, 0, form.start()) for q in _QUOTES) % 2:
             continue  # inside quotation marks: reported speech, addressed to someone else
-        phrase = _PHRASE.match(form.group("rest"))
+        phrase = _PHRASE.match(line, form.start("rest"))
         words = phrase.group("words") if phrase else ""
         end = form.start("rest") + len(words)
         tail = line[end : end + 2]
