@@ -244,8 +244,6 @@ _PLACEHOLDERS = re.compile(
     r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
 )
 
-# Without one of these no placeholder can be there: a cheap test before the regex.
-_PLACEHOLDER_TRIGGER = re.compile(r"[{}\[«]|<<|XXX|TODO|FIXME|TBD")
 
 # A record's value in a letter rendered with marks; a word that starts with a capital.
 _MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
@@ -1236,8 +1234,9 @@ class Checker:
                 letter_line=excellency,
                 late=True,
             )
+        name_words, org_words = self._name_words, self._org_words
         for line, value in others + block:
-            for name in self._index_hits(_NAME, normalise(value), self._name_words):
+            for name in self._index_hits(_NAME, normalise(value), name_words):
                 if name != ident.name:
                     self._add_naming(
                         "warning",
@@ -1248,12 +1247,16 @@ class Checker:
                         letter_line=line,
                         late=True,
                     )
+        owns = [f" {own} " for own in (ident.organisation, ident.name, ident.city) if own]
         for line, value in block:
             norm = normalise(value)
-            for own in (ident.organisation, ident.name, ident.city):
-                if own:
-                    norm = f" {norm} ".replace(f" {own} ", " ")
-            for org in self._index_hits(_ORG, norm.strip(), self._org_words):
+            padded = f" {norm} "
+            # The recipient's own organisation, name and city are no leak: leave them out.
+            if any(own in padded for own in owns):
+                for own in owns:
+                    padded = f" {padded} ".replace(own, " ")
+                norm = padded.strip()
+            for org in self._index_hits(_ORG, norm, org_words):
                 if org != ident.organisation:
                     self._add_naming(
                         "warning",
@@ -1319,7 +1322,9 @@ class Checker:
             if number > closing:
                 break  # the signature: the sender's offices are not forms of address
             in_body = number >= (salutation or 1)
-            forms = line.forms(number == salutation, in_body)
+            forms = line.known[in_body + 2 * (number == salutation)]
+            if forms is None:
+                forms = line.forms(number == salutation, in_body)
             if not forms:
                 continue
             for said, words, vocative, office, office_words, named in forms:
@@ -1628,11 +1633,12 @@ class _Line:
     excellency: bool
     placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
     plain: bool  # none of salutation, closing, Excellency or placeholders
-    _forms: dict[tuple[bool, bool], tuple[_Form, ...]]
+    # The forms of address found so far, by in_body + 2 * salutation (see forms).
+    known: list[tuple[_Form, ...] | None]
 
     def forms(self, salutation: bool, in_body: bool) -> tuple[_Form, ...]:
         """Return the forms of address in this line that the checks look at."""
-        found = self._forms.get((salutation, in_body))
+        found = self.known[in_body + 2 * salutation]
         if found is None:
             kept: list[_Form] = []
             for said, words, vocative in _spans(self.text, salutation, in_body):
@@ -1647,7 +1653,7 @@ class _Line:
                     else ()
                 )
                 kept.append((said, words, vocative, office, office_words, named))
-            found = self._forms[salutation, in_body] = tuple(kept)
+            found = self.known[in_body + 2 * salutation] = tuple(kept)
         return found
 
 
@@ -1664,7 +1670,18 @@ def _letter_line(marked: str) -> _Line:
         text = skeleton = marked
         values = ()
         whole = True
-    found = _PLACEHOLDERS.finditer(text) if _PLACEHOLDER_TRIGGER.search(text) else ()
+    triggered = (
+        "{" in text
+        or "}" in text
+        or "[" in text
+        or "<<" in text
+        or "«" in text
+        or "XXX" in text
+        or "TODO" in text
+        or "FIXME" in text
+        or "TBD" in text
+    )
+    found = _PLACEHOLDERS.finditer(text) if triggered else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
     salutation = _is_salutation(text)
     closing = _CLOSING.match(text) is not None
@@ -1679,7 +1696,7 @@ def _letter_line(marked: str) -> _Line:
         excellency=excellency,
         placeholders=placeholders,
         plain=not (salutation or closing or excellency or placeholders),
-        _forms={},
+        known=[None, None, None, None],
     )
 
 
