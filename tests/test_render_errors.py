@@ -306,6 +306,18 @@ def test_dry_run_lists_files_and_writes_nothing(
     assert snapshot(campaign["out"]) == before
 
 
+def test_dry_run_lists_the_combined_document_too(
+    runner: CliRunner, campaign: dict[str, Path]
+) -> None:
+    combined = campaign["out"].parent / "print" / "all.docx"
+    result = run(runner, campaign, "-f", "docx", "--combine", str(combined), "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert f"would write {campaign['out'] / 'alpha.docx'}  (alpha)" in result.stdout
+    assert f"would write {combined}  (every letter)" in result.stdout
+    assert "3 file(s) (docx) would be written" in result.stdout
+    assert not combined.parent.exists()
+
+
 def test_missing_template_argument_is_misuse(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

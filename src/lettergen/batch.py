@@ -139,7 +139,11 @@ def render(
             skipped=selection.skipped if selection else 0,
         )
         if spool is None:
-            summary.files = count * len(writers)
+            if options.combine is not None:
+                summary.combined.append(options.combine)
+                if any(isinstance(w, pdf.PdfWriter) for w in writers):
+                    summary.combined.append(options.combine.with_suffix(".pdf"))
+            summary.files = count * len(writers) + len(summary.combined)
             return summary
         summary.files = _second_pass(spool, writers, options, inputs, combined, selection)
     except BaseException:

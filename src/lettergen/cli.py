@@ -301,6 +301,8 @@ def render(**kwargs: Any) -> None:
     if summary.skipped:
         click.echo(f"Skipped {summary.skipped} unchanged letter(s).")
     if summary.dry_run:
+        for path in summary.combined:
+            click.echo(f"would write {path}  (every letter)")
         click.echo(
             f"Dry run: {summary.letters} letter(s) checked; {summary.files} file(s) "
             f"({kinds}) would be written to {summary.out_dir}/"

@@ -36,6 +36,8 @@ class Summary:
     formats: list[str] = field(default_factory=list)
     # Letters left out by --skip-unchanged because their files are up to date.
     skipped: int = 0
+    # Combined documents (--combine) a dry run would write.
+    combined: list[Path] = field(default_factory=list)
 
 
 def plan(
