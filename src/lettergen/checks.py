@@ -1659,7 +1659,17 @@ class _Line:
 
 def _letter_line(marked: str) -> _Line:
     """Return what the checks see in one line of a letter."""
-    if MARK_START in marked or MARK_END in marked:
+    if (
+        marked[:1] == MARK_START
+        and marked.find(MARK_END) == len(marked) - 1
+        and marked.count(MARK_START) == 1
+    ):
+        # One value and nothing else (an address line, a salutation): no pattern needed.
+        text = marked[1:-1]
+        values = (text.strip(),)
+        skeleton = "\0"
+        whole = True
+    elif MARK_START in marked or MARK_END in marked:
         values = tuple(
             (strip_marks(v) if MARK_START in v else v).strip() for v in _MARKED.findall(marked)
         )
