@@ -1666,7 +1666,7 @@ def _letter_line(marked: str) -> _Line:
     ):
         # One value and nothing else (an address line, a salutation): no pattern needed.
         text = marked[1:-1]
-        values = (text.strip(),)
+        values: tuple[str, ...] = (text.strip(),)
         skeleton = "\0"
         whole = True
     elif MARK_START in marked or MARK_END in marked:
