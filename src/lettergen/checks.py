@@ -360,7 +360,7 @@ class Identity:
     city: str = ""
     excellency: bool = False
     email: str = ""
-    address: str = ""
+    address: str = ""  # normalised; only for records without an organisation
 
     @property
     def display_offices(self) -> str:
@@ -403,6 +403,7 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
         city = next((c for c in map(_postal_city, reversed(address_lines)) if c), "")
     norm_last = normalise(last)
     words = norm_name.split()
+    organisation = normalise(_first_text(fields, _ORG_FIELDS))
     return Identity(
         id=record.id,
         location=record.location,
@@ -410,11 +411,12 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
         name_words=frozenset(words) | frozenset(norm_last.split()) if last else frozenset(words),
         surname=norm_last or (words[-1] if words else ""),
         offices=found,
-        organisation=normalise(_first_text(fields, _ORG_FIELDS)),
+        organisation=organisation,
         city=normalise(city),
         excellency=excellency,
         email=_text(fields.get("email")).casefold(),
-        address=normalise(" ".join(address_lines)),
+        # Only where there is no organisation does the address tell two people apart.
+        address="" if organisation else normalise(" ".join(address_lines)),
     )
 
 
