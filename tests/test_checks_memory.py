@@ -112,7 +112,7 @@ def test_checker_state_does_not_grow_with_records(
     small, small_report = run(tmp_path, 1000, raising)
     large, large_report = run(tmp_path, 3000, raising)
     for checker in (small, large):
-        for cache in (checker._line_cache, checker._hits):
+        for cache in (checker._line_cache, checker._hits, checker._values):
             assert 0 < len(cache) <= 200
             cache.clear()
     # Clean recipients: nothing found, so nothing the report must hold grows either.

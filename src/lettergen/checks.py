@@ -710,7 +710,7 @@ class _Hashes(HashSet):
     def add(self, value: int) -> bool:
         """Add ``value``; return True if it was there before."""
         self.bits[(value >> 3) & _BITS_MASK] |= 1 << (value & 7)
-        return super().add(value)
+        return HashSet.add(self, value)
 
 
 # Salts that keep one kind of key (a name, a surname, an organisation ...) apart from another
@@ -798,6 +798,7 @@ class Checker:
         self._skeletons: dict[tuple[str, ...], tuple[str, list[str], int]] = {}
         self._line_cache: dict[str, _Line] = {}
         self._hits: dict[tuple[int, str], tuple[str, ...]] = {}
+        self._values: dict[str, _Value] = {}
         self._signatory = frozenset(_leaf_strings(merge.sender))
 
     # -- recording findings --
@@ -1236,9 +1237,8 @@ class Checker:
                 letter_line=excellency,
                 late=True,
             )
-        name_words, org_words = self._name_words, self._org_words
         for line, value in others + block:
-            for name in self._index_hits(_NAME, normalise(value), name_words):
+            for name in self._value(value).names:
                 if name != ident.name:
                     self._add_naming(
                         "warning",
@@ -1251,14 +1251,16 @@ class Checker:
                     )
         owns = [f" {own} " for own in (ident.organisation, ident.name, ident.city) if own]
         for line, value in block:
-            norm = normalise(value)
-            padded = f" {norm} "
+            facts = self._value(value)
+            padded = facts.padded
             # The recipient's own organisation, name and city are no leak: leave them out.
             if any(own in padded for own in owns):
                 for own in owns:
                     padded = f" {padded} ".replace(own, " ")
-                norm = padded.strip()
-            for org in self._index_hits(_ORG, norm, org_words):
+                orgs = self._index_hits(_ORG, padded.strip(), self._org_words)
+            else:
+                orgs = facts.organisations
+            for org in orgs:
                 if org != ident.organisation:
                     self._add_naming(
                         "warning",
@@ -1269,7 +1271,7 @@ class Checker:
                         letter_line=line,
                         late=True,
                     )
-            postal = _postal_city(value)
+            postal = facts.postal
             if postal and ident.city:
                 city = normalise(postal)
                 if city != ident.city and _key(_CITY, city) in index:
@@ -1283,6 +1285,22 @@ class Checker:
                         letter_line=line,
                         late=True,
                     )
+
+    def _value(self, value: str) -> _Value:
+        """Return what the checks look up of one printed value (cached: values repeat)."""
+        facts = self._values.get(value)
+        if facts is None:
+            norm = normalise(value)
+            facts = _Value(
+                padded=f" {norm} ",
+                names=self._index_hits(_NAME, norm, self._name_words),
+                organisations=self._index_hits(_ORG, norm, self._org_words),
+                postal=_postal_city(value),
+            )
+            if len(self._values) >= _LINES_CACHED:
+                self._values.clear()
+            self._values[value] = facts
+        return facts
 
     def _index_hits(self, salt: int, norm: str, longest: int) -> tuple[str, ...]:
         """Return the phrases of ``norm`` (normalised text) that the index holds as ``salt``.
@@ -1620,6 +1638,16 @@ _LINES_CACHED = 2048
 # One form of address in a line: what it says, the words naming someone, whether it speaks
 # to the reader, the office it names, that office's words and the other words it names.
 _Form = tuple[str, str, bool, str | None, tuple[str, ...], tuple[str, ...]]
+
+
+@dataclass(slots=True)
+class _Value:
+    """What the checks look up of one value printed in a letter."""
+
+    padded: str  # normalised, with a space at each end
+    names: tuple[str, ...]  # its phrases that are names of recipients
+    organisations: tuple[str, ...]  # its phrases that are recipients' organisations
+    postal: str  # the city, if it is the postal line of an address
 
 
 @dataclass(slots=True)
