@@ -351,7 +351,6 @@ class Identity:
     """Who a record is, as far as forms of address and leaks are concerned (normalised)."""
 
     id: str
-    location: str
     name: str = ""
     name_words: frozenset[str] = frozenset()
     surname: str = ""
@@ -376,7 +375,8 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     """Return the identity of ``record``: its name, offices, organisation and city.
 
     Without ``offices`` (the index of a batch needs none), they are left out when they cannot
-    make the record an Excellency. The checks read every record twice, so this is kept lean:
+    make the record an Excellency, and so are the name's words, the e-mail address and the
+    address. The checks read every record twice, so this is kept lean:
     what offices a record's titles and forms of address give is cached, as they repeat.
     """
     fields = record.fields
@@ -404,20 +404,23 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     norm_last = normalise(last)
     words = norm_name.split()
     organisation = normalise(_first_text(fields, _ORG_FIELDS))
-    return Identity(
+    ident = Identity(
         id=record.id,
-        location=record.location,
         name=norm_name,
-        name_words=frozenset(words) | frozenset(norm_last.split()) if last else frozenset(words),
         surname=norm_last or (words[-1] if words else ""),
         offices=found,
         organisation=organisation,
         city=normalise(city),
         excellency=excellency,
-        email=_text(fields.get("email")).casefold(),
-        # Only where there is no organisation does the address tell two people apart.
-        address="" if organisation else normalise(" ".join(address_lines)),
     )
+    if offices:
+        # What only the letter's checks use (the index of a batch needs none of it).
+        ident.name_words = frozenset(words) | frozenset(norm_last.split())
+        ident.email = _text(fields.get("email")).casefold()
+        # Only where there is no organisation does the address tell two people apart.
+        if not organisation:
+            ident.address = normalise(" ".join(address_lines))
+    return ident
 
 
 def _first_text(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str:
@@ -639,7 +642,8 @@ def lookup(data: Mapping[str, Any], parts: list[str]) -> Any:
     """Return the value at a dotted path in ``data``, or :data:`_MISSING`."""
     value: Any = data
     for part in parts:
-        if isinstance(value, Mapping) and part in value:
+        # type() first: the abstract Mapping check is slow, and records are plain dicts.
+        if (type(value) is dict or isinstance(value, Mapping)) and part in value:
             value = value[part]
         elif isinstance(value, list) and part.isdigit() and int(part) < len(value):
             value = value[int(part)]
@@ -1037,7 +1041,12 @@ class Checker:
         """Count missing and empty fields; return whether the letter cannot render for them."""
         fatal = False
         fields = record.fields
-        if any(isinstance(value, dict) for value in fields.values()):
+        nested = False
+        for value in fields.values():
+            if isinstance(value, dict):
+                nested = True
+                break
+        if nested:
             for key in _field_keys(fields):
                 self._keys[key] = self._keys.get(key, 0) + 1
         else:
@@ -1105,13 +1114,18 @@ class Checker:
         lines = self._letter_lines(marked)
         # Where each printed value stands (stripped), and whether it came from this record.
         values: list[tuple[int, str, bool]] = []
-        if all(line.whole for line in lines):
-            for number, line in enumerate(lines, start=1):
-                for value in line.values:
-                    values.append((number, value, value in own))
-            skeleton = tuple(line.skeleton for line in lines)
+        whole = True
+        for number, line in enumerate(lines, start=1):
+            if not line.whole:
+                whole = False
+                break
+            for value in line.values:
+                values.append((number, value, value in own))
+        if whole:
+            skeleton = tuple([line.skeleton for line in lines])
         else:
             # A value printed over several lines: its marks are not in one line.
+            values = []
             lines = [_letter_line(line) for line in strip_marks(marked).split("\n")]
             at = last = 0
             for match in _MARKED.finditer(marked):
@@ -1146,7 +1160,7 @@ class Checker:
         signatory = self._signatory
         signed = {line for line, value, mine in values if not mine and value in signatory}
         vocatives = self._check_forms(record, ident, lines, salutation, closing, signed)
-        first_value = min((line for line, _, mine in values if mine), default=0)
+        first_value = next((line for line, _, mine in values if mine), 0)
         block_end = salutation or first_value
         block = [
             (line, value[:200])
@@ -1191,6 +1205,8 @@ class Checker:
         others: list[tuple[int, str]],
     ) -> None:
         """Check one letter against who the other recipients of the batch are."""
+        # The value that is the recipient's name (no need to look it up: it names them).
+        own_name = next((v for _, v in block if normalise(v) == ident.name), None)
         index = self._index
         assert index is not None  # built by letters() and check()
         for line, said, named in vocatives:
@@ -1238,6 +1254,8 @@ class Checker:
                 late=True,
             )
         for line, value in others + block:
+            if value is own_name:
+                continue  # the recipient's own name, as the address block prints it
             for name in self._value(value).names:
                 if name != ident.name:
                     self._add_naming(
@@ -1251,6 +1269,8 @@ class Checker:
                     )
         owns = [f" {own} " for own in (ident.organisation, ident.name, ident.city) if own]
         for line, value in block:
+            if value is own_name:
+                continue
             facts = self._value(value)
             padded = facts.padded
             # The recipient's own organisation, name and city are no leak: leave them out.
@@ -1772,7 +1792,7 @@ def _spans(line: str, salutation: bool, in_body: bool) -> tuple[tuple[str, str, 
     Cached: most lines of a batch are the template's own and repeat in every letter.
     """
     spans: list[tuple[str, str, bool]] = []
-    quoted = any(q in line for q in _QUOTES)
+    quoted = '"' in line or "“" in line or "”" in line or "«" in line or "»" in line or "„" in line
     match = _SALUTATION.match(line) if salutation else None
     if match and _office_phrase(_named_part(line)) == _named_part(line):
         spans.append((line.strip(), _named_part(line), True))  # "Dear Prime Minister,"

@@ -798,6 +798,7 @@ def _csv_records(
         return
     keys = table_keys(header, path, 1 + skipped, field_map, warn)
     width = len(keys)
+    flat = not any("." in key for key in keys if key)
     end_line = reader.line_num + skipped
     for row in rows:
         start_line = end_line + 1
@@ -811,12 +812,18 @@ def _csv_records(
                 )
             # Excel writes empty cells up to the widest row: ";;" after the data is harmless.
             row = row[:width]
-        if not any(cell.strip() for cell in row):
+        if not "".join(row).strip():
             continue
         record: dict[str, Any] = {}
-        for key, cell in zip(keys, row, strict=False):
-            if key:
-                set_dotted(record, key, text_cell(cell))
+        if flat:
+            # Plain headers (the usual case): no dotted keys to nest.
+            for key, cell in zip(keys, row, strict=False):
+                if key:
+                    record[key] = CellText(cell) if "\r" not in cell else text_cell(cell)
+        else:
+            for key, cell in zip(keys, row, strict=False):
+                if key:
+                    set_dotted(record, key, text_cell(cell))
         # A short row leaves its last fields empty, as a spreadsheet shows them.
         for key in keys[len(row) :]:
             if key:
