@@ -1056,12 +1056,15 @@ class Checker:
             if len(self._shapes) > _SHAPES_KEPT:
                 self._count_shapes()
         for name, parts, field_use in use.recipient_uses:
-            value = lookup(fields, parts)
+            # A top-level field (most of them) without the general look-up.
+            value = fields.get(parts[0], _MISSING) if len(parts) == 1 else lookup(fields, parts)
             if value is _MISSING:
                 if not field_use.optional and not field_use.conditional:
                     self._count(self._missing, name, record)
                     fatal = True
-            elif is_empty(value) and not field_use.guarded:
+            elif (
+                not value.strip() if isinstance(value, str) else is_empty(value)
+            ) and not field_use.guarded:
                 self._count(self._empty, name, record)
         return fatal
 
