@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import hashlib
 import os
 import shutil
 import subprocess
@@ -340,6 +342,13 @@ def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path, check):
     for name in one:
         assert (tmp_path / "1" / name).read_bytes() == (tmp_path / "2" / name).read_bytes()
     assert (tmp_path / "all-1.docx").read_bytes() == (tmp_path / "all-2.docx").read_bytes()
+    # The workers hash the files they build: the manifest holds each file's true SHA-256.
+    with open(tmp_path / "2" / "manifest.csv", encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert sorted(row["file"] for row in rows) == one
+    for row in rows:
+        data = (tmp_path / "2" / row["file"]).read_bytes()
+        assert row["sha256"] == hashlib.sha256(data).hexdigest()
 
 
 @pytest.mark.parametrize("check", [[], ["--no-check"]])

@@ -64,8 +64,10 @@ def record_sha256(fields: dict[str, Any]) -> str:
     return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
-# Where a letter whose record is not at hand (a spooled one) keeps its record's hash.
+# Where a letter whose record is not at hand (a spooled one) keeps its record's hash, and
+# where a letter built by a worker process keeps its files' hashes (one per writer).
 RECORD_SHA256 = "_lettergen_record_sha256"
+FILES_SHA256 = "_lettergen_files_sha256"
 
 
 def record_hash(letter: Letter) -> str:
@@ -220,12 +222,20 @@ class Manifest:
         if self._handle is None:
             self._open()
         template = letter.template.name if letter.template is not None else ""
+        # Hashed already where a worker process built the file (--jobs): not again here.
+        known: list[str] | None = letter.context.get(FILES_SHA256)
+        number: int | None = getattr(writer, "index", None)
+        digest = (
+            known[number]
+            if known is not None and number is not None
+            else hashlib.sha256(data).hexdigest()
+        )
         self._writer.writerow(
             (
                 letter.record.id,
                 target.name,
                 writer.format,
-                hashlib.sha256(data).hexdigest(),
+                digest,
                 template,
                 self.inputs.template_sha256(letter),
                 record_hash(letter),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import hashlib
 import itertools
 import multiprocessing
 import os
@@ -27,7 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LettergenError, OutputError, UsageError
-from .manifest import RECORD_SHA256, record_sha256
+from .manifest import FILES_SHA256, RECORD_SHA256, record_sha256
 from .merge import Letter, Merge, Warn, _ignore
 from .recipients import Record
 from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
@@ -119,6 +120,8 @@ class _Done:
     body: str | None = None
     record_sha256: str | None = None
     warnings: list[str] = field(default_factory=list)
+    # The SHA-256 of each file, for the manifest: hashed here, not in the main process.
+    digests: list[str] | None = None
 
 
 @dataclass
@@ -160,7 +163,9 @@ def _build_chunk(first: int, records: list[Record]) -> _Result:
                 check(letter)
             item = _Done(letter.name, letter.template, [], None, None, warnings[:])
             if shelf is not None:
-                item.files = [_shelve(shelf, writer.to_bytes(letter), record) for writer in writers]
+                built = [writer.to_bytes(letter) for writer in writers]
+                item.files = [_shelve(shelf, data, record) for data in built]
+                item.digests = [hashlib.sha256(data).hexdigest() for data in built]
                 item.body = work.body(letter, number) if work.body is not None else None
                 item.record_sha256 = record_sha256(record.fields)
             done.append(item)
@@ -261,6 +266,8 @@ def _collect(records: list[Record], future: Future[_Result], warn: Warn) -> Iter
         letter.context[BODY] = item.body
         if item.record_sha256 is not None:
             letter.context[RECORD_SHA256] = item.record_sha256
+        if item.digests is not None:
+            letter.context[FILES_SHA256] = item.digests
         yield letter
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from .errors import OutputError
-from .manifest import RECORD_SHA256
+from .manifest import FILES_SHA256, RECORD_SHA256
 from .merge import Letter
 from .recipients import Record
 
@@ -103,15 +103,17 @@ class Spool:
     def add(
         self, letter: Letter, files: list[Stored], body: str | None, record_sha256: str
     ) -> None:
-        """Keep one letter's files (one per writer), combined-document body and record hash."""
+        """Keep one letter's files (one per writer), combined-document body and record hash
+        (and its files' hashes, when a worker made them)."""
         record = letter.record
         # Paths are kept once, by number: unpickling a Path costs more than the letter.
         path = self._paths.setdefault(record.path, len(self._paths))
         template = self._paths.setdefault(letter.template, len(self._paths))
         item = (record.id, path, record.line, letter.name, template, record_sha256)
+        digests = letter.context.get(FILES_SHA256)
         try:
             # One pickle per letter: a shared pickler's memo would grow with the letters.
-            pickle.dump((*item, body, files), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump((*item, body, files, digests), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
         self.count += 1
@@ -122,11 +124,13 @@ class Spool:
         self._file.seek(0)
         paths = list(self._paths)
         for _ in range(self.count):
-            rid, path, line, name, template, sha, body, files = pickle.load(self._file)
+            rid, path, line, name, template, sha, body, files, digests = pickle.load(self._file)
             source = paths[path]
             assert source is not None
             record = Record(id=rid, fields={}, path=source, line=line)
             context = {FILES: files, BODY: body, RECORD_SHA256: sha}
+            if digests is not None:
+                context[FILES_SHA256] = digests
             yield Letter(
                 record=record, name=name, text="", context=context, template=paths[template]
             )
