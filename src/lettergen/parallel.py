@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LettergenError, OutputError, UsageError
 from .manifest import FILES_SHA256, RECORD_SHA256, record_sha256
 from .merge import Letter, Merge, Warn, _ignore
-from .recipients import Record
+from .recipients import CellText, Record
 from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
 
 if TYPE_CHECKING:
@@ -145,11 +145,45 @@ def _failed(error: LettergenError, warnings: list[str] | None = None) -> _Failed
     return _Failed(type(error), error.message, {**details, "field": error.field}, warnings or [])
 
 
-def _build_chunk(first: int, records: list[Record]) -> _Result:
-    """Render, check and (when building) make the files of ``records``, numbered from
-    ``first``, in a worker; return what the main process needs, and the first error."""
+# Records as they cross to a worker: the files they come from (each once), then for each its
+# file's number, id, line, and fields; a row of cells travels as plain text (see _pack).
+_Packed = tuple[list[Path], list[tuple[int, str, int, dict[str, Any], bool]]]
+
+
+def _pack(records: list[Record]) -> _Packed:
+    """Return ``records`` in a form that pickles fast.
+
+    Pickling a Path, or a cell's text (a subclass of str), costs several times more than the
+    plain text: a row of cells is sent as plain text and made cells again in the worker.
+    """
+    paths: dict[Path, int] = {}
+    items = []
+    for record in records:
+        number = paths.setdefault(record.path, len(paths))
+        fields = record.fields
+        cells = all(type(value) is CellText for value in fields.values())
+        if cells:
+            fields = {key: str(value) for key, value in fields.items()}
+        items.append((number, record.id, record.line, fields, cells))
+    return list(paths), items
+
+
+def _unpack(packed: _Packed) -> list[Record]:
+    paths, items = packed
+    records = []
+    for number, rid, line, fields, cells in items:
+        if cells:
+            fields = {key: CellText(value) for key, value in fields.items()}
+        records.append(Record(id=rid, fields=fields, path=paths[number], line=line))
+    return records
+
+
+def _build_chunk(first: int, packed: _Packed) -> _Result:
+    """Render, check and (when building) make the files of the ``packed`` records, numbered
+    from ``first``, in a worker; return what the main process needs, and the first error."""
     work = _work
     assert work is not None
+    records = _unpack(packed)
     merge, writers, shelf = work.merge, work.writers, work.shelf
     checks = [c for c in (getattr(w, "check", None) for w in writers) if c is not None]
     done = []
@@ -244,7 +278,7 @@ def _parallel(work: _Work, jobs: int, quiet: Warn | None = None) -> Iterator[Let
         try:
             first = 1
             for chunk in _chunks(itertools.chain([head], records), _CHUNK):
-                pending.append((chunk, pool.submit(_build_chunk, first, chunk)))
+                pending.append((chunk, pool.submit(_build_chunk, first, _pack(chunk))))
                 first += len(chunk)
                 if len(pending) >= jobs * _AHEAD:
                     yield from _collect(*pending.popleft(), quiet or merge.warn)
