@@ -116,3 +116,23 @@ def test_only_word_and_pdf_letters_are_spread_over_processes(
     assert len(list(out.glob("*.txt"))) == 900
     # With the checks on, this process checks and one worker builds.
     assert calls == ([1] if spread else [])
+
+
+def test_records_cross_to_workers_intact():
+    from lettergen.parallel import _pack, _unpack
+    from lettergen.recipients import CellText
+
+    records = [
+        Record(
+            "a", {"name": CellText("Ann"), "address": CellText("1 Road\nTown")}, Path("x.csv"), 2
+        ),
+        Record("b", {"name": "Bo", "address": ["1 Road", "Town"]}, Path("y.yaml"), 3),
+        Record("c", {"name": CellText("Cy"), "org": {"name": CellText("S&D")}}, Path("x.csv"), 4),
+    ]
+    back = _unpack(_pack(records))
+    assert back == records
+    # A cell stays a cell (a template loops over its lines), YAML text stays text.
+    assert type(back[0].fields["address"]) is CellText
+    assert list(back[0].fields["address"]) == ["1 Road", "Town"]
+    assert type(back[1].fields["name"]) is str
+    assert type(back[2].fields["org"]["name"]) is CellText
