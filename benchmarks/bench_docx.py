@@ -215,7 +215,12 @@ class Floor:
             out.append(html.escape(values[field], quote=False))
             out.append(piece)
         content = "".join(out).encode("utf-8")
-        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        # As lettergen deflates a small document (zipwriter.deflate): a floor must not be
+        # slower than what a writer can do.
+        if len(content) <= 8 * 1024:
+            compressor = zlib.compressobj(1, zlib.DEFLATED, -13, 6)
+        else:
+            compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
         raw = compressor.compress(content) + compressor.flush()
         name = b"word/document.xml"
         local, central = self._headers(
