@@ -185,7 +185,9 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     assert work is not None
     records = _unpack(packed)
     merge, writers, shelf = work.merge, work.writers, work.shelf
-    checks = [c for c in (getattr(w, "check", None) for w in writers) if c is not None]
+    # As output.plan does: a writer with ``build`` checks a letter as it builds it.
+    builders = [getattr(w, "build", None) for w in writers]
+    checks = [getattr(w, "check", None) for w in writers]
     done = []
     # Warnings go back to the main process, which prints them in the order of the records.
     warnings: list[str] = []
@@ -193,17 +195,27 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     try:
         for number, record in enumerate(records, first):
             letter = merge.render(record)
-            for check in checks:
-                check(letter)
-            item = _Done(letter.name, letter.template, [], None, None, warnings[:])
-            if shelf is not None:
-                built = [writer.to_bytes(letter) for writer in writers]
+            item = _Done(letter.name, letter.template, [], None, None, warnings)
+            if shelf is None:
+                for check in checks:
+                    if check is not None:
+                        check(letter)
+            else:
+                built = []
+                for writer, builder, check in zip(writers, builders, checks, strict=True):
+                    if builder is not None:
+                        built.append(builder(letter))
+                        continue
+                    if check is not None:
+                        check(letter)
+                    built.append(writer.to_bytes(letter))
                 item.files = [_shelve(shelf, data, record) for data in built]
                 item.digests = [hashlib.sha256(data).hexdigest() for data in built]
                 item.body = work.body(letter, number) if work.body is not None else None
                 item.record_sha256 = record_sha256(record.fields)
             done.append(item)
-            warnings.clear()
+            warnings = []
+            merge.warn = warnings.append
     except LettergenError as error:
         return done, _failed(error, warnings)
     return done, None
