@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -136,3 +137,34 @@ def test_records_cross_to_workers_intact():
     assert list(back[0].fields["address"]) == ["1 Road", "Town"]
     assert type(back[1].fields["name"]) is str
     assert type(back[2].fields["org"]["name"]) is CellText
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_message_and_writes_nothing(
+    runner, tmp_path, monkeypatch
+):
+    from lettergen import parallel
+
+    people = "".join(f"- {{id: r{i}, name: Person number {i} of many}}\n" for i in range(900))
+    template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n")
+    recipients = write(tmp_path / "people.yaml", people)
+    monkeypatch.setattr(sys.modules[__name__], "_BUILD_CHUNK", parallel._build_chunk)
+    monkeypatch.setattr(parallel, "_build_chunk", _dying)
+    out = tmp_path / "out"
+    args = [str(template), str(recipients), "-o", str(out), "-f", "docx", "-j", "2"]
+    result = runner.invoke(cli, ["render", *args])
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr.startswith("a worker process stopped before its letters were done")
+    assert not out.exists()
+    assert sorted(os.listdir(tmp_path)) == ["letter.txt.j2", "people.yaml"]
+
+
+_BUILD_CHUNK = None
+
+
+def _dying(first, packed):
+    """A worker's chunk that kills the worker part-way through the run."""
+    if first > 200:
+        os._exit(9)
+    assert _BUILD_CHUNK is not None
+    return _BUILD_CHUNK(first, packed)

@@ -23,6 +23,7 @@ import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -288,18 +289,36 @@ def _parallel(work: _Work, jobs: int, quiet: Warn | None = None) -> Iterator[Let
         jobs, mp_context=context, initializer=_start_worker, initargs=(counter,)
     ) as pool:
         try:
-            first = 1
-            for chunk in _chunks(itertools.chain([head], records), _CHUNK):
-                pending.append((chunk, pool.submit(_build_chunk, first, _pack(chunk))))
-                first += len(chunk)
-                if len(pending) >= jobs * _AHEAD:
-                    yield from _collect(*pending.popleft(), quiet or merge.warn)
-            while pending:
-                yield from _collect(*pending.popleft(), quiet or merge.warn)
+            yield from _run(pool, merge, head, records, jobs, pending, quiet)
+        except BrokenProcessPool:
+            raise OutputError(
+                "a worker process stopped before its letters were done (killed, or out of "
+                "memory?); nothing was written: run again, or with --jobs 1"
+            ) from None
         finally:
             _work = None
             for _, future in pending:
                 future.cancel()
+
+
+def _run(
+    pool: ProcessPoolExecutor,
+    merge: Merge,
+    head: Record,
+    records: Iterator[Record],
+    jobs: int,
+    pending: deque[tuple[list[Record], Future[_Result]]],
+    quiet: Warn | None,
+) -> Iterator[Letter]:
+    """Hand the records to the workers in chunks, a few ahead; yield their letters in order."""
+    first = 1
+    for chunk in _chunks(itertools.chain([head], records), _CHUNK):
+        pending.append((chunk, pool.submit(_build_chunk, first, _pack(chunk))))
+        first += len(chunk)
+        if len(pending) >= jobs * _AHEAD:
+            yield from _collect(*pending.popleft(), quiet or merge.warn)
+    while pending:
+        yield from _collect(*pending.popleft(), quiet or merge.warn)
 
 
 def _collect(records: list[Record], future: Future[_Result], warn: Warn) -> Iterator[Letter]:
