@@ -168,3 +168,22 @@ def _dying(first, packed):
         os._exit(9)
     assert _BUILD_CHUNK is not None
     return _BUILD_CHUNK(first, packed)
+
+
+def test_a_full_disk_while_spooling_is_an_error_not_a_traceback(tmp_path):
+    import errno
+
+    from lettergen.errors import OutputError
+
+    class Full:
+        def write(self, data: bytes) -> int:
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+        flush = seek = close = lambda self, *args: None
+
+    spool = Spool(tmp_path / "out")
+    spool._file.close()
+    spool._file = Full()
+    with pytest.raises(OutputError) as caught:
+        spool.add(_letter(1), [b"text"], None, "h")
+    assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: No space left on device"

@@ -67,7 +67,9 @@ class Spool:
             folder = folder.parent
         try:
             # Closed by close(); unlinked at once by tempfile, so nothing is ever left behind.
-            self._file: IO[bytes] = tempfile.TemporaryFile(dir=folder, prefix=".lettergen-")  # noqa: SIM115
+            self._file: IO[bytes] = tempfile.TemporaryFile(  # noqa: SIM115
+                dir=folder, prefix=".lettergen-"
+            )
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=near) from None
         self._near = near
@@ -120,8 +122,12 @@ class Spool:
 
     def letters(self) -> Iterator[Letter]:
         """Yield the kept letters in order, each with its files in ``context[FILES]``."""
-        self._file.flush()
-        self._file.seek(0)
+        try:
+            # The last letters may still be in the buffer: a full disk says so here.
+            self._file.flush()
+            self._file.seek(0)
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
         paths = list(self._paths)
         for _ in range(self.count):
             rid, path, line, name, template, sha, body, files, digests = pickle.load(self._file)
