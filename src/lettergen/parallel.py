@@ -1,13 +1,17 @@
 """Rendering letters over several processes (``--jobs``).
 
 A run renders each letter once, in its first pass (see :mod:`lettergen.output`). With ``jobs``
-above one, forked worker processes render, check and build chunks of records; the main process
-reads the records, sends them on in order and takes the results back in order: each letter's
-file name (to find clashes and existing files) and the bytes of its files (and its body in a
-combined document), which the main process spools and later writes itself, so that files,
+above one, forked worker processes render, check and build chunks of records. The main process
+reads the records, sends them on in order (packed: see :func:`_pack`) and takes the results back
+in order: each letter's file name (to find clashes and existing files) and where the worker put
+its files (on the worker's shelf of the spool, with their SHA-256), and its body in a combined
+document. The main process spools those and later writes every file itself, so that files,
 manifest and progress are handled exactly as in a one-process run, and an error is the one a
 one-process run reports. At most a few chunks are in flight at once: memory stays flat however
 many letters there are.
+
+With the checks on, the main process checks each letter (the checks compare letters with one
+another) while the workers build them.
 """
 
 from __future__ import annotations
