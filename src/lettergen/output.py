@@ -63,9 +63,7 @@ def plan(
     count = 0
     check_existing = out_dir.is_dir() and not force
     folder = os.fspath(out_dir)
-    # A writer with ``build`` checks a letter as it builds it: no need to check it apart.
-    builders = [getattr(writer, "build", None) for writer in writers]
-    checks = [getattr(writer, "check", None) for writer in writers]
+    builder = Builder(writers)
     for letter in letters:
         count += 1
         for writer in writers:
@@ -80,9 +78,8 @@ def plan(
         built: list[Stored] | None = letter.context.get(FILES)
         # Once the run is known to fail, building its files would be wasted.
         if spool is None or existing:
-            for check in checks if built is None else ():
-                if check is not None:
-                    check(letter)
+            if built is None:
+                builder.check(letter)
             if on_file is not None:
                 for writer in writers:
                     on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
@@ -90,16 +87,8 @@ def plan(
         if built is not None:
             spool.add(letter, built, body(letter, count) if body else None, record_hash(letter))
             continue
-        files: list[Stored] = []
-        for writer, builder, check in zip(writers, builders, checks, strict=True):
-            if builder is not None:
-                files.append(builder(letter))
-                continue
-            if check is not None:
-                check(letter)
-            files.append(writer.to_bytes(letter))
         kept = body(letter, count) if body is not None else None
-        spool.add(letter, files, kept, record_hash(letter))
+        spool.add(letter, list(builder.build(letter)), kept, record_hash(letter))
     if existing:
         listed = ", ".join(existing[:_LISTED])
         more = f" and {len(existing) - _LISTED} more" if len(existing) > _LISTED else ""
@@ -109,6 +98,36 @@ def plan(
             path=out_dir,
         )
     return count
+
+
+class Builder:
+    """Checks a letter for a run's writers, or checks it and builds its files (one per writer).
+
+    A writer with ``build`` checks a letter as it builds it: it is not checked apart.
+    """
+
+    def __init__(self, writers: list[Writer]) -> None:
+        self.writers = writers
+        self._builds = [getattr(writer, "build", None) for writer in writers]
+        self._checks = [getattr(writer, "check", None) for writer in writers]
+
+    def check(self, letter: Letter) -> None:
+        """Raise the error of the first writer that cannot write ``letter``."""
+        for check in self._checks:
+            if check is not None:
+                check(letter)
+
+    def build(self, letter: Letter) -> list[bytes]:
+        """Check ``letter`` and return its files, in the order of the writers."""
+        files = []
+        for writer, build, check in zip(self.writers, self._builds, self._checks, strict=True):
+            if build is not None:
+                files.append(build(letter))
+                continue
+            if check is not None:
+                check(letter)
+            files.append(writer.to_bytes(letter))
+        return files
 
 
 def write(

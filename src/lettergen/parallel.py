@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 from .errors import LettergenError, OutputError, UsageError
 from .manifest import FILES_SHA256, RECORD_SHA256, record_sha256
 from .merge import Letter, Merge, Warn, _ignore
+from .output import Builder
 from .recipients import CellText, Record
 from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
 
@@ -189,10 +190,9 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     work = _work
     assert work is not None
     records = _unpack(packed)
-    merge, writers, shelf = work.merge, work.writers, work.shelf
-    # As output.plan does: a writer with ``build`` checks a letter as it builds it.
-    builders = [getattr(w, "build", None) for w in writers]
-    checks = [getattr(w, "check", None) for w in writers]
+    merge, shelf = work.merge, work.shelf
+    # Checked and built as in one process (output.plan).
+    builder = Builder(work.writers)
     done = []
     # Warnings go back to the main process, which prints them in the order of the records.
     warnings: list[str] = []
@@ -202,18 +202,9 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
             letter = merge.render(record)
             item = _Done(letter.name, letter.template, [], None, None, warnings)
             if shelf is None:
-                for check in checks:
-                    if check is not None:
-                        check(letter)
+                builder.check(letter)
             else:
-                built = []
-                for writer, builder, check in zip(writers, builders, checks, strict=True):
-                    if builder is not None:
-                        built.append(builder(letter))
-                        continue
-                    if check is not None:
-                        check(letter)
-                    built.append(writer.to_bytes(letter))
+                built = builder.build(letter)
                 item.files = [_shelve(shelf, data, record) for data in built]
                 item.digests = [hashlib.sha256(data).hexdigest() for data in built]
                 item.body = work.body(letter, number) if work.body is not None else None
