@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lettergen.checks import Finding, Report, check_files
+from lettergen.checks import Checker, Finding, Report, check_files
 from lettergen.cli import cli
 from lettergen.merge import MergeOptions
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER, snapshot, write
@@ -612,3 +612,51 @@ def test_an_unreadable_file_is_reported_and_the_others_still_checked(tmp_path: P
         ("recipients-file", broken, 3),
         ("placeholder", people, 1),
     ]
+
+
+def test_letters_laid_out_alike_are_checked_as_the_first_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # After the first letter of a layout, only the lines that print values are looked at
+    # anew (Checker._plan). Slips in later letters must be found as without that shortcut.
+    people = []
+    for number in range(12):
+        base = (FABIUS if number % 2 else VALLS).replace("id: ", f"id: p{number}-", 1)
+        base = base.replace("name: ", f"name: Person{number} ", 1)
+        people.append(base)
+    people[5] = people[5].replace("Dear Minister of Foreign Affairs,", "Dear Mr Person4 Valls,")
+    people[6] = people[6].replace("57, rue de Varenne", "TODO")
+    people[7] = people[7].replace("37, Quai d'Orsay", "Hôtel de Matignon")
+    people[9] = people[9].replace("37, Quai d'Orsay", "c/o Person8 Manuel Valls")
+    template = LETTER.replace("I write about", "Excellency, I write about").replace(
+        "{{ recipient.form_of_address }}, I call", "Mr Prime Minister, I call"
+    )
+
+    def report() -> list[str]:
+        return government(tmp_path, template=template, people="".join(people)).lines()
+
+    plans: list[int] = []
+    plan = Checker._plan
+    monkeypatch.setattr(
+        Checker,
+        "_plan",
+        lambda self, skeleton, lines: plans.append(1) or plan(self, skeleton, lines),
+    )
+    planned = report()
+    assert len(plans) == 1  # every letter is laid out alike: one plan for twelve letters
+    # Without the shortcut: every line of every letter is looked at.
+    monkeypatch.setattr(Checker, "_plan", lambda self, skeleton, lines: (range(len(lines)),) * 2)
+    assert report() == planned
+    found = [
+        line.split(": letter line ")[0].split(": record ")[1]
+        for line in planned
+        if ": record" in line
+    ]
+    assert found == [
+        "'p6-manuel-valls'",  # TODO in the address
+        "'p1-laurent-fabius'",  # Mr Prime Minister, and in every Fabius letter after it
+        "'p5-laurent-fabius'",  # a salutation naming Valls
+        "'p7-laurent-fabius'",  # Matignon in the address block
+        "'p9-laurent-fabius'",  # another recipient's name in the address block
+    ]
+    assert any("also in 5 other letter(s)" in line and "p11-" in line for line in planned)

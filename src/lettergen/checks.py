@@ -800,6 +800,8 @@ class Checker:
         self._office_words: set[str] = set(_OFFICE_WORDS)
         self._bodies: dict[Path, set[bytes]] = {}
         self._skeletons: dict[tuple[str, ...], tuple[str, list[str], int]] = {}
+        # Which lines need a look in letters laid out alike, by their skeletons (see _plan).
+        self._plans: dict[tuple[str, ...], _Plan] = {}
         self._line_cache: dict[str, _Line] = {}
         self._hits: dict[tuple[int, str], tuple[str, ...]] = {}
         self._values: dict[str, _Value] = {}
@@ -1124,8 +1126,17 @@ class Checker:
                 break
             for value in line.values:
                 values.append((number, value, value in own))
+        flagged: Iterable[int]
+        watched: Iterable[int]
         if whole:
+            # The template's own text, values left out: its lines are mostly the same objects
+            # in every letter (the lines' cache), so the tuple hashes and compares cheaply.
             skeleton = tuple([line.skeleton for line in lines])
+            plan = self._plans.get(skeleton)
+            if plan is None:
+                plan = self._plan(skeleton, lines)
+            # Only the lines that print values, or were seen to matter, need a look.
+            flagged, watched = plan
         else:
             # A value printed over several lines: its marks are not in one line.
             values = []
@@ -1137,12 +1148,15 @@ class Checker:
                 value = strip_marks(match.group(1)).strip()
                 values.append((at + 1, value, value in own))
             skeleton = tuple(_MARKED.sub("\0", marked).split("\n"))
+            flagged = watched = range(len(lines))
 
-        # One look at every line: the salutation, the closing after it, placeholders.
+        # One look at the lines that may matter: the salutation, the closing, placeholders.
         salutation = closing_at = excellency = None
-        for number, line in enumerate(lines, start=1):
+        for index in flagged:
+            line = lines[index]
             if line.plain:
                 continue
+            number = index + 1
             if line.salutation and salutation is None:
                 salutation = number
                 closing_at = None  # the closing comes after the salutation
@@ -1162,27 +1176,47 @@ class Checker:
         # Lines that print the signatory's values (the signature) hold no form of address.
         signatory = self._signatory
         signed = {line for line, value, mine in values if not mine and value in signatory}
-        vocatives = self._check_forms(record, ident, lines, salutation, closing, signed)
+        vocatives = self._check_forms(record, ident, lines, watched, salutation, closing, signed)
         first_value = next((line for line, _, mine in values if mine), 0)
         block_end = salutation or first_value
-        block = [
-            (line, value[:200])
-            for line, value, mine in values
-            if mine and line < block_end and value
-        ]
-        others = [
-            (line, value[:200])
-            for line, value, mine in values
-            if mine
-            and line >= block_end
-            and len(_CAPITAL.findall(value)) >= 2
-            and normalise(value) != ident.name
-        ]
+        block: list[tuple[int, str]] = []
+        others: list[tuple[int, str]] = []
+        for number, value, mine in values:
+            if not mine or not value:
+                continue
+            if number < block_end:
+                block.append((number, value[:200]))
+                continue
+            facts = self._value(value)
+            if facts.capitals >= 2 and facts.norm != ident.name:
+                others.append((number, value[:200]))
         self._letters += 1
         self._check_others(record, ident, vocatives, excellency, salutation, block, others)
-        self._check_sameness(letter, use, lines, values, salutation, skeleton)
+        texts = [line.text for line in lines]
+        self._check_sameness(letter, use, texts, values, salutation, skeleton)
         # The letter as printed: its lines without marks, at hand already.
-        letter.text = "\n".join([line.text for line in lines])
+        letter.text = "\n".join(texts)
+
+    def _plan(self, skeleton: tuple[str, ...], lines: list[_Line]) -> _Plan:
+        """Return (and keep) which lines of a letter laid out as ``lines`` need a look:
+        those that print values, and those of the template's own text that may matter."""
+        if len(self._plans) >= _PLANS_KEPT:
+            self._plans.clear()
+        dynamic = {index for index, line in enumerate(lines) if line.values}
+        flagged = sorted({*dynamic, *(i for i, line in enumerate(lines) if not line.plain)})
+        # A line with no form of address, wherever it stands, need not be looked at again.
+        watched = sorted(
+            {
+                *dynamic,
+                *(
+                    index
+                    for index, line in enumerate(lines)
+                    if any(line.forms(s, b) for s in (False, True) for b in (False, True))
+                ),
+            }
+        )
+        plan = self._plans[skeleton] = (tuple(flagged), tuple(watched))
+        return plan
 
     def _letter_lines(self, marked: str) -> list[_Line]:
         """Return what the checks see in each line of a letter rendered with marks."""
@@ -1315,7 +1349,9 @@ class Checker:
         if facts is None:
             norm = normalise(value)
             facts = _Value(
+                norm=norm,
                 padded=f" {norm} ",
+                capitals=len(_CAPITAL.findall(value)),
                 names=self._index_hits(_NAME, norm, self._name_words),
                 organisations=self._index_hits(_ORG, norm, self._org_words),
                 postal=_postal_city(value),
@@ -1353,13 +1389,20 @@ class Checker:
         record: Record,
         ident: Identity,
         lines: list[_Line],
+        watched: Iterable[int],
         salutation: int | None,
         closing: int,
         signed: set[int],
     ) -> tuple[tuple[int, str, str], ...]:
-        """Check salutation and vocatives against this recipient; return name vocatives."""
+        """Check salutation and vocatives against this recipient; return name vocatives.
+
+        Only the ``watched`` lines (indexes, in order) are looked at: the others hold no form
+        of address.
+        """
         names: list[tuple[int, str, str]] = []
-        for number, line in enumerate(lines, start=1):
+        for index in watched:
+            line = lines[index]
+            number = index + 1
             if number in signed:
                 continue
             if number > closing:
@@ -1407,7 +1450,7 @@ class Checker:
         self,
         letter: Letter,
         use: TemplateUse,
-        lines: list[_Line],
+        texts: list[str],
         values: list[tuple[int, str, bool]],
         salutation: int | None,
         skeleton: tuple[str, ...],
@@ -1418,15 +1461,14 @@ class Checker:
             bodies = self._bodies.setdefault(path, set())
             if len(bodies) < 2:
                 # Values that say who the recipient is (the vocative, the name) do not count.
-                body = [line.text for line in lines[salutation or 0 :]]
+                body = texts[salutation or 0 :]
                 for line, value, mine in values:
                     if mine and line > (salutation or 0) and value.strip():
                         index = line - (salutation or 0) - 1
                         if 0 <= index < len(body) and _is_identity_value(letter.record, value):
                             body[index] = body[index].replace(value, "\0")
                 bodies.add(hashlib.blake2b("\n".join(body).encode(), digest_size=16).digest())
-        # The template's own text, values left out: its lines are mostly the same objects in
-        # every letter (the lines' cache), so the tuple hashes and compares cheaply.
+        # The template's own text, values left out.
         known = self._skeletons.get(skeleton)
         if known is None:
             if len(self._skeletons) < 50:
@@ -1658,6 +1700,8 @@ class Checker:
 # Lines kept by the lines' cache: the template's own lines repeat in every letter; lines with
 # a record's values mostly do not, and a long run would otherwise keep them all.
 _LINES_CACHED = 2048
+# Layouts of letters kept (a template gives a few: one per branch its records take).
+_PLANS_KEPT = 64
 # One form of address in a line: what it says, the words naming someone, whether it speaks
 # to the reader, the office it names, that office's words and the other words it names.
 _Form = tuple[str, str, bool, str | None, tuple[str, ...], tuple[str, ...]]
@@ -1667,10 +1711,17 @@ _Form = tuple[str, str, bool, str | None, tuple[str, ...], tuple[str, ...]]
 class _Value:
     """What the checks look up of one value printed in a letter."""
 
+    norm: str  # normalised
     padded: str  # normalised, with a space at each end
+    capitals: int  # how many of its words start with a capital
     names: tuple[str, ...]  # its phrases that are names of recipients
     organisations: tuple[str, ...]  # its phrases that are recipients' organisations
     postal: str  # the city, if it is the postal line of an address
+
+
+# Which lines of a layout of letters need a look (see Checker._plan): indexes of the lines that
+# may be the salutation, the closing..., and of those that may hold a form of address.
+_Plan = tuple[tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(slots=True)
