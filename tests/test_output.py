@@ -10,6 +10,7 @@ from lettergen import output
 from lettergen.errors import OutputError
 from lettergen.merge import Letter
 from lettergen.recipients import Record
+from lettergen.writers.text import TextWriter
 
 
 def letters(count: int) -> list[Letter]:
@@ -39,11 +40,40 @@ class InterruptingWriter:
         return letter.text.encode()
 
 
-def test_interrupted_run_leaves_only_whole_letters(tmp_path: Path) -> None:
+def test_interrupted_run_leaves_only_whole_letters(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(output, "_GROUP", 1)  # each letter put in place as soon as it is made
     with pytest.raises(KeyboardInterrupt):
         output.write(iter(letters(5)), [InterruptingWriter()], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.txt", "r1.txt"]
     assert (tmp_path / "r1.txt").read_text() == "Letter 1\n"
+
+
+def test_letters_are_put_in_place_in_groups_after_their_manifest_rows(tmp_path: Path) -> None:
+    heard: list[str] = []
+    put: list[tuple[list[str], list[str]]] = []
+
+    def before_put() -> None:
+        on_disk = sorted(p.name for p in tmp_path.iterdir())
+        put.append((list(heard), on_disk))
+
+    output.write(
+        iter(letters(70)),
+        [TextWriter()],
+        tmp_path,
+        on_write=lambda letter, writer, target, data: heard.append(target.name),
+        before_put=before_put,
+    )
+    # 32 + 32 + 6: before each group, the rows of all its files are out, and none is written.
+    assert [(len(rows), len(files)) for rows, files in put] == [(32, 0), (64, 32), (70, 64)]
+    assert len(list(tmp_path.iterdir())) == 70
+
+
+def test_an_interrupted_group_leaves_nothing_half_written(tmp_path: Path) -> None:
+    with pytest.raises(KeyboardInterrupt):
+        output.write(iter(letters(5)), [InterruptingWriter()], tmp_path)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_write_atomic_removes_its_temporary_file_when_interrupted(

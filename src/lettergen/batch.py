@@ -233,7 +233,11 @@ def _second_pass(
                 stream, writers, out_writers, options.output_dir
             )
             files = output.write(
-                progress.wrap(stream), out_writers, options.output_dir, on_write=manifest.add
+                progress.wrap(stream),
+                out_writers,
+                options.output_dir,
+                on_write=manifest.queue,
+                before_put=manifest.flush,
             )
             for writer in pdfs:
                 writer.jobs = options.jobs

@@ -207,6 +207,10 @@ _OFFICE_TEXT = (
     "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin"
 )
 _OFFICE_WORDS = frozenset(normalise(_OFFICE_TEXT).split())
+# One of those words in ASCII text, as normalise() splits it into words.
+_OFFICE_WORD = re.compile(
+    rf"(?<![a-z0-9])(?:{'|'.join(sorted(_OFFICE_WORDS))})(?![a-z0-9])", re.IGNORECASE | re.ASCII
+)
 # Words that join the parts of an office: "Minister of the Interior", "Président de l'Assemblée".
 _JOINERS = frozenset(
     ("of", "for", "to", "the", "and", "on", "de", "du", "des", "la", "le", "l", "d", "et")
@@ -283,8 +287,12 @@ def _text(value: Any) -> str:
 @functools.lru_cache(maxsize=2048)
 def _office_phrase(words: str) -> str | None:
     """Return the office ``words`` name (``Prime Minister`` of ``Prime Minister Valls``)."""
-    if not any(word in _OFFICE_WORDS for word in normalise(words).split()):
-        return None  # no office word at all (most names): no need to look closer
+    # No office word at all (most names): no need to look closer.
+    if words.isascii():
+        if _OFFICE_WORD.search(words) is None:
+            return None
+    elif not any(word in _OFFICE_WORDS for word in normalise(words).split()):
+        return None
     kept: list[str] = []
     complement = False
     for word in words.split():
@@ -1311,12 +1319,13 @@ class Checker:
             facts = self._value(value)
             padded = facts.padded
             # The recipient's own organisation, name and city are no leak: leave them out.
-            if any(own in padded for own in owns):
-                for own in owns:
-                    padded = f" {padded} ".replace(own, " ")
-                orgs = self._index_hits(_ORG, padded.strip(), self._org_words)
-            else:
-                orgs = facts.organisations
+            orgs = facts.organisations
+            for own in owns:
+                if own in padded:
+                    for own in owns:
+                        padded = f" {padded} ".replace(own, " ")
+                    orgs = self._index_hits(_ORG, padded.strip(), self._org_words)
+                    break
             for org in orgs:
                 if org != ident.organisation:
                     self._add_naming(
@@ -1773,7 +1782,11 @@ def _letter_line(marked: str) -> _Line:
         values: tuple[str, ...] = (text.strip(),)
         skeleton = "\0"
         whole = True
+    elif (parsed := _marked_values(marked)) is not None:
+        text, values, skeleton = parsed
+        whole = True
     elif MARK_START in marked or MARK_END in marked:
+        # Marks that do not pair up in this line: a value printed over several lines.
         values = tuple(
             (strip_marks(v) if MARK_START in v else v).strip() for v in _MARKED.findall(marked)
         )
@@ -1812,6 +1825,26 @@ def _letter_line(marked: str) -> _Line:
         plain=not (salutation or closing or excellency or placeholders),
         known=[None, None, None, None],
     )
+
+
+def _marked_values(marked: str) -> tuple[str, tuple[str, ...], str] | None:
+    """Return the text, the values (stripped) and the skeleton of a line whose every value
+    closes before the next opens; None for any other line (and for one without values)."""
+    parts = marked.split(MARK_START)
+    head = parts[0]
+    if len(parts) == 1 or MARK_END in head:
+        return None
+    texts = [head]
+    skeleton = [head]
+    values = []
+    for part in parts[1:]:
+        value, closed, rest = part.partition(MARK_END)
+        if not closed or MARK_END in rest:
+            return None
+        values.append(value.strip())
+        texts += (value, rest)
+        skeleton += ("\0", rest)
+    return "".join(texts), tuple(values), "".join(skeleton)
 
 
 def _own_strings(fields: Mapping[str, Any]) -> set[str]:

@@ -218,7 +218,13 @@ class Manifest:
             self._writer.writerow(COLUMNS)
 
     def add(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> None:
-        """Record that ``data`` is (about to be) the content of ``target``."""
+        """Record that ``data`` is (about to be) the content of ``target``, at once."""
+        self.queue(letter, writer, target, data)
+        self.flush()
+
+    def queue(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> None:
+        """Record that ``data`` will be the content of ``target``, at the next :meth:`flush`
+        (which must come before the file is put in place)."""
         if self._handle is None:
             self._open()
         template = letter.template.name if letter.template is not None else ""
@@ -242,9 +248,12 @@ class Manifest:
                 self.clock().isoformat(timespec="seconds"),
             )
         )
-        assert self._handle is not None
-        # Flushed row by row: a killed run keeps the rows of every letter it wrote.
-        self._handle.flush()
+
+    def flush(self) -> None:
+        """Put the rows recorded so far into the file (before their files are put in place:
+        a killed run keeps the row of every letter it wrote)."""
+        if self._handle is not None:
+            self._handle.flush()
 
     def close(self) -> None:
         """Close the manifest file."""

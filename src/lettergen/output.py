@@ -23,6 +23,8 @@ from .writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
 _LISTED = 5
+# Files written per group in the second pass (their manifest rows go out in one write).
+_GROUP = 32
 
 
 @dataclass
@@ -136,10 +138,13 @@ def write(
     out_dir: Path,
     *,
     on_write: Callable[[Letter, Writer, Path, bytes], None] | None = None,
+    before_put: Callable[[], None] | None = None,
 ) -> int:
     """Write every letter in every format into ``out_dir``; return how many files.
 
-    ``on_write`` hears of each file just before it is put in place (the manifest).
+    ``on_write`` hears of each file (the manifest), and ``before_put`` is called before the
+    files it heard of are put in place: letters are written in groups, so that the manifest
+    takes one write per group, not one per file.
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -148,15 +153,28 @@ def write(
             f"cannot create the output folder: {exc.strerror}", path=out_dir
         ) from None
     files = 0
+    group: list[tuple[Path, bytes]] = []
     for letter in letters:
         for writer in writers:
             target = out_dir / f"{letter.name}{writer.suffix}"
             data = writer.to_bytes(letter)
             if on_write is not None:
                 on_write(letter, writer, target, data)
-            write_atomic(target, data)
-            files += 1
-    return files
+            group.append((target, data))
+        if len(group) >= _GROUP:
+            files += _put(group, before_put)
+    return files + _put(group, before_put)
+
+
+def _put(group: list[tuple[Path, bytes]], before_put: Callable[[], None] | None) -> int:
+    """Write the files of ``group`` (and empty it); return how many."""
+    if before_put is not None:
+        before_put()
+    for target, data in group:
+        write_atomic(target, data)
+    count = len(group)
+    group.clear()
+    return count
 
 
 def write_atomic(target: Path, data: bytes) -> None:
