@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lettergen.recipients import read_recipients
+from lettergen.recipients import read_file, read_recipients
 from tests.conftest import write
 
 
@@ -47,3 +47,28 @@ def test_csv_from_excel_semicolons_bom_stray_header_spaces(tmp_path: Path) -> No
 def test_ids_fall_back_to_the_file_name_and_position(tmp_path: Path) -> None:
     path = write(tmp_path / "Ministres 2015.yaml", "- title: ''\n- salutation: Madame\n")
     assert [r.id for r in read_recipients([path])] == ["ministres-2015-1", "ministres-2015-2"]
+
+
+def test_reading_some_columns_of_a_csv_keeps_ids_lines_and_those_fields(tmp_path: Path) -> None:
+    # The checks read a CSV file a second time for who the recipients are: only those columns.
+    path = tmp_path / "people.csv"
+    path.write_text(
+        "name,email,notes,title\n"
+        'Ana Gomes,ana@example.org,"two\r\nlines",MEP\n'
+        ",,,\n"
+        "Bo Li,bo@example.org,,Minister\n",
+        encoding="utf-8",
+    )
+    full = list(read_file(path))
+    some = list(read_file(path, columns=frozenset({"name", "title", "id"})))
+    assert [(r.id, r.line) for r in some] == [(r.id, r.line) for r in full]
+    assert [r.fields for r in some] == [
+        {"name": "Ana Gomes", "title": "MEP"},
+        {"name": "Bo Li", "title": "Minister"},
+    ]
+    assert full[0].fields["notes"] == "two\nlines"
+    # Dotted headers nest fields: every column is read.
+    dotted = tmp_path / "dotted.csv"
+    dotted.write_text("name,address.city\nAna Gomes,Lisbon\n", encoding="utf-8")
+    (record,) = read_file(dotted, columns=frozenset({"name"}))
+    assert record.fields == {"name": "Ana Gomes", "address": {"city": "Lisbon"}}

@@ -722,7 +722,24 @@ class _Hashes(HashSet):
     def add(self, value: int) -> bool:
         """Add ``value``; return True if it was there before."""
         self.bits[(value >> 3) & _BITS_MASK] |= 1 << (value & 7)
-        return HashSet.add(self, value)
+        # HashSet.add inlined (the index takes several hashes per record): the common case,
+        # a new hash in a table with room, costs one call instead of three.
+        value = value or 1
+        table = self.table
+        mask = len(table) - 1
+        slot = value & mask
+        while True:
+            current = table[slot]
+            if current == value:
+                return True
+            if current == 0:
+                break
+            slot = (slot + 1) & mask
+        if (self.count + 1) * 4 > len(table) * 3:
+            return HashSet.add(self, value)  # grows the table
+        table[slot] = value
+        self.count += 1
+        return False
 
 
 # Salts that keep one kind of key (a name, a surname, an organisation ...) apart from another
@@ -908,7 +925,9 @@ class Checker:
     def _select(self, records: Iterator[Record]) -> Iterator[Record]:
         return self.merge.select(records)
 
-    def _read(self, silent: bool = False) -> Iterator[Record]:
+    def _read(
+        self, silent: bool = False, columns: frozenset[str] | None = None
+    ) -> Iterator[Record]:
         options = self.merge.options
         for path in options.recipients:
             try:
@@ -918,15 +937,22 @@ class Checker:
                     warn=_ignore if silent else self.merge.warn,
                     sheet=options.sheet,
                     field_map=options.field_map,
+                    columns=columns,
                 )
             except LettergenError as error:
                 if not silent:
                     self.add_error(error, "recipients-file")
 
-    def _again(self) -> Iterator[Record]:
-        """Read the run's records once more, saying nothing (it was said the first time)."""
+    def _again(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
+        """Read the run's records once more, saying nothing (it was said the first time).
+
+        With ``columns``, the records may hold only those fields (see :func:`read_file`);
+        unless ``--where`` chooses records, which it does by any field.
+        """
+        if self.merge.where is not None:
+            columns = None
         try:
-            yield from self._select(self._read(silent=True))
+            yield from self._select(self._read(silent=True, columns=columns))
         except LettergenError:
             return  # the first reading reported it
 
@@ -936,7 +962,7 @@ class Checker:
             return
         index = self._index = _Hashes()
         self.total = 0
-        for record in self._again():
+        for record in self._again(_IDENTITY_FIELDS):
             self.total += 1
             ident = identity_of(record, offices=False)
             words = len(ident.name.split())

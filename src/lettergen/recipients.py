@@ -123,8 +123,14 @@ def read_file(
     warn: Warn = _ignore,
     sheet: str | None = None,
     field_map: Mapping[str, str] | None = None,
+    columns: frozenset[str] | None = None,
 ) -> Iterator[Record]:
-    """Yield the records of one recipients file, chosen by its extension."""
+    """Yield the records of one recipients file, chosen by its extension.
+
+    With ``columns``, a CSV file of plain headers gives only those fields, as plain text
+    (a lighter reading, for the checks' look at who the recipients are); other files give
+    every field.
+    """
     suffix = path.suffix.lower()
     mapping = dict(field_map or {})
     if suffix in (".yaml", ".yml"):
@@ -132,7 +138,7 @@ def read_file(
     elif suffix == ".json":
         rows = _json_rows(path, encoding)
     elif suffix in (".csv", ".tsv", ".txt"):
-        rows = _csv_rows(path, encoding, warn, mapping)
+        rows = _csv_rows(path, encoding, warn, mapping, columns)
     elif suffix in (".xlsx", ".xlsm"):
         from .spreadsheet import read_sheet  # openpyxl loads only for spreadsheets
 
@@ -742,7 +748,11 @@ _SEP_LINE = re.compile(r"\A\ufeff?sep=([,;\t|])\r?\n?\Z")
 
 
 def _csv_rows(
-    path: Path, encoding: str | None, warn: Warn, field_map: Mapping[str, str]
+    path: Path,
+    encoding: str | None,
+    warn: Warn,
+    field_map: Mapping[str, str],
+    columns: frozenset[str] | None = None,
 ) -> Iterator[tuple[int, Any]]:
     """Yield ``(line, fields)`` for each data row of a CSV file with a header row.
 
@@ -753,7 +763,7 @@ def _csv_rows(
     chosen = detect_encoding(path, encoding, warn)
     with _text_stream(path, chosen.codec, newline="") as stream:
         try:
-            yield from _csv_records(stream, path, warn, field_map)
+            yield from _csv_records(stream, path, warn, field_map, columns)
         except UnicodeDecodeError:
             # Decoding is streamed; on failure, scan the file again to name the line.
             bad = find_bad_byte(path, chosen.codec)
@@ -777,7 +787,11 @@ def sniff_delimiter(line: str) -> str:
 
 
 def _csv_records(
-    stream: io.TextIOWrapper, path: Path, warn: Warn, field_map: Mapping[str, str]
+    stream: io.TextIOWrapper,
+    path: Path,
+    warn: Warn,
+    field_map: Mapping[str, str],
+    columns: frozenset[str] | None = None,
 ) -> Iterator[tuple[int, Any]]:
     first = stream.readline()
     skipped = 0
@@ -799,6 +813,10 @@ def _csv_records(
     keys = table_keys(header, path, 1 + skipped, field_map, warn)
     width = len(keys)
     flat = not any("." in key for key in keys if key)
+    # Cells as plain text, of the wanted columns only (see read_file).
+    plain = flat and columns is not None
+    if plain:
+        keys = [key if key in columns else "" for key in keys]
     end_line = reader.line_num + skipped
     for row in rows:
         start_line = end_line + 1
@@ -819,7 +837,10 @@ def _csv_records(
             # Plain headers (the usual case): no dotted keys to nest.
             for key, cell in zip(keys, row, strict=False):
                 if key:
-                    record[key] = CellText(cell) if "\r" not in cell else text_cell(cell)
+                    if "\r" in cell:
+                        record[key] = text_cell(cell)
+                    else:
+                        record[key] = cell if plain else CellText(cell)
         else:
             for key, cell in zip(keys, row, strict=False):
                 if key:
