@@ -814,8 +814,9 @@ def _csv_records(
     width = len(keys)
     flat = not any("." in key for key in keys if key)
     # Cells as plain text, of the wanted columns only (see read_file).
-    plain = flat and columns is not None
-    if plain:
+    plain = False
+    if flat and columns is not None:
+        plain = True
         keys = [key if key in columns else "" for key in keys]
     end_line = reader.line_num + skipped
     for row in rows:
