@@ -314,6 +314,12 @@ def _office_phrase(words: str) -> str | None:
 
 
 @functools.lru_cache(maxsize=2048)
+def _core_words(office: str) -> tuple[str, ...]:
+    """Return the words of the core of ``office`` (not normalised): ``minister``."""
+    return tuple(_core(normalise(office))[0].split())
+
+
+@functools.lru_cache(maxsize=2048)
 def _core(office: str) -> tuple[str, str]:
     """Split a normalised office into its core and complement: ``minister``, ``justice``."""
     parts = _COMPLEMENT.split(f" {office} ", maxsplit=1)
@@ -388,13 +394,16 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     what offices a record's titles and forms of address give is cached, as they repeat.
     """
     fields = record.fields
-    name = _first_text(fields, _NAME_FIELDS)
-    last = _first_text(fields, _LAST_FIELDS)
+    name_keys, last_keys, first_keys, office_keys, form_keys, org_keys = _identity_keys(
+        tuple(fields)
+    )
+    name = _first_text(fields, name_keys)
+    last = _first_text(fields, last_keys)
     if not name:
-        name = f"{_first_text(fields, _FIRST_FIELDS)} {last}".strip()
+        name = f"{_first_text(fields, first_keys)} {last}".strip()
     norm_name = normalise(name)
-    titles = _all_texts(fields, _OFFICE_FIELDS)
-    forms = _all_texts(fields, _ADDRESS_FORM_FIELDS)
+    titles = _all_texts(fields, office_keys)
+    forms = _all_texts(fields, form_keys)
     found, excellency = _offices(titles, forms, offices)
     address = fields.get("address")
     address_lines = (
@@ -411,7 +420,7 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
         city = next((c for c in map(_postal_city, reversed(address_lines)) if c), "")
     norm_last = normalise(last)
     words = norm_name.split()
-    organisation = normalise(_first_text(fields, _ORG_FIELDS))
+    organisation = normalise(_first_text(fields, org_keys))
     ident = Identity(
         id=record.id,
         name=norm_name,
@@ -429,6 +438,26 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
         if not organisation:
             ident.address = normalise(" ".join(address_lines))
     return ident
+
+
+@functools.lru_cache(maxsize=256)
+def _identity_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    """Return which of ``keys`` (a record's) hold its name, surname, first name, offices,
+    forms of address and organisation, each in the order of preference.
+
+    Records share a few sets of keys (every row of a CSV file has the same): looking up only
+    the keys a record has costs less than trying every spelling of every field.
+    """
+    have = set(keys)
+    groups = (
+        _NAME_FIELDS,
+        _LAST_FIELDS,
+        _FIRST_FIELDS,
+        _OFFICE_FIELDS,
+        _ADDRESS_FORM_FIELDS,
+        _ORG_FIELDS,
+    )
+    return tuple(tuple(key for key in group if key in have) for group in groups)
 
 
 def _first_text(fields: Mapping[str, Any], keys: tuple[str, ...]) -> str:
@@ -1147,33 +1176,28 @@ class Checker:
         record = letter.record
         marked = letter.text
         for office in ident.offices:
-            for word in _core(normalise(office))[0].split():
-                self._office_words.add(word)
+            self._office_words.update(_core_words(office))
         own = _own_strings(record.fields)
         lines = self._letter_lines(marked)
+        # The template's own text, values left out: its lines are mostly the same objects in
+        # every letter (the lines' cache), so the tuple hashes and compares cheaply.
+        skeleton = tuple([line.skeleton for line in lines])
         # Where each printed value stands (stripped), and whether it came from this record.
         values: list[tuple[int, str, bool]] = []
-        whole = True
-        for number, line in enumerate(lines, start=1):
-            if not line.whole:
-                whole = False
-                break
-            for value in line.values:
-                values.append((number, value, value in own))
         flagged: Iterable[int]
         watched: Iterable[int]
-        if whole:
-            # The template's own text, values left out: its lines are mostly the same objects
-            # in every letter (the lines' cache), so the tuple hashes and compares cheaply.
-            skeleton = tuple([line.skeleton for line in lines])
-            plan = self._plans.get(skeleton)
-            if plan is None:
-                plan = self._plan(skeleton, lines)
+        plan = self._plans.get(skeleton)
+        if plan is None and all(line.whole for line in lines):
+            plan = self._plan(skeleton, lines)
+        if plan is not None:
             # Only the lines that print values, or were seen to matter, need a look.
-            flagged, watched = plan
+            flagged, watched, dynamic = plan
+            for index in dynamic:
+                number = index + 1
+                for value in lines[index].values:
+                    values.append((number, value, value in own))
         else:
             # A value printed over several lines: its marks are not in one line.
-            values = []
             lines = [_letter_line(line) for line in strip_marks(marked).split("\n")]
             at = last = 0
             for match in _MARKED.finditer(marked):
@@ -1249,7 +1273,7 @@ class Checker:
                 ),
             }
         )
-        plan = self._plans[skeleton] = (tuple(flagged), tuple(watched))
+        plan = self._plans[skeleton] = (tuple(flagged), tuple(watched), tuple(sorted(dynamic)))
         return plan
 
     def _letter_lines(self, marked: str) -> list[_Line]:
@@ -1756,7 +1780,8 @@ class _Value:
 
 # Which lines of a layout of letters need a look (see Checker._plan): indexes of the lines that
 # may be the salutation, the closing..., and of those that may hold a form of address.
-_Plan = tuple[tuple[int, ...], tuple[int, ...]]
+# And the indexes of the lines that print values.
+_Plan = tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]
 
 
 @dataclass(slots=True)
