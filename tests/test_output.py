@@ -50,37 +50,24 @@ def test_interrupted_run_leaves_only_whole_letters(
     assert (tmp_path / "r1.txt").read_text() == "Letter 1\n"
 
 
-def test_letters_are_put_in_place_after_their_manifest_rows(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    heard: list[str] = []  # rows recorded
-    flushed: list[str] = []  # rows out in the file (before_put)
-    groups: list[int] = []  # how many rows were out after each before_put
-    put: list[tuple[str, int]] = []  # each file put in place, and how many rows were out then
-    write_atomic = output.write_atomic
+def test_letters_are_put_in_place_in_groups_after_their_manifest_rows(tmp_path: Path) -> None:
+    heard: list[str] = []
+    put: list[tuple[list[str], list[str]]] = []
 
-    def logged(target: Path, data: bytes) -> None:
-        put.append((target.name, len(flushed)))
-        write_atomic(target, data)
+    def before_put() -> None:
+        on_disk = sorted(p.name for p in tmp_path.iterdir())
+        put.append((list(heard), on_disk))
 
-    monkeypatch.setattr(output, "write_atomic", logged)
-    count = output.write(
+    output.write(
         iter(letters(70)),
         [TextWriter()],
         tmp_path,
         on_write=lambda letter, writer, target, data: heard.append(target.name),
-        before_put=lambda: (flushed.__setitem__(slice(None), heard), groups.append(len(heard))),
+        before_put=before_put,
     )
-    assert count == 70
-    assert (
-        sorted(name for name, _ in put)
-        == sorted(heard)
-        == sorted(p.name for p in tmp_path.iterdir())
-    )
-    # Every file's row was out before the file was put in place; rows went out in groups.
-    assert all(heard.index(name) < rows_out for name, rows_out in put)
-    assert groups == [32, 64, 70]
-    assert (tmp_path / "r69.txt").read_text() == "Letter 69\n"
+    # 32 + 32 + 6: before each group, the rows of all its files are out, and none is written.
+    assert [(len(rows), len(files)) for rows, files in put] == [(32, 0), (64, 32), (70, 64)]
+    assert len(list(tmp_path.iterdir())) == 70
 
 
 def test_an_interrupted_group_leaves_nothing_half_written(tmp_path: Path) -> None:

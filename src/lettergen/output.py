@@ -12,7 +12,6 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -144,10 +143,8 @@ def write(
     """Write every letter in every format into ``out_dir``; return how many files.
 
     ``on_write`` hears of each file (the manifest), and ``before_put`` is called before the
-    files it heard of are put in place. Letters are written in groups, so that the manifest
-    takes one write per group, not one per file; a thread puts each group in place while
-    the next is made ready (writing files is mostly system calls, which let other Python
-    code run meanwhile).
+    files it heard of are put in place: letters are written in groups, so that the manifest
+    takes one write per group, not one per file.
     """
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,36 +154,27 @@ def write(
         ) from None
     files = 0
     group: list[tuple[Path, bytes]] = []
-    # Leaving the with block waits for the group being written, whatever happens here (an
-    # error, Ctrl-C): every file the thread started is whole and in place, or not there.
-    with ThreadPoolExecutor(1, thread_name_prefix="lettergen-put") as putter:
-        pending: Future[int] | None = None
-        for letter in letters:
-            for writer in writers:
-                target = out_dir / f"{letter.name}{writer.suffix}"
-                data = writer.to_bytes(letter)
-                if on_write is not None:
-                    on_write(letter, writer, target, data)
-                group.append((target, data))
-            if len(group) >= _GROUP:
-                if before_put is not None:
-                    before_put()
-                if pending is not None:
-                    files += pending.result()  # its error, if any, stops the run here
-                pending = putter.submit(_put, group)
-                group = []
-        if before_put is not None:
-            before_put()
-        if pending is not None:
-            files += pending.result()
-    return files + _put(group)
+    for letter in letters:
+        for writer in writers:
+            target = out_dir / f"{letter.name}{writer.suffix}"
+            data = writer.to_bytes(letter)
+            if on_write is not None:
+                on_write(letter, writer, target, data)
+            group.append((target, data))
+        if len(group) >= _GROUP:
+            files += _put(group, before_put)
+    return files + _put(group, before_put)
 
 
-def _put(group: list[tuple[Path, bytes]]) -> int:
-    """Write the files of ``group``; return how many."""
+def _put(group: list[tuple[Path, bytes]], before_put: Callable[[], None] | None) -> int:
+    """Write the files of ``group`` (and empty it); return how many."""
+    if before_put is not None:
+        before_put()
     for target, data in group:
         write_atomic(target, data)
-    return len(group)
+    count = len(group)
+    group.clear()
+    return count
 
 
 def write_atomic(target: Path, data: bytes) -> None:
