@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import output, parallel
+from . import output, parallel, putting
 from .checks import Checker, ChecksFailed
 from .errors import OutputError
 from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
@@ -145,7 +145,10 @@ def render(
                     summary.combined.append(options.combine.with_suffix(".pdf"))
             summary.files = count * len(writers) + len(summary.combined)
             return summary
-        summary.files = _second_pass(spool, writers, options, inputs, combined, selection)
+        # The files are put in place by several processes where there are cores for them
+        # (text letters too: there, writing is a large part of the work).
+        puts = parallel.jobs_for(options.jobs, merge)
+        summary.files = _second_pass(spool, writers, options, inputs, combined, selection, puts)
     except BaseException:
         if combined is not None:
             combined.abort()
@@ -215,8 +218,10 @@ def _second_pass(
     inputs: LetterInputs,
     combined: CombinedDocument | None,
     selection: Selection | None,
+    processes: int = 1,
 ) -> int:
-    """Write the spooled letters into the output folder; return how many files."""
+    """Write the spooled letters into the output folder (with ``processes`` processes);
+    return how many files."""
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
@@ -227,6 +232,20 @@ def _second_pass(
             Manifest(options.output_dir, inputs) as manifest,
             Progress(spool.count, enabled=options.progress) as progress,
         ):
+            if processes > 1 and not any(isinstance(w, pdf.PdfWriter) for w in writers):
+                files = putting.write_spooled(
+                    spool,
+                    writers,
+                    options.output_dir,
+                    processes,
+                    manifest=manifest,
+                    progress=progress,
+                    combined=combined,
+                )
+                if combined is not None:
+                    combined.close()
+                    files += 1
+                return files
             stream = _feed(spool.letters(), combined)
             # PDFs are converted together at the end, by one LibreOffice per core.
             stream, out_writers, pdfs = pdf.staging(

@@ -226,7 +226,7 @@ def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
 
 def _start_worker(counter: Any) -> None:
     """Set up a new worker process: its shelf, and how it ends."""
-    _die_with_parent()
+    die_with_parent()
     if _work is not None and _work.shelves is not None:
         with counter.get_lock():
             number = counter.value
@@ -234,7 +234,7 @@ def _start_worker(counter: Any) -> None:
         _work.shelf = _work.shelves[number]
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Have the kernel kill this worker when the main process dies (even by ``kill -9``).
 
     A worker outliving its run would go on writing temporary files into the output folder.

@@ -9,12 +9,13 @@ included. It lives beside the output folder, on the filesystem that is to hold t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import OutputError
 from .manifest import FILES_SHA256, RECORD_SHA256
@@ -122,6 +123,11 @@ class Spool:
 
     def letters(self) -> Iterator[Letter]:
         """Yield the kept letters in order, each with its files in ``context[FILES]``."""
+        for _, letter in self.entries():
+            yield letter
+
+    def entries(self) -> Iterator[tuple[int, Letter]]:
+        """Yield each kept letter, in order, with where it starts in the spool."""
         try:
             # The last letters may still be in the buffer: a full disk says so here.
             self._file.flush()
@@ -130,16 +136,33 @@ class Spool:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
         paths = list(self._paths)
         for _ in range(self.count):
-            rid, path, line, name, template, sha, body, files, digests = pickle.load(self._file)
-            source = paths[path]
-            assert source is not None
-            record = Record(id=rid, fields={}, path=source, line=line)
-            context = {FILES: files, BODY: body, RECORD_SHA256: sha}
-            if digests is not None:
-                context[FILES_SHA256] = digests
-            yield Letter(
-                record=record, name=name, text="", context=context, template=paths[template]
-            )
+            offset = self._file.tell()
+            yield offset, self._letter(pickle.load(self._file), paths)
+
+    @contextlib.contextmanager
+    def reader(self) -> Iterator[IO[bytes]]:
+        """Open the spool again, with an offset of its own (for a forked process)."""
+        # The spool has no name; the process's link to its descriptor opens it all the same.
+        with open(f"/proc/self/fd/{self._file.fileno()}", "rb") as handle:
+            yield handle
+
+    def group(self, handle: IO[bytes], offset: int, count: int) -> Iterator[Letter]:
+        """Yield the ``count`` letters kept from ``offset`` on, read through ``handle``."""
+        paths = list(self._paths)
+        handle.seek(offset)
+        for _ in range(count):
+            yield self._letter(pickle.load(handle), paths)
+
+    @staticmethod
+    def _letter(item: tuple[Any, ...], paths: list[Path | None]) -> Letter:
+        rid, path, line, name, template, sha, body, files, digests = item
+        source = paths[path]
+        assert source is not None
+        record = Record(id=rid, fields={}, path=source, line=line)
+        context = {FILES: files, BODY: body, RECORD_SHA256: sha}
+        if digests is not None:
+            context[FILES_SHA256] = digests
+        return Letter(record=record, name=name, text="", context=context, template=paths[template])
 
     def close(self) -> None:
         """Drop the spool."""

@@ -1,0 +1,125 @@
+"""The second pass with several processes: every row first, then the files, whole."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+from lettergen import putting
+from lettergen.cli import cli
+from lettergen.merge import Letter
+from lettergen.recipients import Record
+from lettergen.spool import Spool
+from tests.docx_helpers import docx_text
+
+from .conftest import write
+
+PEOPLE = "".join(
+    f"- {{id: r{i:03}, name: Person number {i} of many, city: Town {i}}}\n" for i in range(900)
+)
+TEMPLATE = "Dear {{ recipient.name }},\n\nWe write to you in {{ recipient.city }}.\n"
+
+
+def _render(runner, tmp_path: Path, out: Path, jobs: str, *more: str):
+    template = write(tmp_path / "letter.txt.j2", TEMPLATE)
+    recipients = write(tmp_path / "people.yaml", PEOPLE)
+    args = [str(template), str(recipients), "-o", str(out), "-f", "txt", "-f", "docx"]
+    return runner.invoke(cli, ["render", *args, "-j", jobs, *more])
+
+
+def _rows(out: Path) -> list[list[str]]:
+    text = (out / "manifest.csv").read_text(encoding="utf-8")
+    return [row[:-1] for row in csv.reader(io.StringIO(text))]  # all but the time
+
+
+def test_letters_put_in_place_by_several_processes_are_those_of_one(runner, tmp_path, monkeypatch):
+    used = []
+    original = putting.write_spooled
+
+    def spying(*args, **kwargs):
+        used.append(args[3])  # how many processes
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(putting, "write_spooled", spying)
+    one, two = tmp_path / "one", tmp_path / "two"
+    combined = ["--combine", str(tmp_path / "all-{}.docx")]
+    first = _render(runner, tmp_path, one, "1", combined[0], combined[1].format(1))
+    second = _render(runner, tmp_path, two, "2", combined[0], combined[1].format(2))
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert used == [2]  # -j 1 wrote in this process; -j 2 with two
+    names = sorted(os.listdir(one))
+    assert names == sorted(os.listdir(two))
+    assert len(names) == 900 * 2 + 1  # and the manifest
+    for name in names:
+        if name != "manifest.csv":
+            assert (one / name).read_bytes() == (two / name).read_bytes(), name
+    for name in ("r000", "r450", "r899"):
+        assert docx_text(two / f"{name}.docx") == (two / f"{name}.txt").read_text("utf-8")
+    assert _rows(one) == _rows(two)
+    assert docx_text(tmp_path / "all-2.docx") == docx_text(tmp_path / "all-1.docx")
+    assert "Person number 899 of many" in docx_text(tmp_path / "all-2.docx")
+
+
+def test_a_file_that_cannot_be_put_in_place_stops_the_run_with_its_name(runner, tmp_path):
+    out = tmp_path / "out"
+    (out / "r450.txt").mkdir(parents=True)  # a folder where a letter goes
+    result = _render(runner, tmp_path, out, "2", "--force")
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert f"{out / 'r450.txt'}: cannot write: Is a directory" in result.stderr
+    assert not [name for name in os.listdir(out) if name.endswith(".tmp")]
+    # Every row went out before any file: the letters not written are rewritten on resume.
+    assert len(_rows(out)) == 1 + 900 * 2
+
+
+class _Rows:
+    """A manifest that only counts its rows."""
+
+    def __init__(self) -> None:
+        self.rows = 0
+        self.flushed = 0
+
+    def queue(self, letter, writer, target, data) -> None:
+        self.rows += 1
+
+    def flush(self) -> None:
+        self.flushed = self.rows
+
+
+class _Interrupting:
+    """A progress bar that is interrupted (Ctrl-C) when the first group is reported."""
+
+    def advance(self, count: int = 1) -> None:
+        raise KeyboardInterrupt
+
+
+class _Text:
+    format = "txt"
+    suffix = ".txt"
+
+
+def test_an_interrupted_put_leaves_only_whole_files(tmp_path):
+    spool = Spool(tmp_path)
+    body = b"x" * 200_000  # letters big enough to be caught being written
+    try:
+        for i in range(600):
+            record = Record(id=f"r{i}", fields={}, path=Path("people.csv"), line=i + 2)
+            letter = Letter(record=record, name=f"r{i}", text="", template=None)
+            spool.add(letter, [body + str(i).encode()], None, "hash")
+        out = tmp_path / "out"
+        rows = _Rows()
+        with pytest.raises(KeyboardInterrupt):
+            putting.write_spooled(spool, [_Text()], out, 2, manifest=rows, progress=_Interrupting())
+    finally:
+        spool.close()
+    assert rows.flushed == 600  # every row before the first file
+    names = os.listdir(out)
+    assert 0 < len(names) < 600  # stopped part-way
+    assert not [name for name in names if not name.endswith(".txt")]
+    for name in names:
+        assert (out / name).read_bytes() == body + name[1:-4].encode()
