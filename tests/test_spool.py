@@ -181,6 +181,9 @@ def test_a_full_disk_while_spooling_is_an_error_not_a_traceback(tmp_path):
 
         flush = seek = close = lambda self, *args: None
 
+        def tell(self) -> int:
+            return 0
+
     spool = Spool(tmp_path / "out")
     spool._file.close()
     spool._file = Full()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import hashlib
+import io
 import json
 import os
 import re
@@ -227,6 +228,10 @@ class Manifest:
         (which must come before the file is put in place)."""
         if self._handle is None:
             self._open()
+        self._writer.writerow(self.row(letter, writer, target, data))
+
+    def row(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> tuple[str, ...]:
+        """Return the row that records ``data`` as the content of ``target``."""
         template = letter.template.name if letter.template is not None else ""
         # Hashed already where a worker process built the file (--jobs): not again here.
         known: list[str] | None = letter.context.get(FILES_SHA256)
@@ -236,18 +241,38 @@ class Manifest:
             if known is not None and number is not None
             else hashlib.sha256(data).hexdigest()
         )
-        self._writer.writerow(
-            (
-                letter.record.id,
-                target.name,
-                writer.format,
-                digest,
-                template,
-                self.inputs.template_sha256(letter),
-                record_hash(letter),
-                self.clock().isoformat(timespec="seconds"),
-            )
+        return (
+            letter.record.id,
+            target.name,
+            writer.format,
+            digest,
+            template,
+            self.inputs.template_sha256(letter),
+            record_hash(letter),
+            self.clock().isoformat(timespec="seconds"),
         )
+
+    def share(self) -> None:
+        """Make the manifest ready for :meth:`append` from forked processes: open (with its
+        header, if new) and flushed."""
+        if self._handle is None:
+            self._open()
+        self.flush()
+
+    def append(self, rows: list[tuple[str, ...]]) -> None:
+        """Add ``rows`` to the file at once, in one write after whatever is there: processes
+        that share the manifest (see :meth:`share`) each append whole rows."""
+        assert self._handle is not None
+        text = io.StringIO()
+        csv.writer(text).writerows(rows)
+        data = memoryview(text.getvalue().encode("utf-8"))
+        try:
+            while data:
+                data = data[os.write(self._handle.fileno(), data) :]
+        except OSError as exc:
+            raise OutputError(
+                f"cannot write the manifest: {exc.strerror}", path=self.path
+            ) from None
 
     def flush(self) -> None:
         """Put the rows recorded so far into the file (before their files are put in place:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 FILES = "_lettergen_files"
 BODY = "_lettergen_body"
 
+# Letters per group, for processes that write a share of the spool's letters (putting.py).
+GROUP = 64
+
 # A file a worker process put on its shelf: shelf number, offset, length.
 Ref = tuple[int, int, int]
 # A spooled file: its bytes, or where a worker put them.
@@ -78,6 +81,8 @@ class Spool:
         self._paths: dict[Path | None, int] = {}
         self._shelves: list[IO[bytes]] = []
         self.count = 0
+        # Where every GROUP-th letter starts (see groups()).
+        self._groups: list[int] = []
 
     def shelves(self, count: int) -> list[Shelf]:
         """Make ``count`` shelves for worker processes to put their files on."""
@@ -115,6 +120,8 @@ class Spool:
         item = (record.id, path, record.line, letter.name, template, record_sha256)
         digests = letter.context.get(FILES_SHA256)
         try:
+            if self.count % GROUP == 0:
+                self._groups.append(self._file.tell())
             # One pickle per letter: a shared pickler's memo would grow with the letters.
             pickle.dump((*item, body, files, digests), self._file, protocol=pickle.HIGHEST_PROTOCOL)
         except OSError as exc:
@@ -123,11 +130,6 @@ class Spool:
 
     def letters(self) -> Iterator[Letter]:
         """Yield the kept letters in order, each with its files in ``context[FILES]``."""
-        for _, letter in self.entries():
-            yield letter
-
-    def entries(self) -> Iterator[tuple[int, Letter]]:
-        """Yield each kept letter, in order, with where it starts in the spool."""
         try:
             # The last letters may still be in the buffer: a full disk says so here.
             self._file.flush()
@@ -136,8 +138,19 @@ class Spool:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
         paths = list(self._paths)
         for _ in range(self.count):
-            offset = self._file.tell()
-            yield offset, self._letter(pickle.load(self._file), paths)
+            yield self._letter(pickle.load(self._file), paths)
+
+    def groups(self) -> list[tuple[int, int]]:
+        """Return where each group of ``GROUP`` letters starts, and how many letters it has
+        (for :meth:`group`); the spool is flushed, ready to be read."""
+        try:
+            self._file.flush()
+        except OSError as exc:
+            raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
+        return [
+            (offset, min(GROUP, self.count - number * GROUP))
+            for number, offset in enumerate(self._groups)
+        ]
 
     @contextlib.contextmanager
     def reader(self) -> Iterator[IO[bytes]]:
