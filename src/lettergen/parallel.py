@@ -5,9 +5,9 @@ above one, forked worker processes render, check and build chunks of records. Th
 reads the records, sends them on in order (packed: see :func:`_pack`) and takes the results back
 in order: each letter's file name (to find clashes and existing files) and where the worker put
 its files (on the worker's shelf of the spool, with their SHA-256), and its body in a combined
-document. The main process spools those and later writes every file itself, so that files,
-manifest and progress are handled exactly as in a one-process run, and an error is the one a
-one-process run reports. At most a few chunks are in flight at once: memory stays flat however
+document. The main process spools those, so that clashes, existing files and errors are
+found exactly as in a one-process run; the second pass then puts the files in place with
+several processes too (:mod:`lettergen.putting`). At most a few chunks are in flight at once: memory stays flat however
 many letters there are.
 
 With the checks on, the main process checks each letter (the checks compare letters with one
