@@ -133,3 +133,80 @@ def test_an_interrupted_put_leaves_only_whole_files(tmp_path):
     assert not [name for name in names if not name.endswith(".txt")]
     for name in names:
         assert (out / name).read_bytes() == body + name[1:-4].encode()
+
+
+CHECKED = """\
+{{ recipient.honorific }} {{ recipient.name }}, {{ recipient.title }}
+{{ recipient.organisation }}
+{{ recipient.city }}
+
+{{ recipient.salutation }}
+
+{{ recipient.note }}
+
+{{ recipient.form_of_address }}, I call on you to act.
+
+Yours sincerely,
+
+Ana Gomes
+"""
+
+
+def _checked_people(count: int, slips: bool) -> str:
+    people = []
+    for i in range(count):
+        minister = i % 3 == 0
+        title = "Minister of Justice" if minister else "Ambassador to the European Union"
+        note = f"Thank you for your letter number {i}."
+        if i % 97 == 5:
+            note = f"As I wrote to Person {i + 1} Example."  # another recipient: a leak
+        organisation = f"Office {i}"
+        name = f"Person {i} Example" if i != 500 else "Person 100 Example"
+        form = "Minister" if minister else "Excellency"
+        if slips and i == 450:
+            form = "TODO"
+        people.append(
+            f"- {{id: p{i}, honorific: Ms, name: '{name}', title: '{title}', "
+            f"organisation: '{organisation}', city: 'City {i % 50}', "
+            f"salutation: 'Dear {form},', form_of_address: '{form}', note: '{note}'}}\n"
+        )
+    people[500] = people[500].replace("Office 500", "Office 100")  # the same person twice
+    return "".join(people)
+
+
+@pytest.mark.parametrize("slips", [False, True])
+def test_letters_checked_by_several_processes_give_the_report_of_one(runner, tmp_path, slips):
+    from lettergen.parallel import PARALLEL_FROM
+
+    # With slips: the copy to the ministers sent to everyone ("Minister, I call on you").
+    text = CHECKED.replace("{{ recipient.form_of_address }}, I call", "Minister, I call")
+    template = write(tmp_path / "letter.txt.j2", text if slips else CHECKED)
+    recipients = write(tmp_path / "people.yaml", _checked_people(900, slips))
+    assert recipients.stat().st_size >= PARALLEL_FROM
+    results = {}
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}"
+        args = [str(template), str(recipients), "-o", str(out), "-f", "txt", "-j", jobs]
+        results[jobs] = runner.invoke(cli, ["render", *args])
+    one, two = results["1"], results["2"]
+    assert (two.exit_code, two.stderr) == (one.exit_code, one.stderr)
+    assert "another recipient of this batch" in one.stderr
+    assert "the same person twice?" in one.stderr
+    if slips:
+        assert one.exit_code == 1
+        assert "leftover placeholder 'TODO'" in one.stderr
+        # One finding for the 600 ambassadors, counted across both processes' letters.
+        assert "'Minister' addresses the office 'Minister', but this recipient is " in one.stderr
+        assert "(also in 599 other letter(s): p2, p4, p5," in one.stderr
+        assert not (tmp_path / "out-2").exists()
+    else:
+        assert one.exit_code == 0, one.stderr
+        names = sorted(os.listdir(tmp_path / "out-1"))
+        assert names == sorted(os.listdir(tmp_path / "out-2"))
+        assert len(names) == 901
+        for name in names:
+            if name == "manifest.csv":
+                continue
+            assert (tmp_path / "out-1" / name).read_bytes() == (
+                tmp_path / "out-2" / name
+            ).read_bytes()

@@ -90,9 +90,17 @@ class _Txt:
         raise AssertionError("a spooled writer never renders")
 
 
-@pytest.mark.parametrize(("formats", "spread"), [(["txt"], False), (["txt", "docx"], True)])
-def test_only_word_and_pdf_letters_are_spread_over_processes(
-    runner, tmp_path, monkeypatch, formats, spread
+@pytest.mark.parametrize(
+    ("formats", "more", "workers"),
+    [
+        (["txt"], [], [2]),  # checking a text letter costs more than handing it over
+        (["txt"], ["--no-check"], []),  # rendering and writing one costs less
+        (["txt", "docx"], ["--no-check"], [2]),
+        (["txt", "docx"], [], [2]),
+    ],
+)
+def test_letters_are_spread_over_processes_where_it_pays(
+    runner, tmp_path, monkeypatch, formats, more, workers
 ):
     from lettergen import parallel
 
@@ -111,12 +119,11 @@ def test_only_word_and_pdf_letters_are_spread_over_processes(
     fmt = [arg for f in formats for arg in ("-f", f)]
     out = tmp_path / "out"
     result = runner.invoke(
-        cli, ["render", str(template), str(recipients), "-o", str(out), *fmt, "-j", "2"]
+        cli, ["render", str(template), str(recipients), "-o", str(out), *fmt, "-j", "2", *more]
     )
     assert result.exit_code == 0, result.output
     assert len(list(out.glob("*.txt"))) == 900
-    # With the checks on, this process checks and one worker builds.
-    assert calls == ([1] if spread else [])
+    assert calls == workers
 
 
 def test_records_cross_to_workers_intact():

@@ -99,10 +99,11 @@ def render(
     checker = Checker(merge) if options.check else None
     first: Iterable[Letter] = checker.letters(raising=True) if checker else merge.letters()
     # Several processes only for a plain run (--skip-unchanged picks letters as it goes), and
-    # only for Word and PDF letters: a text letter costs less to write than to hand over.
+    # for text letters only with the checks on: a text letter costs less to render and write
+    # than to hand over, but checking it costs more.
     text_only = all(w.format == "txt" for w in writers)
     jobs = parallel.jobs_for(options.jobs, merge)
-    if selection is not None or text_only:
+    if selection is not None or (text_only and checker is None):
         jobs = 1
     combined = None
     spool = None
@@ -116,14 +117,9 @@ def render(
             combined = combine_word_template(writers, merge, options.combine)
     body = combined.body if combined is not None else None
     if jobs > 1:
-        # Workers render and build the letters; the checks (which compare letters with one
-        # another) read them all in this process, which takes each built letter once it has
-        # checked that record's: this process is then busy enough to count as one of the jobs.
-        workers = jobs - 1 if checker is not None else jobs
-        built = parallel.first_pass(
-            merge, writers, workers, spool=spool, body=body, quiet=checker is not None
-        )
-        first = _checked(first, built) if checker is not None else built
+        # Workers render, check and build the letters; what their checks find is merged here,
+        # in the order of the records.
+        first = parallel.first_pass(merge, writers, jobs, spool=spool, body=body, checker=checker)
         body = _spooled_body if combined is not None else None
     if selection:
         first = selection.pending(first)
@@ -157,12 +153,6 @@ def render(
         if spool is not None:
             spool.close()
     return summary
-
-
-def _checked(checked: Iterable[Letter], built: Iterator[Letter]) -> Iterator[Letter]:
-    """Yield the letters of ``built``, each after its record's letter in ``checked``."""
-    for _ in checked:
-        yield next(built)
 
 
 def _spooled_body(letter: Letter, number: int) -> str:

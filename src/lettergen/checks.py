@@ -817,6 +817,27 @@ class _FieldCount:
     first: Record | None = None
 
 
+@dataclass
+class CheckedPart:
+    """What checking a part of a run's letters found (see :meth:`Checker.take_part`)."""
+
+    records: int
+    letters: int
+    checked: int
+    # Each finding with its grouping key, and whether it is reported with the batch's.
+    findings: list[tuple[tuple[Any, ...], Finding, bool]]
+    # Findings that name the first record with some key, once the run is over.
+    wanted: list[tuple[tuple[str, Any, str | None], Finding, _Style]]
+    missing: dict[str, _FieldCount]
+    empty: dict[str, _FieldCount]
+    keys: dict[str, int]
+    shapes: dict[tuple[str, ...], int]
+    skeletons: dict[tuple[str, ...], tuple[str, list[str], int]]
+    bodies: dict[Path, set[bytes]]
+    # Who each letter's recipient is (Checker.check_person), in the order of the letters.
+    persons: list[list[tuple[str, ...]]]
+
+
 class Checker:
     """Checks the letters of one run as they are rendered, then the batch as a whole.
 
@@ -860,6 +881,9 @@ class Checker:
         self._hits: dict[tuple[int, str], tuple[str, ...]] = {}
         self._values: dict[str, _Value] = {}
         self._signatory = frozenset(_leaf_strings(merge.sender))
+        # In a worker process (see begin_part): who each letter's recipient is, for the
+        # duplicates, which the main process looks for in the order of the records.
+        self._persons: list[list[tuple[str, ...]]] | None = None
 
     # -- recording findings --
 
@@ -991,9 +1015,14 @@ class Checker:
             return
         index = self._index = _Hashes()
         self.total = 0
+        office_words = self._office_words
         for record in self._again(_IDENTITY_FIELDS):
             self.total += 1
-            ident = identity_of(record, offices=False)
+            ident = identity_of(record)
+            # Every recipient's office is an office a letter may name, wherever it stands in
+            # the list (and whichever process checks the letter: see parallel.py).
+            for office in ident.offices:
+                office_words.update(_core_words(office))
             words = len(ident.name.split())
             if words >= 2:
                 index.add(_key(_NAME, ident.name))
@@ -1155,7 +1184,14 @@ class Checker:
             )
 
     def _check_person(self, record: Record, ident: Identity) -> None:
-        for key in _person_keys(ident):
+        if self._persons is not None:
+            self._persons.append(_person_keys(ident))
+            return
+        self.check_person(record, _person_keys(ident))
+
+    def check_person(self, record: Record, keys: list[tuple[str, ...]]) -> None:
+        """Warn when ``keys`` (e-mail; name and organisation) name a record seen before."""
+        for key in keys:
             # A 64-bit hash stands for the key: a tuple of strings per record would cost more.
             if not self._seen.add(_key(_PERSON, key)):
                 continue
@@ -1170,13 +1206,103 @@ class Checker:
             )
             break
 
+    # -- parts of a run, checked in worker processes --
+
+    def begin_part(self) -> None:
+        """Start checking a part of the run's letters afresh (in a worker process), for
+        :meth:`take_part` to hand what it finds to the run's checker (:meth:`merge_part`)."""
+        self.report = Report()
+        self._grouped = {}
+        self._late = []
+        self._wanted = {}
+        self._missing = {}
+        self._empty = {}
+        self._keys = {}
+        self._shapes = {}
+        self._skeletons = {}
+        self._bodies = {}
+        self._letters = 0
+        self._persons = []
+
+    def note_template(self, record: Record) -> None:
+        """Note which template ``record``'s letter takes (checked in a worker process)."""
+        self._template_use(self.merge.template_for(record)[0])
+
+    def take_part(self) -> CheckedPart:
+        """Return what the letters checked since :meth:`begin_part` gave."""
+        late = {id(finding) for finding in self._late}
+        assert self._persons is not None
+        return CheckedPart(
+            records=self.report.records,
+            letters=self.report.letters,
+            checked=self._letters,
+            findings=[(key, f, id(f) in late) for key, f in self._grouped.items()],
+            wanted=[
+                ((w.kind, w.key, w.exclude), finding, style)
+                for w in self._wanted.values()
+                for finding, style in w.findings
+            ],
+            missing=self._missing,
+            empty=self._empty,
+            keys=self._keys,
+            shapes=self._shapes,
+            skeletons=self._skeletons,
+            bodies=self._bodies,
+            persons=self._persons,
+        )
+
+    def merge_part(self, part: CheckedPart) -> None:
+        """Take in what a part of the run gave, as if its letters had been checked here
+        (parts are merged in the order of their records)."""
+        self.report.records += part.records
+        self.report.letters += part.letters
+        self._letters += part.checked
+        new: set[int] = set()
+        for key, finding, late in part.findings:
+            found = self._grouped.get(key)
+            if found is None or finding.record is None:
+                self._grouped[key] = finding
+                (self._late if late else self.report.findings).append(finding)
+                new.add(id(finding))
+                continue
+            found.count += finding.count
+            for rid in [finding.record, *finding.others]:
+                if len(found.others) < LISTED:
+                    found.others.append(rid)
+        # Which record a finding names is looked for once, for its first occurrence.
+        for wanted, finding, style in part.wanted:
+            if id(finding) in new:
+                self._want(*wanted).findings.append((finding, style))
+        for mine, theirs in ((self._missing, part.missing), (self._empty, part.empty)):
+            for name, count in theirs.items():
+                entry = mine.setdefault(name, _FieldCount())
+                entry.count += count.count
+                entry.first = entry.first or count.first
+                entry.ids.extend(count.ids[: max(0, LISTED - len(entry.ids))])
+        for name, number in part.keys.items():
+            self._keys[name] = self._keys.get(name, 0) + number
+        for shape, number in part.shapes.items():
+            self._shapes[shape] = self._shapes.get(shape, 0) + number
+        if len(self._shapes) > _SHAPES_KEPT:
+            self._count_shapes()
+        for skeleton, (text, ids, number) in part.skeletons.items():
+            known = self._skeletons.get(skeleton)
+            if known is not None:
+                kept = known[1] + ids[: max(0, LISTED - len(known[1]))]
+                self._skeletons[skeleton] = (known[0], kept, known[2] + number)
+            elif len(self._skeletons) < 50:
+                self._skeletons[skeleton] = (text, ids, number)
+        for path, bodies in part.bodies.items():
+            kept_bodies = self._bodies.setdefault(path, set())
+            for body in bodies:
+                if len(kept_bodies) < 2:
+                    kept_bodies.add(body)
+
     # -- one letter --
 
     def _check_letter(self, letter: Letter, use: TemplateUse, ident: Identity) -> None:
         record = letter.record
         marked = letter.text
-        for office in ident.offices:
-            self._office_words.update(_core_words(office))
         own = _own_strings(record.fields)
         lines = self._letter_lines(marked)
         # The template's own text, values left out: its lines are mostly the same objects in

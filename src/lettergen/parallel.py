@@ -5,13 +5,15 @@ above one, forked worker processes render, check and build chunks of records. Th
 reads the records, sends them on in order (packed: see :func:`_pack`) and takes the results back
 in order: each letter's file name (to find clashes and existing files) and where the worker put
 its files (on the worker's shelf of the spool, with their SHA-256), and its body in a combined
-document. The main process spools those, so that clashes, existing files and errors are
-found exactly as in a one-process run; the second pass then puts the files in place with
-several processes too (:mod:`lettergen.putting`). At most a few chunks are in flight at once: memory stays flat however
-many letters there are.
+document. The main process spools those, so that clashes, existing files and errors are found
+exactly as in a one-process run; the second pass then puts the files in place with several
+processes too (:mod:`lettergen.putting`). At most a few chunks are in flight at once: memory
+stays flat however many letters there are.
 
-With the checks on, the main process checks each letter (the checks compare letters with one
-another) while the workers build them.
+With the checks on, each worker checks its letters with its copy of the run's checker, made
+once the checker knows who every recipient is; what a chunk's checks found comes back with it
+and is merged into the run's checker in the order of the records (Checker.merge_part), and the
+duplicates (the same person twice) are looked for in the main process, which sees every record.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from .recipients import CellText, Record
 from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
 
 if TYPE_CHECKING:
+    from .checks import CheckedPart, Checker
     from .writers import Writer
 
 # Below this many bytes of recipients, starting processes costs more than it saves.
@@ -88,20 +91,20 @@ def first_pass(
     *,
     spool: Spool | None,
     body: BodyOf | None = None,
-    quiet: bool = False,
+    checker: Checker | None = None,
 ) -> Iterator[Letter]:
     """Return the letters of the first pass, rendered and checked (``writer.check``) by
     worker processes.
 
     With a ``spool``, the workers also build each letter's files, which they put on shelves
     of the spool, and its body in a combined document (``body``); the letters come back
-    without text, holding where their files are (:mod:`lettergen.spool`). With ``quiet``,
-    the workers' warnings are dropped: this process renders the same letters itself (to
-    check them) and gives them.
+    without text, holding where their files are (:mod:`lettergen.spool`). With a
+    ``checker``, the workers check the letters too, each part of the run with a copy of it,
+    and what they find is merged into it in the order of the records.
     """
     shelves = spool.shelves(jobs) if spool is not None else None
-    work = _Work(merge, writers, body, shelves)
-    return merge.unique(_parallel(work, jobs, _ignore if quiet else None))
+    work = _Work(merge, writers, body, shelves, checker)
+    return merge.unique(_parallel(work, jobs))
 
 
 @dataclass
@@ -112,6 +115,8 @@ class _Work:
     writers: list[Writer]
     body: BodyOf | None
     shelves: list[Shelf] | None
+    # The run's checks (a copy of them in each worker), when they are on.
+    checker: Checker | None = None
     # This worker's shelf, once the worker has started.
     shelf: Shelf | None = None
 
@@ -143,7 +148,7 @@ class _Failed:
         return self.kind(self.message, **self.details)
 
 
-_Result = tuple[list[_Done], _Failed | None]
+_Result = tuple[list[_Done], "_Failed | None", "CheckedPart | None"]
 
 
 def _failed(error: LettergenError, warnings: list[str] | None = None) -> _Failed:
@@ -190,7 +195,9 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     work = _work
     assert work is not None
     records = _unpack(packed)
-    merge, shelf = work.merge, work.shelf
+    merge, shelf, checker = work.merge, work.shelf, work.checker
+    if checker is not None:
+        checker.begin_part()
     # Checked and built as in one process (output.plan).
     builder = Builder(work.writers)
     done = []
@@ -199,7 +206,11 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     merge.warn = warnings.append
     try:
         for number, record in enumerate(records, first):
-            letter = merge.render(record)
+            if checker is not None:
+                letter = checker.check(record, raising=True)
+                assert letter is not None  # raising: what does not render raises
+            else:
+                letter = merge.render(record)
             item = _Done(letter.name, letter.template, [], None, None, warnings)
             if shelf is None:
                 builder.check(letter)
@@ -213,8 +224,8 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
             warnings = []
             merge.warn = warnings.append
     except LettergenError as error:
-        return done, _failed(error, warnings)
-    return done, None
+        return done, _failed(error, warnings), None
+    return done, None, checker.take_part() if checker is not None else None
 
 
 def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
@@ -258,10 +269,12 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _parallel(work: _Work, jobs: int, quiet: Warn | None = None) -> Iterator[Letter]:
+def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
     global _work
     _work = work
     merge, writers = work.merge, work.writers
+    if work.checker is not None:
+        work.checker.prepare()  # who every recipient is: the workers inherit it
     records = merge.records()
     head = next(records, None)
     if head is None:
@@ -284,7 +297,7 @@ def _parallel(work: _Work, jobs: int, quiet: Warn | None = None) -> Iterator[Let
         jobs, mp_context=context, initializer=_start_worker, initargs=(counter,)
     ) as pool:
         try:
-            yield from _run(pool, merge, head, records, jobs, pending, quiet)
+            yield from _run(pool, merge, head, records, jobs, pending, work.checker)
         except BrokenProcessPool:
             raise OutputError(
                 "a worker process stopped before its letters were done (killed, or out of "
@@ -303,7 +316,7 @@ def _run(
     records: Iterator[Record],
     jobs: int,
     pending: deque[tuple[list[Record], Future[_Result]]],
-    quiet: Warn | None,
+    checker: Checker | None,
 ) -> Iterator[Letter]:
     """Hand the records to the workers in chunks, a few ahead; yield their letters in order."""
     first = 1
@@ -311,13 +324,21 @@ def _run(
         pending.append((chunk, pool.submit(_build_chunk, first, _pack(chunk))))
         first += len(chunk)
         if len(pending) >= jobs * _AHEAD:
-            yield from _collect(*pending.popleft(), quiet or merge.warn)
+            yield from _collect(*pending.popleft(), merge.warn, checker)
     while pending:
-        yield from _collect(*pending.popleft(), quiet or merge.warn)
+        yield from _collect(*pending.popleft(), merge.warn, checker)
 
 
-def _collect(records: list[Record], future: Future[_Result], warn: Warn) -> Iterator[Letter]:
-    done, failed = future.result()
+def _collect(
+    records: list[Record], future: Future[_Result], warn: Warn, checker: Checker | None
+) -> Iterator[Letter]:
+    done, failed, part = future.result()
+    if part is not None and checker is not None:
+        for record in records[: len(done)]:
+            checker.note_template(record)
+        checker.merge_part(part)
+        for record, keys in zip(records, part.persons, strict=False):
+            checker.check_person(record, keys)
     for record, item in zip(records, done, strict=False):
         for message in item.warnings:
             warn(message)
