@@ -46,7 +46,15 @@ TEMPLATE = ROOT / "templates" / "appeal.txt.j2"
 SENDER = ROOT / "templates" / "mady-delvaux-stehres.yaml"
 LETTERHEAD = ROOT / "templates" / "letterhead-delvaux.docx"
 RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
-TOOLS = ("lettergen -j1", "lettergen -j2", "lettergen -j1 +check", "floor", "docxtpl", "mailmerge")
+TOOLS = (
+    "lettergen -j1",
+    "lettergen -j2",
+    "lettergen -j1 +check",
+    "lettergen -j2 +check",
+    "floor",
+    "docxtpl",
+    "mailmerge",
+)
 SLOW = ("docxtpl", "mailmerge")
 
 
@@ -404,6 +412,9 @@ def main() -> None:
                     parts.append(f"floor / lettergen -j1 = {cpu['floor'] / base:.2f}x")
             if "lettergen -j1" in wall and "lettergen -j2" in wall:
                 parts.append(f"-j2 / -j1 = {wall['lettergen -j2'] / wall['lettergen -j1']:.2f}x")
+            if "lettergen -j1 +check" in wall and "lettergen -j2 +check" in wall:
+                ratio = wall["lettergen -j2 +check"] / wall["lettergen -j1 +check"]
+                parts.append(f"with the checks, -j2 / -j1 = {ratio:.2f}x")
             print(f"  N={n}: " + "; ".join(parts))
         # docxtpl's rate does not depend on N (it loads its template for every letter); the
         # slow tools stop at --slow-max, so their largest run stands for them at larger N.

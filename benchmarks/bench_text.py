@@ -18,13 +18,16 @@ decide the ratio.
 
 Rates are given by wall clock and per CPU-second (the process's CPU time and its workers'),
 which other load on a shared machine disturbs less; the target is judged on the latter.
-- ``lettergen -j2`` and ``lettergen -j2 +check`` (only when asked for with ``--tools``):
-  ``--jobs 2``. lettergen renders and checks text letters in one process whatever ``--jobs``
-  says (handing a text letter to a worker costs more than rendering it); the second pass, which
-  puts the files in place, takes two. Judged by wall clock: CPU-seconds do not shrink.
+- ``lettergen -j2`` and ``lettergen -j2 +check``: ``--jobs 2``, what ``lettergen render``
+  does on two cores. With the checks on, two worker processes render, check and build the
+  letters; without them, text letters are rendered in one process (handing one to a worker
+  costs more than rendering it). Either way two processes put the files in place. Judged by
+  letters per second (wall clock), as a user sees them: CPU-seconds do not shrink.
 
-Targets (issue 5): ``lettergen -j1``, with and without the checks, at least a third of
-``bare``'s rate; its peak memory at 100,000 recipients within 20 MB of its peak at 1,000.
+Targets (issue 5): lettergen at least a third of ``bare``'s rate; its peak memory at 100,000
+recipients within 20 MB of its peak at 1,000. The rate is judged twice: in one process per
+CPU-second (``-j1``, with and without the checks), and as ``lettergen render`` runs on two
+cores (``-j2 +check``), by letters per second.
 """
 
 from __future__ import annotations
@@ -50,10 +53,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "appeal.txt.j2"
 SENDER = ROOT / "templates" / "mady-delvaux-stehres.yaml"
 RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
-# -j2 only when asked for: text letters are rendered and checked in one process (handing one
-# to a worker costs more than rendering it); bench_docx.py measures the jobs.
 TOOLS = ("bare", "lettergen -j1", "lettergen -j1 +check", "lettergen -j2", "lettergen -j2 +check")
-DEFAULT_TOOLS = TOOLS[:3]
+# Plain -j2 only when asked for: without the checks, text letters are rendered in one process.
+DEFAULT_TOOLS = (*TOOLS[:3], TOOLS[4])
 COLUMNS = (
     "id",
     "honorific",
@@ -287,9 +289,13 @@ def report(
             for tool in ("lettergen -j2", "lettergen -j2 +check"):
                 ours = results.get((tool, kind, n))
                 if ours and floor:
+                    # What `lettergen render` does on two cores: judged by its letters per
+                    # second, as a user sees them.
+                    wall = ours["rate"] / floor["rate"]
+                    verdict = ("met" if wall >= 1 / 3 else "MISSED") if n >= 10_000 else "n/a"
                     print(
-                        f"{kind} N={n:,}: {tool} at {ours['rate'] / floor['rate']:.2f} of bare "
-                        "by wall clock (its files put in place by two processes)"
+                        f"{kind} N={n:,}: {tool} at {wall:.2f} of bare by wall clock "
+                        f"(two processes; target 0.33): {verdict}"
                     )
         small, large = min(sizes), max(sizes)
         for tool in ("lettergen -j1", "lettergen -j1 +check"):
