@@ -98,3 +98,17 @@ def test_unwritable_output_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     with pytest.raises(OutputError) as caught:
         output.write(iter(letters(1)), [InterruptingWriter()], blocker / "out")
     assert str(caught.value).startswith(f"{blocker / 'out'}: cannot create the output folder")
+
+
+@pytest.mark.parametrize("listed", [20_000, 1])
+def test_existing_letters_are_found_whether_the_folder_is_listed_or_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, listed: int
+) -> None:
+    # A small folder is listed once; a big one is asked about each file (see _present_names).
+    monkeypatch.setattr(output, "_LISTED_NAMES", listed)
+    (tmp_path / "r1.txt").write_text("mine")
+    (tmp_path / "R2.txt").write_text("another name on this filesystem")
+    (tmp_path / "notes.md").write_text("")
+    with pytest.raises(OutputError) as caught:
+        output.plan(iter(letters(4)), [TextWriter()], tmp_path)
+    assert caught.value.message.startswith(f"1 letter(s) already exist: {tmp_path / 'r1.txt'};")

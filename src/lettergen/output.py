@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,8 @@ from .writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
 _LISTED = 5
+# A folder with more names than this is asked about each letter's file instead of listed.
+_LISTED_NAMES = 20_000
 # Files written per group in the second pass (their manifest rows go out in one write).
 _GROUP = 32
 
@@ -65,6 +68,7 @@ def plan(
     count = 0
     check_existing = out_dir.is_dir() and not force
     folder = os.fspath(out_dir)
+    present = _present_names(folder) if check_existing else None
     builder = Builder(writers)
     for letter in letters:
         count += 1
@@ -72,6 +76,7 @@ def plan(
             name = f"{letter.name}{writer.suffix}"
             if (
                 check_existing
+                and (present is None or _comparable(name) in present)
                 and os.path.exists(os.path.join(folder, name))
                 and (may_replace is None or not may_replace(out_dir / name))
             ):
@@ -100,6 +105,29 @@ def plan(
             path=out_dir,
         )
     return count
+
+
+def _present_names(folder: str) -> set[str] | None:
+    """Return the names in ``folder`` (see :func:`_comparable`), or None if it holds many.
+
+    A letter whose name is not among them needs no look at the disk (one system call per file
+    saved); one that is, is looked for as the filesystem sees names.
+    """
+    names: set[str] = set()
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if len(names) >= _LISTED_NAMES:
+                    return None
+                names.add(_comparable(entry.name))
+    except OSError:
+        return None
+    return names
+
+
+def _comparable(name: str) -> str:
+    # Some filesystems take "Été.txt" and "été.txt", composed or not, for one name.
+    return unicodedata.normalize("NFC", name).casefold()
 
 
 class Builder:
