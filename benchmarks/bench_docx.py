@@ -299,11 +299,13 @@ def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
                     document.write(str(out / f"{row['id']}.docx"))
     elapsed = time.perf_counter() - started
     cpu = _cpu_seconds() - cpu_started
-    written = len(list(out.iterdir()))
-    assert written >= n, (tool, written)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the parent across exec.
-    # Workers (-j) are forks of this process: their peak counts too.
+    # Workers (-j) are forks of this process: their peak counts too. Read before the files
+    # are counted: a list of 100,000 paths takes memory of its own.
     peak = max(_high_water_kb(), resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+    with os.scandir(out) as entries:
+        written = sum(1 for _ in entries)
+    assert written >= n, (tool, written)
     shutil.rmtree(out, ignore_errors=True)
     return {"rate": n / elapsed, "cpu_rate": n / cpu, "peak_mb": peak / 1024}
 
