@@ -71,11 +71,11 @@ def write_spooled(
         os.close(write_end)
         write_end = -1
         failure = _follow(read_end, progress.advance)
+        if failure is not None:
+            _stop(children)  # as one process would, the run stops at its first error
     except BaseException:
         # Ctrl-C, or an error here: each process finishes the file it is writing, then stops.
-        for pid in children:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGTERM)
+        _stop(children)
         raise
     finally:
         for pid in children:
@@ -90,23 +90,29 @@ def write_spooled(
 
 
 def _follow(read_end: int, advance: Callable[[int], None]) -> str | None:
-    """Read the workers' reports until every worker is done; return the first error."""
-    failure = None
+    """Read the workers' reports until every worker is done, or one reports an error (which
+    is returned)."""
     pending = b""
     while chunk := os.read(read_end, 4096):
         *lines, pending = (pending + chunk).split(b"\n")
         for line in lines:
             if line.startswith(b"E"):
-                failure = failure or line[1:].decode("utf-8", "replace")
-            else:
-                advance(int(line))
-    return failure
+                return line[1:].decode("utf-8", "replace")
+            advance(int(line))
+    return None
+
+
+def _stop(children: list[int]) -> None:
+    """Ask each worker to stop once the file it is writing is in place."""
+    for pid in children:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
 
 
 _stopping = False
 
 
-def _stop(signum: int, frame: object) -> None:
+def _on_term(signum: int, frame: object) -> None:
     global _stopping
     _stopping = True
 
@@ -123,7 +129,7 @@ def _child(
     status = 0
     try:
         die_with_parent()
-        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGTERM, _on_term)
         with spool.reader() as handle:
             for offset, count in groups:
                 files = []
