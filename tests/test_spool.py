@@ -195,5 +195,10 @@ def test_a_full_disk_while_spooling_is_an_error_not_a_traceback(tmp_path):
     spool._file.close()
     spool._file = Full()
     with pytest.raises(OutputError) as caught:
-        spool.add(_letter(1), [b"text"], None, "h")
+        # Letters are written a group at a time: the disk is found full by then at the latest.
+        for i in range(64):
+            spool.add(_letter(i), [b"text"], None, "h")
     assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: No space left on device"
+    spool._pending = [("r0", 0, 2, "r0", 1, "h", None, [b"text"], None)]
+    with pytest.raises(OutputError):
+        list(spool.letters())  # and the last group, written when the letters are read back

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import itertools
 import multiprocessing
@@ -126,7 +127,7 @@ class _Done:
     """What a worker hands back for one letter."""
 
     name: str
-    template: Path | None
+    template: str | None  # its path: a Path costs more to pickle and to hash
     files: list[Stored]
     body: str | None = None
     record_sha256: str | None = None
@@ -211,7 +212,8 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
                 assert letter is not None  # raising: what does not render raises
             else:
                 letter = merge.render(record)
-            item = _Done(letter.name, letter.template, [], None, None, warnings)
+            template = os.fspath(letter.template) if letter.template is not None else None
+            item = _Done(letter.name, template, [], None, None, warnings)
             if shelf is None:
                 builder.check(letter)
             else:
@@ -329,6 +331,13 @@ def _run(
         yield from _collect(*pending.popleft(), merge.warn, checker)
 
 
+@functools.lru_cache(maxsize=64)
+def _template_path(name: str) -> Path:
+    """Return one Path object per template: hashing a new one for every letter (the spool
+    keeps templates by number) cost more than the rest of spooling it."""
+    return Path(name)
+
+
 def _collect(
     records: list[Record], future: Future[_Result], warn: Warn, checker: Checker | None
 ) -> Iterator[Letter]:
@@ -342,7 +351,8 @@ def _collect(
     for record, item in zip(records, done, strict=False):
         for message in item.warnings:
             warn(message)
-        letter = Letter(record=record, name=item.name, text="", template=item.template)
+        template = _template_path(item.template) if item.template is not None else None
+        letter = Letter(record=record, name=item.name, text="", template=template)
         letter.context[FILES] = item.files
         letter.context[BODY] = item.body
         if item.record_sha256 is not None:

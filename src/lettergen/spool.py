@@ -81,8 +81,9 @@ class Spool:
         self._paths: dict[Path | None, int] = {}
         self._shelves: list[IO[bytes]] = []
         self.count = 0
-        # Where every GROUP-th letter starts (see groups()).
+        # Where each group of GROUP letters starts (see groups()), and the letters added since.
         self._groups: list[int] = []
+        self._pending: list[tuple[Any, ...]] = []
 
     def shelves(self, count: int) -> list[Shelf]:
         """Make ``count`` shelves for worker processes to put their files on."""
@@ -117,36 +118,43 @@ class Spool:
         # Paths are kept once, by number: unpickling a Path costs more than the letter.
         path = self._paths.setdefault(record.path, len(self._paths))
         template = self._paths.setdefault(letter.template, len(self._paths))
-        item = (record.id, path, record.line, letter.name, template, record_sha256)
         digests = letter.context.get(FILES_SHA256)
+        item = (record.id, path, record.line, letter.name, template, record_sha256)
+        self._pending.append((*item, body, files, digests))
+        self.count += 1
+        if len(self._pending) == GROUP:
+            self._dump()
+
+    def _dump(self) -> None:
+        """Write the letters added since the last group as one group (one pickle: per letter,
+        pickling cost more than the rest of spooling; a shared pickler's memo would grow)."""
+        if not self._pending:
+            return
         try:
-            if self.count % GROUP == 0:
-                self._groups.append(self._file.tell())
-            # One pickle per letter: a shared pickler's memo would grow with the letters.
-            pickle.dump((*item, body, files, digests), self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._groups.append(self._file.tell())
+            pickle.dump(self._pending, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            # The last letters may still be in the buffer: a full disk says so here.
+            self._file.flush()
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
-        self.count += 1
+        self._pending = []
 
     def letters(self) -> Iterator[Letter]:
         """Yield the kept letters in order, each with its files in ``context[FILES]``."""
+        self._dump()
         try:
-            # The last letters may still be in the buffer: a full disk says so here.
-            self._file.flush()
             self._file.seek(0)
         except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
+            raise OutputError(f"cannot read the spool: {exc.strerror}", path=self._near) from None
         paths = list(self._paths)
-        for _ in range(self.count):
-            yield self._letter(pickle.load(self._file), paths)
+        for _ in self._groups:
+            for item in pickle.load(self._file):
+                yield self._letter(item, paths)
 
     def groups(self) -> list[tuple[int, int]]:
         """Return where each group of ``GROUP`` letters starts, and how many letters it has
         (for :meth:`group`); the spool is flushed, ready to be read."""
-        try:
-            self._file.flush()
-        except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
+        self._dump()
         return [
             (offset, min(GROUP, self.count - number * GROUP))
             for number, offset in enumerate(self._groups)
@@ -160,11 +168,13 @@ class Spool:
             yield handle
 
     def group(self, handle: IO[bytes], offset: int, count: int) -> Iterator[Letter]:
-        """Yield the ``count`` letters kept from ``offset`` on, read through ``handle``."""
+        """Yield the ``count`` letters of the group at ``offset``, read through ``handle``."""
         paths = list(self._paths)
         handle.seek(offset)
-        for _ in range(count):
-            yield self._letter(pickle.load(handle), paths)
+        items = pickle.load(handle)
+        assert len(items) == count
+        for item in items:
+            yield self._letter(item, paths)
 
     @staticmethod
     def _letter(item: tuple[Any, ...], paths: list[Path | None]) -> Letter:
