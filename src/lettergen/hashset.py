@@ -34,8 +34,19 @@ class HashSet:
     def add(self, value: int) -> bool:
         """Add the hash ``value``; return True if it was there before."""
         value = value or 1
-        if self._insert(self.table, value):
-            return True
+        # The probe of _insert, inlined: a run adds several hashes per record, and a call
+        # fewer is a good part of the cost of each.
+        table = self.table
+        mask = len(table) - 1
+        slot = value & mask
+        while True:
+            current = table[slot]
+            if current == value:
+                return True
+            if current == 0:
+                table[slot] = value
+                break
+            slot = (slot + 1) & mask
         self.count += 1
         if self.count * 4 > len(self.table) * 3:
             bigger = array("q", bytes(16 * len(self.table)))

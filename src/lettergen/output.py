@@ -174,12 +174,7 @@ def write(
     files it heard of are put in place: letters are written in groups, so that the manifest
     takes one write per group, not one per file.
     """
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create the output folder: {exc.strerror}", path=out_dir
-        ) from None
+    make_folder(out_dir)
     files = 0
     group: list[tuple[Path, bytes]] = []
     for letter in letters:
@@ -192,6 +187,16 @@ def write(
         if len(group) >= _GROUP:
             files += _put(group, before_put)
     return files + _put(group, before_put)
+
+
+def make_folder(out_dir: Path) -> None:
+    """Create the output folder (and its parents) if need be."""
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(
+            f"cannot create the output folder: {exc.strerror}", path=out_dir
+        ) from None
 
 
 def _put(group: list[tuple[Path, bytes]], before_put: Callable[[], None] | None) -> int:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from .errors import LettergenError, OutputError
 from .manifest import Manifest
-from .output import write_atomic
+from .output import make_folder, write_atomic
 from .parallel import die_with_parent
 from .progress import Progress
 from .spool import BODY, Spool, Spooled
@@ -46,12 +46,7 @@ def write_spooled(
 ) -> int:
     """Write every spooled letter's files into ``out_dir`` with ``processes`` processes;
     return how many files."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create the output folder: {exc.strerror}", path=out_dir
-        ) from None
+    make_folder(out_dir)
     if combined is not None:
         for letter in spool.letters():
             combined.add(letter.context[BODY])
