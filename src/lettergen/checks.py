@@ -385,13 +385,11 @@ class Identity:
         return " / ".join(shown)
 
 
-def identity_of(record: Record, *, offices: bool = True) -> Identity:
+def identity_of(record: Record) -> Identity:
     """Return the identity of ``record``: its name, offices, organisation and city.
 
-    Without ``offices`` (the index of a batch needs none), they are left out when they cannot
-    make the record an Excellency, and so are the name's words, the e-mail address and the
-    address. The checks read every record twice, so this is kept lean:
-    what offices a record's titles and forms of address give is cached, as they repeat.
+    The checks read every record twice, so this is kept lean: what offices a record's titles
+    and forms of address give is cached, as they repeat.
     """
     fields = record.fields
     name_keys, last_keys, first_keys, office_keys, form_keys, org_keys = _identity_keys(
@@ -404,7 +402,7 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     norm_name = normalise(name)
     titles = _all_texts(fields, office_keys)
     forms = _all_texts(fields, form_keys)
-    found, excellency = _offices(titles, forms, offices)
+    found, excellency = _offices(titles, forms)
     address = fields.get("address")
     address_lines = (
         [str(a) for a in address]
@@ -421,23 +419,19 @@ def identity_of(record: Record, *, offices: bool = True) -> Identity:
     norm_last = normalise(last)
     words = norm_name.split()
     organisation = normalise(_first_text(fields, org_keys))
-    ident = Identity(
+    return Identity(
         id=record.id,
         name=norm_name,
+        name_words=frozenset(words) | frozenset(norm_last.split()),
         surname=norm_last or (words[-1] if words else ""),
         offices=found,
         organisation=organisation,
         city=normalise(city),
         excellency=excellency,
-    )
-    if offices:
-        # What only the letter's checks use (the index of a batch needs none of it).
-        ident.name_words = frozenset(words) | frozenset(norm_last.split())
-        ident.email = _text(fields.get("email")).casefold()
+        email=_text(fields.get("email")).casefold(),
         # Only where there is no organisation does the address tell two people apart.
-        if not organisation:
-            ident.address = normalise(" ".join(address_lines))
-    return ident
+        address="" if organisation else normalise(" ".join(address_lines)),
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -484,25 +478,21 @@ def _all_texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> tuple[str, .
 
 
 @functools.lru_cache(maxsize=2048)
-def _offices(
-    titles: tuple[str, ...], forms: tuple[str, ...], wanted: bool
-) -> tuple[tuple[str, ...], bool]:
+def _offices(titles: tuple[str, ...], forms: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
     """Return the offices that titles and forms of address give, and whether one is an
-    Excellency. Without ``wanted``, offices are looked for only where one could be."""
+    Excellency."""
     excellency = any("excellenc" in form.casefold() for form in forms)
     found: list[str] = []
-    # An office is words of its field: only a field that says "Excellency" gives one that does.
-    if wanted or any("excellenc" in title.casefold() for title in titles):
-        for title in titles:
-            for part in re.split(r"[,;/]", title):
-                phrase = _office_phrase(part.strip()) if part.strip() else None
-                if phrase:
-                    found.append(phrase)
-        for form in forms:
-            named = _named_part(form)
-            phrase = _office_phrase(named) if named else None
+    for title in titles:
+        for part in re.split(r"[,;/]", title):
+            phrase = _office_phrase(part.strip()) if part.strip() else None
             if phrase:
                 found.append(phrase)
+    for form in forms:
+        named = _named_part(form)
+        phrase = _office_phrase(named) if named else None
+        if phrase:
+            found.append(phrase)
     excellency = excellency or any("excellenc" in o.casefold() for o in found)
     return tuple(dict.fromkeys(found)), excellency
 
@@ -751,24 +741,7 @@ class _Hashes(HashSet):
     def add(self, value: int) -> bool:
         """Add ``value``; return True if it was there before."""
         self.bits[(value >> 3) & _BITS_MASK] |= 1 << (value & 7)
-        # HashSet.add inlined (the index takes several hashes per record): the common case,
-        # a new hash in a table with room, costs one call instead of three.
-        value = value or 1
-        table = self.table
-        mask = len(table) - 1
-        slot = value & mask
-        while True:
-            current = table[slot]
-            if current == value:
-                return True
-            if current == 0:
-                break
-            slot = (slot + 1) & mask
-        if (self.count + 1) * 4 > len(table) * 3:
-            return HashSet.add(self, value)  # grows the table
-        table[slot] = value
-        self.count += 1
-        return False
+        return HashSet.add(self, value)
 
 
 # Salts that keep one kind of key (a name, a surname, an organisation ...) apart from another
