@@ -25,12 +25,14 @@ import hashlib
 import itertools
 import multiprocessing
 import os
+import pickle
+import select
 import signal
+import struct
 import sys
+import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -237,16 +239,6 @@ def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
         raise OutputError(f"cannot spool the letter: {exc.strerror}", record=record.id) from None
 
 
-def _start_worker(counter: Any) -> None:
-    """Set up a new worker process: its shelf, and how it ends."""
-    die_with_parent()
-    if _work is not None and _work.shelves is not None:
-        with counter.get_lock():
-            number = counter.value
-            counter.value += 1
-        _work.shelf = _work.shelves[number]
-
-
 def die_with_parent() -> None:
     """Have the kernel kill this worker when the main process dies (even by ``kill -9``).
 
@@ -291,44 +283,210 @@ def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
                 writer.to_bytes(merge.render(head))
     finally:
         merge.warn = warn
-    context = multiprocessing.get_context("fork")
-    # Numbers the workers' shelves: each worker takes the next one as it starts.
-    counter = context.Value("i", 0)
-    pending: deque[tuple[list[Record], Future[_Result]]] = deque()
-    with ProcessPoolExecutor(
-        jobs, mp_context=context, initializer=_start_worker, initargs=(counter,)
-    ) as pool:
-        try:
-            yield from _run(pool, merge, head, records, jobs, pending, work.checker)
-        except BrokenProcessPool:
-            raise OutputError(
-                "a worker process stopped before its letters were done (killed, or out of "
-                "memory?); nothing was written: run again, or with --jobs 1"
-            ) from None
-        finally:
-            _work = None
-            for _, future in pending:
-                future.cancel()
+    pool = _Pool(jobs)
+    try:
+        yield from _run(pool, merge, head, records, jobs, work.checker)
+    finally:
+        _work = None
+        pool.close()
 
 
 def _run(
-    pool: ProcessPoolExecutor,
+    pool: _Pool,
     merge: Merge,
     head: Record,
     records: Iterator[Record],
     jobs: int,
-    pending: deque[tuple[list[Record], Future[_Result]]],
     checker: Checker | None,
 ) -> Iterator[Letter]:
     """Hand the records to the workers in chunks, a few ahead; yield their letters in order."""
     first = 1
+    # The chunks in flight, oldest first, each with the worker that has it.
+    pending: deque[tuple[list[Record], int]] = deque()
     for chunk in _chunks(itertools.chain([head], records), _CHUNK):
-        pending.append((chunk, pool.submit(_build_chunk, first, _pack(chunk))))
+        pending.append((chunk, pool.submit(first, _pack(chunk))))
         first += len(chunk)
         if len(pending) >= jobs * _AHEAD:
-            yield from _collect(*pending.popleft(), merge.warn, checker)
+            chunk, worker = pending.popleft()
+            yield from _collect(chunk, pool.result(worker), merge.warn, checker)
     while pending:
-        yield from _collect(*pending.popleft(), merge.warn, checker)
+        chunk, worker = pending.popleft()
+        yield from _collect(chunk, pool.result(worker), merge.warn, checker)
+
+
+# A message between processes: its length, then its pickle.
+_HEAD = struct.Struct("<Q")
+
+
+class _Pool:
+    """Forked worker processes, each with a pipe in and a pipe out.
+
+    The main process sends a chunk to the worker with the fewest in hand and takes results
+    back worker by worker, in the order each was given its chunks. It never blocks on a
+    write: what a worker's pipe does not take yet waits here, and is sent as the pipe empties
+    while the main process waits for results. No threads: handing a chunk over and taking its
+    result back costs the main process two system calls and two pickles.
+    """
+
+    def __init__(self, jobs: int) -> None:
+        self.pids: list[int] = []
+        self.inputs: list[int] = []
+        self.outputs: list[int] = []
+        self.waiting: list[bytearray] = []  # bytes not yet taken by each worker's pipe
+        self.received: list[bytearray] = []  # bytes of results not yet whole
+        self.results: list[deque[Any]] = []
+        self.in_hand: list[int] = []
+        sys.stdout.flush()
+        sys.stderr.flush()
+        try:
+            for number in range(jobs):
+                self._start(number)
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self, number: int) -> None:
+        chunks_in, chunks_out = os.pipe()
+        results_in, results_out = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            for fd in (*self.inputs, *self.outputs, chunks_out, results_in):
+                os.close(fd)
+            _serve(number, chunks_in, results_out)
+        os.close(chunks_in)
+        os.close(results_out)
+        os.set_blocking(chunks_out, False)
+        self.pids.append(pid)
+        self.inputs.append(chunks_out)
+        self.outputs.append(results_in)
+        self.waiting.append(bytearray())
+        self.received.append(bytearray())
+        self.results.append(deque())
+        self.in_hand.append(0)
+
+    def submit(self, first: int, packed: _Packed) -> int:
+        """Give the records ``packed`` (numbered from ``first``) to a worker; return which."""
+        worker = min(range(len(self.pids)), key=self.in_hand.__getitem__)
+        data = pickle.dumps((first, packed), protocol=pickle.HIGHEST_PROTOCOL)
+        self.waiting[worker] += _HEAD.pack(len(data)) + data
+        self.in_hand[worker] += 1
+        self._send(worker)
+        return worker
+
+    def result(self, worker: int) -> _Result:
+        """Return the result of the oldest chunk ``worker`` has in hand (waiting for it)."""
+        results = self.results[worker]
+        while not results:
+            self._pump()
+        self.in_hand[worker] -= 1
+        result: _Result = results.popleft()
+        return result
+
+    def _send(self, worker: int) -> None:
+        waiting = self.waiting[worker]
+        try:
+            sent = os.write(self.inputs[worker], waiting)
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            raise _stopped() from None
+        del waiting[:sent]
+
+    def _pump(self) -> None:
+        """Wait until a worker's pipe can take more or a worker has sent something; move it."""
+        poll = select.poll()
+        for worker, fd in enumerate(self.outputs):
+            if self.in_hand[worker]:
+                poll.register(fd, select.POLLIN)
+            if self.waiting[worker]:
+                poll.register(self.inputs[worker], select.POLLOUT)
+        for fd, _ in poll.poll():
+            if fd in self.inputs:
+                self._send(self.inputs.index(fd))
+            else:
+                self._receive(self.outputs.index(fd))
+
+    def _receive(self, worker: int) -> None:
+        data = os.read(self.outputs[worker], 1 << 20)
+        if not data:
+            raise _stopped()
+        received = self.received[worker]
+        received += data
+        while len(received) >= _HEAD.size:
+            (length,) = _HEAD.unpack_from(received)
+            end = _HEAD.size + length
+            if len(received) < end:
+                break
+            message = pickle.loads(received[_HEAD.size : end])
+            del received[:end]
+            if isinstance(message, _Crash):
+                raise message.error()
+            self.results[worker].append(message)
+
+    def close(self) -> None:
+        """Stop the workers (at once, if they still have work in hand) and reap them."""
+        for fd in self.inputs:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if any(self.in_hand):  # the run stopped early: their work is not wanted
+            for pid in self.pids:
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        for pid in self.pids:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+        for fd in self.outputs:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        self.inputs = self.outputs = self.pids = []
+
+
+def _stopped() -> OutputError:
+    return OutputError(
+        "a worker process stopped before its letters were done (killed, or out of "
+        "memory?); nothing was written: run again, or with --jobs 1"
+    )
+
+
+@dataclass
+class _Crash:
+    """An unexpected exception in a worker (a bug), to be raised in the main process."""
+
+    error_type: str
+    text: str
+
+    def error(self) -> RuntimeError:
+        return RuntimeError(f"a worker process failed with {self.error_type}:\n{self.text}")
+
+
+def _serve(number: int, chunks: int, results: int) -> None:  # pragma: no cover - in a child
+    """Build the chunks that arrive on ``chunks``, sending each result on ``results``,
+    until the main process closes its end; leave the process."""
+    status = 0
+    try:
+        die_with_parent()
+        if _work is not None and _work.shelves is not None:
+            _work.shelf = _work.shelves[number]
+        with open(chunks, "rb") as incoming:
+            while head := incoming.read(_HEAD.size):
+                (length,) = _HEAD.unpack(head)
+                first, packed = pickle.loads(incoming.read(length))
+                try:
+                    result: Any = _build_chunk(first, packed)
+                except Exception as exc:
+                    result = _Crash(type(exc).__name__, traceback.format_exc())
+                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                _write_all(results, _HEAD.pack(len(data)) + data)
+    except BaseException:
+        status = 1
+    finally:
+        os._exit(status)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 @functools.lru_cache(maxsize=64)
@@ -339,9 +497,9 @@ def _template_path(name: str) -> Path:
 
 
 def _collect(
-    records: list[Record], future: Future[_Result], warn: Warn, checker: Checker | None
+    records: list[Record], result: _Result, warn: Warn, checker: Checker | None
 ) -> Iterator[Letter]:
-    done, failed, part = future.result()
+    done, failed, part = result
     if part is not None and checker is not None:
         for record in records[: len(done)]:
             checker.note_template(record)
