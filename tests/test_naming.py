@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lettergen.naming import MAX_NAME_BYTES, safe_filename, slugify
+from lettergen.naming import MAX_NAME_BYTES, _cleaned, safe_filename, slugify
 
 
 @pytest.mark.parametrize(
@@ -45,3 +45,15 @@ def test_long_names_are_capped_in_utf8_bytes() -> None:
     name = safe_filename("é" * 200)
     assert len(name.encode("utf-8")) <= MAX_NAME_BYTES
     assert set(name) == {"é"}
+
+
+def test_names_kept_as_they_are_are_those_the_long_way_keeps() -> None:
+    # safe_filename returns most names at once; it must give what the long way gives.
+    pieces = ["a", "Z9", "_", "-", ".", "..", " ", "con", "LPT1", "é", "/", "x" * 60]
+    names = [a + b + c for a in pieces for b in pieces for c in pieces]
+    names += ["r" * MAX_NAME_BYTES, "r" * (MAX_NAME_BYTES + 1), "aux.txt", "nul", "a.b.c"]
+    kept = 0
+    for name in names:
+        assert safe_filename(name) == _cleaned(name), name
+        kept += safe_filename(name) == name
+    assert 0 < kept < len(names)

@@ -10,6 +10,9 @@ _RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") fo
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]+')
 _SEPARATORS = re.compile(r"[/\\]+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
+# A name that safe_filename keeps as it is: ASCII letters, digits, "_", "-" and inner dots,
+# neither starting nor ending with "-" or ".", within MAX_NAME_BYTES (checked in the code).
+_KEPT = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
 # Leaves room for a suffix and a staging prefix within the common 255-byte limit.
 MAX_NAME_BYTES = 120
 
@@ -28,6 +31,18 @@ def safe_filename(name: str) -> str:
     and trailing dots or spaces go, reserved Windows names get a ``_`` and the length is capped.
     Returns ``""`` when nothing usable is left.
     """
+    # Most names (ids, slugs) need none of the work below: one match tells.
+    if (
+        len(name) <= MAX_NAME_BYTES
+        and _KEPT.fullmatch(name)
+        and name.split(".")[0].lower() not in _RESERVED
+    ):
+        return name
+    return _cleaned(name)
+
+
+def _cleaned(name: str) -> str:
+    """Return ``name`` made safe (see :func:`safe_filename`), the long way."""
     name = unicodedata.normalize("NFC", name)
     parts = [p for p in _SEPARATORS.split(name) if p.strip(" .")]
     name = "-".join(parts)
