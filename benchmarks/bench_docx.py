@@ -357,9 +357,14 @@ def _count_files(folder: Path) -> int:
 
 
 def _cpu_seconds() -> float:
-    """Return the CPU time of this process and its finished children (workers)."""
-    times = os.times()
-    return times.user + times.system + times.children_user + times.children_system
+    """Return the CPU time of this process and its finished children (workers).
+
+    From getrusage, in microseconds: os.times() counts in clock ticks of 10 ms, a tenth of
+    the time the floor takes for 1,000 letters.
+    """
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
 def _high_water_kb() -> int:

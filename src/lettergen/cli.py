@@ -238,8 +238,8 @@ def cli() -> None:
     "--jobs",
     type=click.IntRange(min=1),
     metavar="N",
-    help="Processes: Word and PDF letters are built by N, every run's files written by N "
-    "(text letters are built by one). Default: the number of cores.",
+    help="Processes: letters are rendered, checked and built by N (text letters with "
+    "--no-check by one), and written by N. Default: the number of cores.",
 )
 @click.option("--force", is_flag=True, help="Overwrite letters that already exist.")
 @click.option("--dry-run", is_flag=True, help="Check everything and list the files; write none.")
