@@ -419,6 +419,8 @@ def main() -> None:
             write_csv(work / f"recipients-{n}-b.csv", rows[n // 2 :])
             (work / f"recipients-{n}.json").write_text(json.dumps(rows), encoding="utf-8")
         results: dict[tuple[str, int], dict[str, float]] = {}
+        # Each turn's letters per second (wall clock), for ratios within a turn.
+        turns: dict[tuple[str, int], list[float]] = {}
         print(f"load average at start: {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores)")
         print(f"{'tool':<22}{'N':>7}{'letters/s':>11}{'per CPU-s':>11}{'peak MB':>9}", flush=True)
         for n in args.sizes:
@@ -439,6 +441,7 @@ def main() -> None:
                     if done.returncode:
                         sys.exit(f"{tool} N={n} failed:\n{done.stderr}")
                     result = json.loads(done.stdout)
+                    turns.setdefault((tool, n), []).append(result["rate"])
                     best = results.setdefault((tool, n), result)
                     for key in ("rate", "cpu_rate"):
                         best[key] = max(best[key], result[key])
@@ -479,6 +482,13 @@ def main() -> None:
                 ratio = wall["lettergen -j2 +check"] / wall["lettergen -j1 +check"]
                 parts.append(f"with the checks, -j2 / -j1 = {ratio:.2f}x")
             print(f"  N={n}: " + "; ".join(parts))
+            # Other load on the machine comes and goes: the ratio within each turn (tools run
+            # one after the other) shows how much the best figures above owe to it.
+            for tool, label in (("lettergen -j2", "-j2"), ("lettergen -j1 x2", "side by side")):
+                mine, ones = turns.get((tool, n)), turns.get(("lettergen -j1", n))
+                if mine and ones:
+                    each = ", ".join(f"{a / b:.2f}x" for a, b in zip(mine, ones, strict=False))
+                    print(f"    {label} / -j1, turn by turn: {each}")
         # docxtpl's rate does not depend on N (it loads its template for every letter); the
         # slow tools stop at --slow-max, so their largest run stands for them at larger N.
         largest = max(args.sizes)
