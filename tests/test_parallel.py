@@ -12,6 +12,7 @@ from lettergen.batch import RenderOptions, render
 from lettergen.cli import cli
 from lettergen.errors import RecipientsError
 from lettergen.merge import MergeOptions
+from lettergen.workers import Workers
 from tests.docx_helpers import docx_text
 
 from .conftest import write
@@ -67,14 +68,14 @@ def test_workers_are_gone_when_a_run_stops_early(tmp_path, monkeypatch):
         tmp_path / "letter.txt.j2", TEMPLATE.replace("{{ recipient.note | length }}", "0")
     )
     children = []
-    original = parallel._Pool.__init__
+    original = Workers.__init__
 
-    def keeping(self, jobs):
-        original(self, jobs)
+    def keeping(self, *args):
+        original(self, *args)
         children.extend(self.pids)
 
     options = RenderOptions(output_dir=tmp_path / "out", formats=["docx"], jobs=2, check=False)
-    monkeypatch.setattr(parallel._Pool, "__init__", keeping)
+    monkeypatch.setattr(Workers, "__init__", keeping)
     with pytest.raises(RecipientsError, match="also the name of record"):
         render(MergeOptions(template=template, recipients=[recipients]), options)
     assert len(children) == 2

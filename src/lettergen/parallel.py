@@ -1,14 +1,14 @@
 """Rendering letters over several processes (``--jobs``).
 
 A run renders each letter once, in its first pass (see :mod:`lettergen.output`). With ``jobs``
-above one, forked worker processes render, check and build chunks of records. The main process
-reads the records, sends them on in order (packed: see :func:`_pack`) and takes the results back
-in order: each letter's file name (to find clashes and existing files) and where the worker put
-its files (on the worker's shelf of the spool, with their SHA-256), and its body in a combined
-document. The main process spools those, so that clashes, existing files and errors are found
-exactly as in a one-process run; the second pass then puts the files in place with several
-processes too (:mod:`lettergen.putting`). At most a few chunks are in flight at once: memory
-stays flat however many letters there are.
+above one, forked worker processes (:mod:`lettergen.workers`) render, check and build chunks of
+records. The main process reads the records, sends them on in order (packed: see
+:func:`_pack`) and takes the results back in order: each letter's file name (to find clashes
+and existing files), where the worker put its files (on the worker's shelf of the spool, with
+their SHA-256), and its body in a combined document. The main process spools those, so that
+clashes, existing files and errors are found exactly as in a one-process run; the second pass
+then puts the files in place with several processes too (:mod:`lettergen.putting`). At most a
+few chunks are in flight at once: memory stays flat however many letters there are.
 
 With the checks on, each worker checks its letters with its copy of the run's checker, made
 once the checker knows who every recipient is; what a chunk's checks found comes back with it
@@ -19,18 +19,11 @@ duplicates (the same person twice) are looked for in the main process, which see
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import hashlib
 import itertools
 import multiprocessing
 import os
-import pickle
-import select
-import signal
-import struct
-import sys
-import traceback
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -43,6 +36,7 @@ from .merge import Letter, Merge, Warn, _ignore
 from .output import Builder
 from .recipients import CellText, Record
 from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
+from .workers import Workers
 
 if TYPE_CHECKING:
     from .checks import CheckedPart, Checker
@@ -53,7 +47,6 @@ PARALLEL_FROM = 24 * 1024
 _CHUNK = 64
 # Chunks in flight per worker: enough to keep every worker busy, few enough to keep memory flat.
 _AHEAD = 3
-_PR_SET_PDEATHSIG = 1
 
 # A letter's body in a combined document, from the letter and its number in the run.
 BodyOf = Callable[[Letter, int], str]
@@ -239,19 +232,6 @@ def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
         raise OutputError(f"cannot spool the letter: {exc.strerror}", record=record.id) from None
 
 
-def die_with_parent() -> None:
-    """Have the kernel kill this worker when the main process dies (even by ``kill -9``).
-
-    A worker outliving its run would go on writing temporary files into the output folder.
-    """
-    if sys.platform.startswith("linux"):
-        with contextlib.suppress(OSError, AttributeError):
-            libc = ctypes.CDLL(None, use_errno=True)
-            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    # Ctrl-C reaches the whole process group: the main process stops the run, not the workers.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
     for record in records:
@@ -283,7 +263,7 @@ def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
                 writer.to_bytes(merge.render(head))
     finally:
         merge.warn = warn
-    pool = _Pool(jobs)
+    pool = Workers(jobs, _run_chunk, _take_shelf)
     try:
         yield from _run(pool, merge, head, records, jobs, work.checker)
     finally:
@@ -291,8 +271,19 @@ def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
         pool.close()
 
 
+def _run_chunk(first: int, packed: _Packed) -> _Result:
+    # Looked up when called, so that a test can stand in for _build_chunk.
+    return _build_chunk(first, packed)
+
+
+def _take_shelf(number: int) -> None:
+    """Give a new worker process its own shelf of the spool."""
+    if _work is not None and _work.shelves is not None:
+        _work.shelf = _work.shelves[number]
+
+
 def _run(
-    pool: _Pool,
+    pool: Workers,
     merge: Merge,
     head: Record,
     records: Iterator[Record],
@@ -312,181 +303,6 @@ def _run(
     while pending:
         chunk, worker = pending.popleft()
         yield from _collect(chunk, pool.result(worker), merge.warn, checker)
-
-
-# A message between processes: its length, then its pickle.
-_HEAD = struct.Struct("<Q")
-
-
-class _Pool:
-    """Forked worker processes, each with a pipe in and a pipe out.
-
-    The main process sends a chunk to the worker with the fewest in hand and takes results
-    back worker by worker, in the order each was given its chunks. It never blocks on a
-    write: what a worker's pipe does not take yet waits here, and is sent as the pipe empties
-    while the main process waits for results. No threads: handing a chunk over and taking its
-    result back costs the main process two system calls and two pickles.
-    """
-
-    def __init__(self, jobs: int) -> None:
-        self.pids: list[int] = []
-        self.inputs: list[int] = []
-        self.outputs: list[int] = []
-        self.waiting: list[bytearray] = []  # bytes not yet taken by each worker's pipe
-        self.received: list[bytearray] = []  # bytes of results not yet whole
-        self.results: list[deque[Any]] = []
-        self.in_hand: list[int] = []
-        sys.stdout.flush()
-        sys.stderr.flush()
-        try:
-            for number in range(jobs):
-                self._start(number)
-        except BaseException:
-            self.close()
-            raise
-
-    def _start(self, number: int) -> None:
-        chunks_in, chunks_out = os.pipe()
-        results_in, results_out = os.pipe()
-        pid = os.fork()
-        if pid == 0:  # pragma: no cover - the child's coverage is not collected
-            for fd in (*self.inputs, *self.outputs, chunks_out, results_in):
-                os.close(fd)
-            _serve(number, chunks_in, results_out)
-        os.close(chunks_in)
-        os.close(results_out)
-        os.set_blocking(chunks_out, False)
-        self.pids.append(pid)
-        self.inputs.append(chunks_out)
-        self.outputs.append(results_in)
-        self.waiting.append(bytearray())
-        self.received.append(bytearray())
-        self.results.append(deque())
-        self.in_hand.append(0)
-
-    def submit(self, first: int, packed: _Packed) -> int:
-        """Give the records ``packed`` (numbered from ``first``) to a worker; return which."""
-        worker = min(range(len(self.pids)), key=self.in_hand.__getitem__)
-        data = pickle.dumps((first, packed), protocol=pickle.HIGHEST_PROTOCOL)
-        self.waiting[worker] += _HEAD.pack(len(data)) + data
-        self.in_hand[worker] += 1
-        self._send(worker)
-        return worker
-
-    def result(self, worker: int) -> _Result:
-        """Return the result of the oldest chunk ``worker`` has in hand (waiting for it)."""
-        results = self.results[worker]
-        while not results:
-            self._pump()
-        self.in_hand[worker] -= 1
-        result: _Result = results.popleft()
-        return result
-
-    def _send(self, worker: int) -> None:
-        waiting = self.waiting[worker]
-        try:
-            sent = os.write(self.inputs[worker], waiting)
-        except BlockingIOError:
-            return
-        except BrokenPipeError:
-            raise _stopped() from None
-        del waiting[:sent]
-
-    def _pump(self) -> None:
-        """Wait until a worker's pipe can take more or a worker has sent something; move it."""
-        poll = select.poll()
-        for worker, fd in enumerate(self.outputs):
-            if self.in_hand[worker]:
-                poll.register(fd, select.POLLIN)
-            if self.waiting[worker]:
-                poll.register(self.inputs[worker], select.POLLOUT)
-        for fd, _ in poll.poll():
-            if fd in self.inputs:
-                self._send(self.inputs.index(fd))
-            else:
-                self._receive(self.outputs.index(fd))
-
-    def _receive(self, worker: int) -> None:
-        data = os.read(self.outputs[worker], 1 << 20)
-        if not data:
-            raise _stopped()
-        received = self.received[worker]
-        received += data
-        while len(received) >= _HEAD.size:
-            (length,) = _HEAD.unpack_from(received)
-            end = _HEAD.size + length
-            if len(received) < end:
-                break
-            message = pickle.loads(received[_HEAD.size : end])
-            del received[:end]
-            if isinstance(message, _Crash):
-                raise message.error()
-            self.results[worker].append(message)
-
-    def close(self) -> None:
-        """Stop the workers (at once, if they still have work in hand) and reap them."""
-        for fd in self.inputs:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        if any(self.in_hand):  # the run stopped early: their work is not wanted
-            for pid in self.pids:
-                with contextlib.suppress(OSError):
-                    os.kill(pid, signal.SIGKILL)
-        for pid in self.pids:
-            with contextlib.suppress(ChildProcessError):
-                os.waitpid(pid, 0)
-        for fd in self.outputs:
-            with contextlib.suppress(OSError):
-                os.close(fd)
-        self.inputs = self.outputs = self.pids = []
-
-
-def _stopped() -> OutputError:
-    return OutputError(
-        "a worker process stopped before its letters were done (killed, or out of "
-        "memory?); nothing was written: run again, or with --jobs 1"
-    )
-
-
-@dataclass
-class _Crash:
-    """An unexpected exception in a worker (a bug), to be raised in the main process."""
-
-    error_type: str
-    text: str
-
-    def error(self) -> RuntimeError:
-        return RuntimeError(f"a worker process failed with {self.error_type}:\n{self.text}")
-
-
-def _serve(number: int, chunks: int, results: int) -> None:  # pragma: no cover - in a child
-    """Build the chunks that arrive on ``chunks``, sending each result on ``results``,
-    until the main process closes its end; leave the process."""
-    status = 0
-    try:
-        die_with_parent()
-        if _work is not None and _work.shelves is not None:
-            _work.shelf = _work.shelves[number]
-        with open(chunks, "rb") as incoming:
-            while head := incoming.read(_HEAD.size):
-                (length,) = _HEAD.unpack(head)
-                first, packed = pickle.loads(incoming.read(length))
-                try:
-                    result: Any = _build_chunk(first, packed)
-                except Exception as exc:
-                    result = _Crash(type(exc).__name__, traceback.format_exc())
-                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
-                _write_all(results, _HEAD.pack(len(data)) + data)
-    except BaseException:
-        status = 1
-    finally:
-        os._exit(status)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
 
 
 @functools.lru_cache(maxsize=64)

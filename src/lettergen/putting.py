@@ -25,9 +25,9 @@ from typing import TYPE_CHECKING
 from .errors import LettergenError, OutputError
 from .manifest import Manifest
 from .output import make_folder, write_atomic
-from .parallel import die_with_parent
 from .progress import Progress
 from .spool import BODY, Spool, Spooled
+from .workers import die_with_parent
 
 if TYPE_CHECKING:
     from .writers import Writer
