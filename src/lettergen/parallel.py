@@ -117,18 +117,12 @@ class _Work:
     shelf: Shelf | None = None
 
 
-@dataclass
-class _Done:
-    """What a worker hands back for one letter."""
-
-    name: str
-    template: str | None  # its path: a Path costs more to pickle and to hash
-    files: list[Stored]
-    body: str | None = None
-    record_sha256: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    # The SHA-256 of each file, for the manifest: hashed here, not in the main process.
-    digests: list[str] | None = None
+# What a worker hands back for one letter, as a plain tuple (a dataclass took three times as
+# long to pickle and unpickle): its file name; its template's path (a Path costs more to pickle
+# and to hash); where its files are; its body in a combined document; its record's hash; its
+# warnings, if any; and each file's SHA-256 for the manifest (hashed in the worker).
+_Texts = list[str] | None
+_Done = tuple[str, str | None, list[Stored], str | None, str | None, _Texts, _Texts]
 
 
 @dataclass
@@ -196,7 +190,7 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
         checker.begin_part()
     # Checked and built as in one process (output.plan).
     builder = Builder(work.writers)
-    done = []
+    done: list[_Done] = []
     # Warnings go back to the main process, which prints them in the order of the records.
     warnings: list[str] = []
     merge.warn = warnings.append
@@ -208,16 +202,16 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
             else:
                 letter = merge.render(record)
             template = os.fspath(letter.template) if letter.template is not None else None
-            item = _Done(letter.name, template, [], None, None, warnings)
             if shelf is None:
                 builder.check(letter)
+                done.append((letter.name, template, [], None, None, warnings or None, None))
             else:
                 built = builder.build(letter)
-                item.files = [_shelve(shelf, data, record) for data in built]
-                item.digests = [hashlib.sha256(data).hexdigest() for data in built]
-                item.body = work.body(letter, number) if work.body is not None else None
-                item.record_sha256 = record_sha256(record.fields)
-            done.append(item)
+                files: list[Stored] = [_shelve(shelf, data, record) for data in built]
+                digests = [hashlib.sha256(data).hexdigest() for data in built]
+                body = work.body(letter, number) if work.body is not None else None
+                sha = record_sha256(record.fields)
+                done.append((letter.name, template, files, body, sha, warnings or None, digests))
             warnings = []
             merge.warn = warnings.append
     except LettergenError as error:
@@ -322,17 +316,21 @@ def _collect(
         checker.merge_part(part)
         for record, keys in zip(records, part.persons, strict=False):
             checker.check_person(record, keys)
-    for record, item in zip(records, done, strict=False):
-        for message in item.warnings:
-            warn(message)
-        template = _template_path(item.template) if item.template is not None else None
-        letter = Letter(record=record, name=item.name, text="", template=template)
-        letter.context[FILES] = item.files
-        letter.context[BODY] = item.body
-        if item.record_sha256 is not None:
-            letter.context[RECORD_SHA256] = item.record_sha256
-        if item.digests is not None:
-            letter.context[FILES_SHA256] = item.digests
+    for record, (name, template, files, body, sha, warnings, digests) in zip(
+        records, done, strict=False
+    ):
+        if warnings:
+            for message in warnings:
+                warn(message)
+        path = _template_path(template) if template is not None else None
+        letter = Letter(record=record, name=name, text="", template=path)
+        context = letter.context
+        context[FILES] = files
+        context[BODY] = body
+        if sha is not None:
+            context[RECORD_SHA256] = sha
+        if digests is not None:
+            context[FILES_SHA256] = digests
         yield letter
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:
