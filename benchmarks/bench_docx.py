@@ -502,8 +502,12 @@ def main() -> None:
                     f"{ours['cpu_rate'] / theirs:.1f}x (per core)"
                 )
         small, large = min(args.sizes), max(args.sizes)
-        for tool in ("lettergen -j1", "lettergen -j2"):
-            if (tool, small) in results and (tool, large) in results:
+        for tool in args.tools:
+            if (
+                tool.startswith("lettergen")
+                and (tool, small) in results
+                and (tool, large) in results
+            ):
                 grow = results[tool, large]["peak_mb"] - results[tool, small]["peak_mb"]
                 print(f"  {tool}: peak memory at N={large} minus N={small}: {grow:+.1f} MB")
 
