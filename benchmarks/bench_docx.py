@@ -6,7 +6,7 @@
 
 Every tool writes the sample letter (templates/appeal.txt.j2 to the French government, on the
 MEP's letterhead) N times as separate .docx files into a folder on tmpfs, each (tool, N) in a
-fresh process (the fast tools three times, taking turns, each keeping its best figures), which
+fresh process (the fast tools five times, taking turns, each keeping its best figures), which
 reports its letters per second (wall clock), its letters per CPU-second
 (its own CPU time and its workers': the "per core" figure, which other load on the machine
 disturbs less) and its peak memory (VmHWM, workers included). The floor is the least any
@@ -32,6 +32,7 @@ import json
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -388,8 +389,8 @@ def main() -> None:
     parser.add_argument(
         "--repeat",
         type=int,
-        default=3,
-        help="Turns of the fast tools; each keeps its best figures. Default: 3.",
+        default=5,
+        help="Turns of the fast tools; each keeps its best figures. Default: 5.",
     )
     parser.add_argument("--one", nargs=3, metavar=("TOOL", "N", "WORK"), help=argparse.SUPPRESS)
     parser.add_argument(
@@ -484,11 +485,18 @@ def main() -> None:
             print(f"  N={n}: " + "; ".join(parts))
             # Other load on the machine comes and goes: the ratio within each turn (tools run
             # one after the other) shows how much the best figures above owe to it.
-            for tool, label in (("lettergen -j2", "-j2"), ("lettergen -j1 x2", "side by side")):
-                mine, ones = turns.get((tool, n)), turns.get(("lettergen -j1", n))
-                if mine and ones:
-                    each = ", ".join(f"{a / b:.2f}x" for a, b in zip(mine, ones, strict=False))
-                    print(f"    {label} / -j1, turn by turn: {each}")
+            pairs = (
+                ("lettergen -j2", "lettergen -j1", "-j2 / -j1"),
+                ("lettergen -j1 x2", "lettergen -j1", "side by side / -j1"),
+                ("lettergen -j2", "lettergen -j1 x2", "-j2 / side by side"),
+            )
+            for tool, base_tool, label in pairs:
+                mine, theirs = turns.get((tool, n)), turns.get((base_tool, n))
+                if mine and theirs:
+                    each = [a / b for a, b in zip(mine, theirs, strict=False)]
+                    listed = ", ".join(f"{ratio:.2f}" for ratio in each)
+                    middle = statistics.median(each)
+                    print(f"    {label}, turn by turn: {listed} (median {middle:.2f})")
         # docxtpl's rate does not depend on N (it loads its template for every letter); the
         # slow tools stop at --slow-max, so their largest run stands for them at larger N.
         largest = max(args.sizes)
