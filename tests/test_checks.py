@@ -660,3 +660,33 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(
         "'p9-laurent-fabius'",  # another recipient's name in the address block
     ]
     assert any("also in 5 other letter(s)" in line and "p11-" in line for line in planned)
+
+
+def test_a_value_holding_a_control_character_is_an_error_for_every_format(runner, tmp_path):
+    # A vertical tab pasted from an Excel cell: a Word document cannot hold it and a text
+    # letter would not show it. `check` lists every record holding one; `render` refuses.
+    people = "".join(f"- {{id: r{i}, name: Person {i}}}\n" for i in range(5))
+    people += '- {id: pasted, name: "Line\\vbreak"}\n'
+    recipients = write(tmp_path / "people.yaml", people)
+    template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n\nBody.\n")
+    checked = runner.invoke(cli, ["check", str(template), str(recipients)])
+    assert checked.exit_code == 1
+    assert "characters no letter can hold (1)" in checked.output
+    assert (
+        f"{recipients}:6: record 'pasted': error: field 'recipient.name': holds U+000B"
+        in checked.output
+    )
+    out = tmp_path / "out"
+    rendered = runner.invoke(cli, ["render", str(template), str(recipients), "-o", str(out)])
+    assert rendered.exit_code == 1
+    assert "record 'pasted': error: field 'recipient.name': holds U+000B" in rendered.output
+    assert not out.exists()
+
+
+def test_a_control_character_the_template_holds_is_its_own_business(runner, tmp_path):
+    # A form feed in a text template is a page break its author meant.
+    recipients = write(tmp_path / "people.yaml", "- {id: one, name: One}\n")
+    template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n\x0cPage two.\n")
+    checked = runner.invoke(cli, ["check", str(template), str(recipients)])
+    assert "U+000C" not in checked.output
+    assert checked.exit_code == 0, checked.output

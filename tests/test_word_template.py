@@ -501,13 +501,18 @@ def test_forbidden_character_is_an_error_naming_record_and_field(
     result = runner.invoke(cli, ["render", str(path), str(people), "-o", str(out), "-f", "docx"])
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"{people}:1: record 'fabius': field 'recipient.title': holds the character U+000B "
-        "(vertical tab), which a Word document cannot contain; remove it (a vertical tab is "
-        "often a line break pasted from Excel)"
+        f"{people}:1: record 'fabius': field 'recipient.title': holds U+000B, a vertical tab "
+        "(Excel's line break inside a cell), which a Word document cannot hold; remove it"
     )
     assert snapshot(out) == before
-    # The plain-text letter can hold it: only the Word output refuses.
-    result = runner.invoke(cli, ["render", str(path), str(people), "-o", str(out), "-f", "txt"])
+    # The checks refuse it in a plain-text letter too (a page would not show it) ...
+    args = ["render", str(path), str(people), "-o", str(out), "-f", "txt"]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 1
+    assert "record 'fabius': error: field 'recipient.title': holds U+000B" in result.output
+    assert snapshot(out) == before
+    # ... which can hold it: only the Word output cannot.
+    result = runner.invoke(cli, [*args, "--no-check"])
     assert result.exit_code == 0, result.output
     assert (out / "fabius.txt").read_text(encoding="utf-8") == "Minister\vof Justice\n"
 
@@ -934,9 +939,8 @@ def test_forbidden_character_in_a_header_value_is_found(runner: Any, tmp_path: P
     result = runner.invoke(cli, args)
     assert result.exit_code == 1
     assert result.output.strip() == (
-        f"{people}:1: record 'fabius': field 'sender.name': holds the character U+0000 (NUL) "
-        "(in the signatory profile), which a Word document cannot contain; remove it (a "
-        "vertical tab is often a line break pasted from Excel)"
+        f"{people}:1: record 'fabius': field 'sender.name': holds U+0000, a NUL character "
+        "(in the signatory profile), which a Word document cannot hold; remove it"
     )
     assert not out.exists()
 

@@ -27,7 +27,7 @@ from typing import Any, Literal
 
 from jinja2 import nodes
 
-from .errors import LettergenError, TemplateError, UsageError
+from .errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
 from .hashset import HashSet
 from .merge import Letter, Merge, MergeOptions, Warn, _ignore
 from .naming import safe_filename
@@ -40,6 +40,7 @@ from .templating import (
     load_template,
     strip_marks,
 )
+from .writers.word import find_forbidden, forbidden_character
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -55,6 +56,7 @@ GROUPS = {
     "render": "letters that do not render",
     "missing-field": "missing fields",
     "empty-field": "empty fields",
+    "control-character": "characters no letter can hold",
     "duplicate-id": "duplicate ids",
     "duplicate-person": "the same person twice",
     "name-clash": "file name clashes",
@@ -1044,6 +1046,7 @@ class Checker:
             use = self._template_use(self.merge.template_for(record)[0])
             self._check_fields(record, use)
             self.report.letters += 1
+            self._check_characters(letter)
             ident = identity_of(record)
             self._check_person(record, ident)
             self._check_letter(letter, use, ident)
@@ -1068,10 +1071,25 @@ class Checker:
         self.report.letters += 1
         if not duplicate:
             self._check_name(letter)
+        self._check_characters(letter)
         ident = identity_of(record)
         self._check_person(record, ident)
         self._check_letter(letter, use, ident)
         return letter
+
+    def _check_characters(self, letter: Letter) -> None:
+        """Report a value holding a character no letter should (a vertical tab pasted from
+        Excel, a NUL): a Word document cannot hold it and a printed page does not show it.
+
+        Only values from the data: a template may mean its own form feed (a page break).
+        """
+        char = find_forbidden(letter.text)
+        if char is None:
+            return
+        error = forbidden_character(letter, char, letter.template)
+        if isinstance(error, RecipientsError | SenderError):
+            message = f"field '{error.field}': {error.message}"
+            self.add("error", "control-character", message, letter.record)
 
     def _template_use(self, template: LetterTemplate) -> TemplateUse:
         use = self._uses.get(template.path)

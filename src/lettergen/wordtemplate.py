@@ -57,6 +57,7 @@ from .templating import (
     used_fields,
 )
 from .textfiles import load_yaml_value, read_bytes, read_text
+from .writers.word import describe_char
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -136,15 +137,8 @@ class ForbiddenCharacterError(ValueError):
     """A value holds a character that an XML 1.0 document (a .docx) cannot contain."""
 
     def __init__(self, char: str) -> None:
-        super().__init__(f"holds the character {describe_char(char)}")
+        super().__init__(f"holds {describe_char(char)}")
         self.char = char
-
-
-def describe_char(char: str) -> str:
-    """Return ``U+000B (vertical tab)``-style text for a character."""
-    names = {"\x0b": "vertical tab", "\x00": "NUL", "\x0c": "form feed", "\x08": "backspace"}
-    name = names.get(char)
-    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
 def xml_finalizer(prefix: str) -> Callable[[Any], str]:
@@ -676,7 +670,7 @@ class WordTemplate(LetterTemplate):
         elif isinstance(exc, jinja2.TemplateNotFound):
             message = f"{prefix}included template not found: {exc.name}"
         elif isinstance(exc, ForbiddenCharacterError):
-            message = f"{prefix}a value {exc}, which a Word document cannot contain"
+            message = f"{prefix}a value {exc}, which a Word document cannot hold"
         else:
             message = f"{prefix}template error: {str(exc) or type(exc).__name__}"
         return TemplateError(message, path=self.path)

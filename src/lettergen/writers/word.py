@@ -46,6 +46,7 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _ALLOWED_BYTES = bytes([9, 10, 13, *range(0x20, 0x100)])
 _CHAR_NAMES = {
     "\x00": "a NUL character",
+    "\x08": "a backspace",
     "\x0b": "a vertical tab (Excel's line break inside a cell)",
     "\x0c": "a form feed",
 }
@@ -516,13 +517,14 @@ def _is_rtl(text: str) -> bool:
     return False
 
 
+def describe_char(char: str) -> str:
+    """Return ``U+000B, a vertical tab (...)``: a character XML cannot hold, for messages."""
+    return f"U+{ord(char):04X}, {_CHAR_NAMES.get(char, 'a control character')}"
+
+
 def forbidden_character(letter: Letter, char: str, source: Path | None) -> LettergenError:
     """Return the error for ``char`` (which XML cannot hold), naming the field it came from."""
-    name = _CHAR_NAMES.get(char, "a control character")
-    message = (
-        f"holds U+{ord(char):04X} ({name}), which a Word document cannot hold; "
-        "remove it from the data"
-    )
+    message = f"holds {describe_char(char)}, which a Word document cannot hold; remove it"
     record = letter.record
     for root in ("recipient", "sender", "letter"):
         field = _field_holding(letter.context.get(root), char, root)

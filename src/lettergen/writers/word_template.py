@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import LettergenError, OutputError, TemplateError
 from ..templating import RENDER_ERRORS
-from .word import CombinedDocument
+from .word import CombinedDocument, describe_char
 
 if TYPE_CHECKING:
     from ..merge import Letter
@@ -46,12 +46,7 @@ class WordTemplateWriter:
         return found
 
     def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
-        from ..wordtemplate import (
-            ForbiddenCharacterError,
-            describe_char,
-            locate_forbidden,
-            sidecar,
-        )
+        from ..wordtemplate import ForbiddenCharacterError, locate_forbidden, sidecar
 
         template = self._template_for(letter)
         record = letter.record
@@ -64,9 +59,8 @@ class WordTemplateWriter:
             values = sidecar(template.path)
             where = {"sender": " (in the signatory profile)", "letter": f" (in {values})"}
             raise record.error(
-                f"holds the character {describe_char(exc.char)}"
-                f"{where.get(field.split('.')[0], '')}, which a Word document cannot contain; "
-                "remove it (a vertical tab is often a line break pasted from Excel)",
+                f"holds {describe_char(exc.char)}{where.get(field.split('.')[0], '')}, "
+                "which a Word document cannot hold; remove it",
                 field=field,
             ) from None
         except RENDER_ERRORS as exc:
