@@ -690,3 +690,17 @@ def test_a_control_character_the_template_holds_is_its_own_business(runner, tmp_
     checked = runner.invoke(cli, ["check", str(template), str(recipients)])
     assert "U+000C" not in checked.output
     assert checked.exit_code == 0, checked.output
+
+
+def test_a_control_character_in_the_signatory_profile_is_found_in_every_letter(runner, tmp_path):
+    people = "".join(f"- {{id: r{i}, name: Person {i}}}\n" for i in range(3))
+    recipients = write(tmp_path / "people.yaml", people)
+    write(tmp_path / "me.yaml", 'name: "Mady\\vDelvaux"\nrole: "MEP"\n')
+    template = write(
+        tmp_path / "letter.txt.j2",
+        "---\nsender: me.yaml\n---\nDear {{ recipient.name }},\n\n{{ sender.name }}\n",
+    )
+    checked = runner.invoke(cli, ["check", str(template), str(recipients)])
+    assert checked.exit_code == 1
+    assert "field 'sender.name': holds U+000B" in checked.output
+    assert "remove it (also in 2 other letter(s): r1, r2)" in checked.output

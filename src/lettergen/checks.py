@@ -692,6 +692,18 @@ def is_empty(value: Any) -> bool:
     return False
 
 
+def _raw_strings(value: Any) -> Iterator[str]:
+    """Yield every string in a record as it is (stripping would drop a vertical tab)."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for item in value.values():
+            yield from _raw_strings(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _raw_strings(item)
+
+
 def _leaf_strings(value: Any) -> Iterator[str]:
     """Yield every string in a record (and each line of multi-line strings), stripped."""
     if isinstance(value, Mapping):
@@ -856,6 +868,8 @@ class Checker:
         self._hits: dict[tuple[int, str], tuple[str, ...]] = {}
         self._values: dict[str, _Value] = {}
         self._signatory = frozenset(_leaf_strings(merge.sender))
+        # A control character the signatory's values hold (see _check_characters).
+        self._sender_char = find_forbidden("".join(_raw_strings(merge.sender)))
         # In a worker process (see begin_part): who each letter's recipient is, for the
         # duplicates, which the main process looks for in the order of the records.
         self._persons: list[list[tuple[str, ...]]] | None = None
@@ -1081,10 +1095,17 @@ class Checker:
         """Report a value holding a character no letter should (a vertical tab pasted from
         Excel, a NUL): a Word document cannot hold it and a printed page does not show it.
 
-        Only values from the data: a template may mean its own form feed (a page break).
+        Only values from the data, and only those the letter prints: a template may mean its
+        own form feed (a page break). The record's values are looked at, not the letter: a
+        record is a few hundred characters, its letter a few thousand.
         """
-        char = find_forbidden(letter.text)
-        if char is None:
+        fields = letter.record.fields
+        try:
+            values = "".join(fields.values())  # a flat record of text: every CSV row
+        except TypeError:
+            values = "".join(_raw_strings(fields))
+        char = (find_forbidden(values) if values else None) or self._sender_char
+        if char is None or char not in letter.text:
             return
         error = forbidden_character(letter, char, letter.template)
         if isinstance(error, RecipientsError | SenderError):
