@@ -692,28 +692,29 @@ def is_empty(value: Any) -> bool:
     return False
 
 
-def _raw_strings(value: Any) -> Iterator[str]:
-    """Yield every string in a record as it is (stripping would drop a vertical tab)."""
-    if isinstance(value, str):
-        yield value
-    elif isinstance(value, Mapping):
+def _leaves(value: Any) -> Iterator[Any]:
+    """Yield every value in a record that is not a mapping or a list, as it is."""
+    if isinstance(value, Mapping):
         for item in value.values():
-            yield from _raw_strings(item)
+            yield from _leaves(item)
     elif isinstance(value, list | tuple):
         for item in value:
-            yield from _raw_strings(item)
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _raw_strings(value: Any) -> Iterator[str]:
+    """Yield every string in a record as it is (stripping would drop a vertical tab)."""
+    return (leaf for leaf in _leaves(value) if isinstance(leaf, str))
 
 
 def _leaf_strings(value: Any) -> Iterator[str]:
     """Yield every string in a record (and each line of multi-line strings), stripped."""
-    if isinstance(value, Mapping):
-        for item in value.values():
-            yield from _leaf_strings(item)
-    elif isinstance(value, list | tuple):
-        for item in value:
-            yield from _leaf_strings(item)
-    elif value is not None and not isinstance(value, bool):
-        text = str(value).strip()
+    for leaf in _leaves(value):
+        if leaf is None or isinstance(leaf, bool):
+            continue
+        text = str(leaf).strip()
         if text:
             yield text
             if "\n" in text:
