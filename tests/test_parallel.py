@@ -82,3 +82,33 @@ def test_workers_are_gone_when_a_run_stops_early(tmp_path, monkeypatch):
     for pid in children:
         with pytest.raises(ChildProcessError):
             os.waitpid(pid, os.WNOHANG)  # reaped already: no such child
+
+
+def _square(number: int, padding: bytes) -> tuple[int, int]:
+    return number * number, len(padding)
+
+
+def test_workers_give_each_result_back_to_whom_asked_in_order():
+    pool = Workers(2, _square)
+    try:
+        # Tasks of 1 MB, sixteen times what a pipe holds: sent as the workers read them.
+        asked = [(n, pool.submit(n, b"x" * (1 << 20))) for n in range(12)]
+        assert {worker for _, worker in asked} == {0, 1}
+        assert [pool.result(worker) for _, worker in asked] == [(n * n, 1 << 20) for n in range(12)]
+    finally:
+        pool.close()
+    assert pool.pids == []
+
+
+def _unpicklable(number: int):
+    return lambda: number
+
+
+def test_a_result_that_cannot_cross_is_raised_as_a_bug_not_a_dead_worker():
+    pool = Workers(1, _unpicklable)
+    try:
+        worker = pool.submit(1)
+        with pytest.raises(RuntimeError, match="a worker process failed with"):
+            pool.result(worker)
+    finally:
+        pool.close()

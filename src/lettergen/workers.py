@@ -198,12 +198,13 @@ def _serve(
         with open(tasks, "rb") as incoming:
             while head := incoming.read(_HEAD.size):
                 (length,) = _HEAD.unpack(head)
-                args = pickle.loads(incoming.read(length))
+                message = incoming.read(length)
                 try:
-                    result: Any = task(*args)
-                except Exception as exc:
-                    result = _Crash(type(exc).__name__, traceback.format_exc())
-                data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                    result = task(*pickle.loads(message))
+                    data = pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+                except Exception as exc:  # a bug: the main process raises it, with its trace
+                    crash = _Crash(type(exc).__name__, traceback.format_exc())
+                    data = pickle.dumps(crash, protocol=pickle.HIGHEST_PROTOCOL)
                 _write_all(results, _HEAD.pack(len(data)) + data)
     except BaseException:
         status = 1
