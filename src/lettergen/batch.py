@@ -102,9 +102,8 @@ def render(
     # for text letters only with the checks on: a text letter costs less to render and write
     # than to hand over, but checking it costs more.
     text_only = all(w.format == "txt" for w in writers)
-    jobs = parallel.jobs_for(options.jobs, merge)
-    if selection is not None or (text_only and checker is None):
-        jobs = 1
+    processes = parallel.jobs_for(options.jobs, merge)
+    jobs = 1 if selection is not None or (text_only and checker is None) else processes
     combined = None
     spool = None
     if not options.dry_run:
@@ -143,8 +142,9 @@ def render(
             return summary
         # The files are put in place by several processes where there are cores for them
         # (text letters too: there, writing is a large part of the work).
-        puts = parallel.jobs_for(options.jobs, merge)
-        summary.files = _second_pass(spool, writers, options, inputs, combined, selection, puts)
+        summary.files = _second_pass(
+            spool, writers, options, inputs, combined, selection, processes
+        )
     except BaseException:
         if combined is not None:
             combined.abort()
@@ -215,7 +215,6 @@ def _second_pass(
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
-    out_writers: list[Writer] = [Spooled(w, i, spool) for i, w in enumerate(writers)]
     pdfs: list[pdf.PdfWriter] = []
     try:
         with (
@@ -232,26 +231,25 @@ def _second_pass(
                     progress=progress,
                     combined=combined,
                 )
-                if combined is not None:
-                    combined.close()
-                    files += 1
-                return files
-            stream = _feed(spool.letters(), combined)
-            # PDFs are converted together at the end, by one LibreOffice per core.
-            stream, out_writers, pdfs = pdf.staging(
-                stream, writers, out_writers, options.output_dir
-            )
-            files = output.write(
-                progress.wrap(stream),
-                out_writers,
-                options.output_dir,
-                on_write=manifest.queue,
-                before_put=manifest.flush,
-            )
-            for writer in pdfs:
-                writer.jobs = options.jobs
-                writer.combine = options.combine.with_suffix(".pdf") if options.combine else None
-                files += writer.finish(on_write=manifest.add)
+            else:
+                out_writers: list[Writer] = [Spooled(w, i, spool) for i, w in enumerate(writers)]
+                stream = _feed(spool.letters(), combined)
+                # PDFs are converted together at the end, by one LibreOffice per core.
+                stream, out_writers, pdfs = pdf.staging(
+                    stream, writers, out_writers, options.output_dir
+                )
+                files = output.write(
+                    progress.wrap(stream),
+                    out_writers,
+                    options.output_dir,
+                    on_write=manifest.queue,
+                    before_put=manifest.flush,
+                )
+                combined_pdf = options.combine.with_suffix(".pdf") if options.combine else None
+                for writer in pdfs:
+                    writer.jobs = options.jobs
+                    writer.combine = combined_pdf
+                    files += writer.finish(on_write=manifest.add)
         if combined is not None:
             combined.close()
             files += 1

@@ -840,13 +840,8 @@ class Checker:
 
     def __init__(self, merge: Merge) -> None:
         self.merge = merge
-        self.report = Report()
-        self._grouped: dict[tuple[Any, ...], Finding] = {}
+        self._start_findings()
         self._uses: dict[Path, TemplateUse] = {}
-        self._missing: dict[str, _FieldCount] = {}
-        self._empty: dict[str, _FieldCount] = {}
-        self._keys: dict[str, int] = {}
-        self._shapes: dict[tuple[str, ...], int] = {}
         # Ids, file names and persons seen so far (hashes), for the duplicates.
         self._seen = _Hashes()
         # Who the recipients are (hashes of names, surnames, organisations, cities).
@@ -856,13 +851,7 @@ class Checker:
         self._name_words = 0
         self._org_words = 0
         self._excellent: str | None = None
-        self._letters = 0
-        # Findings made while rendering that belong with the batch's, after the field ones.
-        self._late: list[Finding] = []
-        self._wanted: dict[tuple[str, Any, str | None], _Wanted] = {}
         self._office_words: set[str] = set(_OFFICE_WORDS)
-        self._bodies: dict[Path, set[bytes]] = {}
-        self._skeletons: dict[tuple[str, ...], tuple[str, list[str], int]] = {}
         # Which lines need a look in letters laid out alike, by their skeletons (see _plan).
         self._plans: dict[tuple[str, ...], _Plan] = {}
         self._line_cache: dict[str, _Line] = {}
@@ -874,6 +863,21 @@ class Checker:
         # In a worker process (see begin_part): who each letter's recipient is, for the
         # duplicates, which the main process looks for in the order of the records.
         self._persons: list[list[tuple[str, ...]]] | None = None
+
+    def _start_findings(self) -> None:
+        """Start with nothing found: the report, and what the checks count and group."""
+        self.report = Report()
+        self._grouped: dict[tuple[Any, ...], Finding] = {}
+        self._missing: dict[str, _FieldCount] = {}
+        self._empty: dict[str, _FieldCount] = {}
+        self._keys: dict[str, int] = {}
+        self._shapes: dict[tuple[str, ...], int] = {}
+        self._letters = 0
+        # Findings made while rendering that belong with the batch's, after the field ones.
+        self._late: list[Finding] = []
+        self._wanted: dict[tuple[str, Any, str | None], _Wanted] = {}
+        self._bodies: dict[Path, set[bytes]] = {}
+        self._skeletons: dict[tuple[str, ...], tuple[str, list[str], int]] = {}
 
     # -- recording findings --
 
@@ -1060,12 +1064,7 @@ class Checker:
             letter = self.merge.render(record, marked=True)
             use = self._template_use(self.merge.template_for(record)[0])
             self._check_fields(record, use)
-            self.report.letters += 1
-            self._check_characters(letter)
-            ident = identity_of(record)
-            self._check_person(record, ident)
-            self._check_letter(letter, use, ident)
-            return letter
+            return self._check_rendered(letter, use)
         duplicate = self._check_id(record)
         try:
             template, _ = self.merge.template_for(record)
@@ -1083,12 +1082,16 @@ class Checker:
             elif not skip:
                 self.add("error", "render", error.message, record, letter_line=None)
             return None
-        self.report.letters += 1
         if not duplicate:
             self._check_name(letter)
+        return self._check_rendered(letter, use)
+
+    def _check_rendered(self, letter: Letter, use: TemplateUse) -> Letter:
+        """Check a letter that rendered: its values, its recipient, its text."""
+        self.report.letters += 1
         self._check_characters(letter)
-        ident = identity_of(record)
-        self._check_person(record, ident)
+        ident = identity_of(letter.record)
+        self._check_person(letter.record, ident)
         self._check_letter(letter, use, ident)
         return letter
 
@@ -1224,17 +1227,7 @@ class Checker:
     def begin_part(self) -> None:
         """Start checking a part of the run's letters afresh (in a worker process), for
         :meth:`take_part` to hand what it finds to the run's checker (:meth:`merge_part`)."""
-        self.report = Report()
-        self._grouped = {}
-        self._late = []
-        self._wanted = {}
-        self._missing = {}
-        self._empty = {}
-        self._keys = {}
-        self._shapes = {}
-        self._skeletons = {}
-        self._bodies = {}
-        self._letters = 0
+        self._start_findings()
         self._persons = []
 
     def note_template(self, record: Record) -> None:

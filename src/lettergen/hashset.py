@@ -34,8 +34,8 @@ class HashSet:
     def add(self, value: int) -> bool:
         """Add the hash ``value``; return True if it was there before."""
         value = value or 1
-        # The probe of _insert, inlined: a run adds several hashes per record, and a call
-        # fewer is a good part of the cost of each.
+        # The probe, written out here and in __contains__: a run adds several hashes per
+        # record, and a call fewer is a good part of the cost of each.
         table = self.table
         mask = len(table) - 1
         slot = value & mask
@@ -48,27 +48,15 @@ class HashSet:
                 break
             slot = (slot + 1) & mask
         self.count += 1
-        if self.count * 4 > len(self.table) * 3:
-            bigger = array("q", bytes(16 * len(self.table)))
-            for old in self.table:
+        if self.count * 4 > len(table) * 3:
+            # Twice the slots, and every hash added again (the count comes back as it was).
+            self.table = array("q", bytes(16 * len(table)))
+            self.count = 0
+            for old in table:
                 if old:
-                    self._insert(bigger, old)
-            self.table = bigger
+                    HashSet.add(self, old)  # not a subclass's add: only the table grows
         return False
 
     def add_key(self, key: str) -> bool:
         """Add the hash of ``key``; return True if a key with that hash was added before."""
         return self.add(hash(key))
-
-    @staticmethod
-    def _insert(table: array[int], value: int) -> bool:
-        mask = len(table) - 1
-        slot = value & mask
-        while True:
-            current = table[slot]
-            if current == value:
-                return True
-            if current == 0:
-                table[slot] = value
-                return False
-            slot = (slot + 1) & mask

@@ -57,7 +57,7 @@ from .templating import (
     used_fields,
 )
 from .textfiles import load_yaml_value, read_bytes, read_text
-from .writers.word import describe_char
+from .writers.word import FORBIDDEN, describe_char
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -103,8 +103,6 @@ _CONTENT = frozenset(
     )
 )
 
-# XML 1.0 allows tab, newline, carriage return and U+0020 upwards, except surrogates and FFFE/F.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _NEWLINES = re.compile(r"\r\n?|\n")
 # Word's autocorrect turns quotes typed inside a tag into typographic ones; Jinja needs ASCII.
 _SMART_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
