@@ -13,7 +13,7 @@ decide the ratio.
 - ``bare``: the floor lettergen is held to. It reads the rows (csv.DictReader, or openpyxl in
   read-only mode), renders the same template with a plain ``jinja2.Environment`` (the same
   ``lines`` and Babel ``format_date`` filters) and writes each file with ``open().write()``.
-- ``lettergen -j1``: ``lettergen.batch.render`` in one process, without the proofreading pass.
+- ``lettergen -j1``: ``lettergen.output.run.render`` in one process, without the proofreading pass.
 - ``lettergen -j1 +check``: the same with ``check`` on (the ``lettergen render`` default).
 
 Rates are given by wall clock and per CPU-second (the process's CPU time and its workers'),
@@ -146,8 +146,8 @@ def bare(source: Path, out: Path) -> int:
 
 def lettergen(source: Path, out: Path, jobs: int, check: bool) -> int:
     """Render with lettergen's library call, as ``lettergen render`` does."""
-    from lettergen.batch import RenderOptions, render
-    from lettergen.merge import MergeOptions
+    from lettergen.merge.render import MergeOptions
+    from lettergen.output.run import RenderOptions, render
 
     summary = render(
         MergeOptions(template=TEMPLATE, recipients=[source]),

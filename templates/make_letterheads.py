@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lettergen.sender import read_sender
-from lettergen.writers.letterhead import build_letterhead
+from lettergen.inputs.sender import read_sender
+from lettergen.writers.default_letterhead import build_letterhead
 
 HERE = Path(__file__).resolve().parent
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lettergen import checks
-from lettergen.checks import Checker, Report
-from lettergen.merge import Merge, MergeOptions
+from lettergen.checks import checker as checks
+from lettergen.checks.checker import Checker, Report
+from lettergen.merge.render import Merge, MergeOptions
 
 from .conftest import SAMPLE_TEMPLATE
 

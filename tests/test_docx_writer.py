@@ -104,8 +104,8 @@ def test_letterhead_option_overrides_the_front_matter(runner, sample, tmp_path):
 
 
 def test_shipped_letterheads_are_what_the_script_makes():
-    from lettergen.sender import read_sender
-    from lettergen.writers.letterhead import build_letterhead
+    from lettergen.inputs.sender import read_sender
+    from lettergen.writers.default_letterhead import build_letterhead
 
     folder = ROOT / "templates"
     assert (folder / "letterhead.docx").read_bytes() == build_letterhead()
@@ -326,7 +326,7 @@ def _many_records(count: int) -> str:
 
 @pytest.mark.parametrize("check", [[], ["--no-check"]])
 def test_two_jobs_write_the_same_letters_as_one(runner, tmp_path, check):
-    from lettergen.parallel import PARALLEL_FROM
+    from lettergen.output.processes.first_pass import PARALLEL_FROM
 
     template, path = _campaign(tmp_path, _many_records(400))
     assert path.stat().st_size >= PARALLEL_FROM  # big enough for two processes

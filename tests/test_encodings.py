@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from lettergen import recipients
 from lettergen.cli import cli
-from lettergen.recipients import read_recipients
+from lettergen.inputs.recipients import reader as recipients
+from lettergen.inputs.recipients.reader import read_recipients
 from tests.conftest import snapshot, write
 
 TEMPLATE = """\

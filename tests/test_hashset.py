@@ -27,7 +27,7 @@ def test_the_checks_index_answers_as_a_set_does_across_growth() -> None:
     # The checks' index (checks._Hashes) inlines HashSet.add: same answers, same growth.
     import random
 
-    from lettergen.checks import _Hashes
+    from lettergen.checks.checker import _Hashes
 
     index = _Hashes()
     reference: set[int] = set()

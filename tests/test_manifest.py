@@ -15,7 +15,12 @@ import pytest
 from click.testing import CliRunner
 
 from lettergen.cli import cli
-from lettergen.manifest import COLUMNS, MANIFEST_NAME, record_sha256, remove_stale_temporaries
+from lettergen.output.manifest import (
+    COLUMNS,
+    MANIFEST_NAME,
+    record_sha256,
+    remove_stale_temporaries,
+)
 from tests.conftest import write
 
 TEMPLATE = """\

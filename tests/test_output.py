@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from lettergen import output
 from lettergen.errors import OutputError
-from lettergen.merge import Letter
-from lettergen.recipients import Record
+from lettergen.inputs.recipients.reader import Record
+from lettergen.merge.render import Letter
+from lettergen.output import plan as output
 from lettergen.writers.text import TextWriter
 
 

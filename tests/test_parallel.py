@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from lettergen import parallel
-from lettergen.batch import RenderOptions, render
 from lettergen.cli import cli
 from lettergen.errors import RecipientsError
-from lettergen.merge import MergeOptions
-from lettergen.workers import Workers
+from lettergen.merge.render import MergeOptions
+from lettergen.output.processes import first_pass as parallel
+from lettergen.output.processes.workers import Workers
+from lettergen.output.run import RenderOptions, render
 from tests.docx_helpers import docx_text
 
 from .conftest import write

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from lettergen import batch
 from lettergen.cli import cli
-from lettergen.progress import Progress
+from lettergen.output import run as batch
+from lettergen.output.progress import Progress
 from tests.conftest import write
 
 

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from lettergen import putting
 from lettergen.cli import cli
-from lettergen.merge import Letter
-from lettergen.recipients import Record
-from lettergen.spool import Spool
+from lettergen.inputs.recipients.reader import Record
+from lettergen.merge.render import Letter
+from lettergen.output import put as putting
+from lettergen.output.spool import Spool
 from tests.docx_helpers import docx_text
 
 from .conftest import write
@@ -176,7 +176,7 @@ def _checked_people(count: int, slips: bool) -> str:
 
 @pytest.mark.parametrize("slips", [False, True])
 def test_letters_checked_by_several_processes_give_the_report_of_one(runner, tmp_path, slips):
-    from lettergen.parallel import PARALLEL_FROM
+    from lettergen.output.processes.first_pass import PARALLEL_FROM
 
     # With slips: the copy to the ministers sent to everyone ("Minister, I call on you").
     text = CHECKED.replace("{{ recipient.form_of_address }}, I call", "Minister, I call")

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from lettergen.cli import cli
-from lettergen.manifest import RECORD_SHA256
-from lettergen.merge import Letter, Merge
-from lettergen.recipients import Record
-from lettergen.spool import BODY, FILES, Spool, Spooled
+from lettergen.inputs.recipients.reader import Record
+from lettergen.merge.render import Letter, Merge
+from lettergen.output.manifest import RECORD_SHA256
+from lettergen.output.spool import BODY, FILES, Spool, Spooled
 
 from .conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
 
@@ -102,7 +102,7 @@ class _Txt:
 def test_letters_are_spread_over_processes_where_it_pays(
     runner, tmp_path, monkeypatch, formats, more, workers
 ):
-    from lettergen import parallel
+    from lettergen.output.processes import first_pass as parallel
 
     people = "".join(f"- {{id: r{i}, name: Person number {i} of many}}\n" for i in range(900))
     template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n")
@@ -127,8 +127,8 @@ def test_letters_are_spread_over_processes_where_it_pays(
 
 
 def test_records_cross_to_workers_intact():
-    from lettergen.parallel import _pack, _unpack
-    from lettergen.recipients import CellText
+    from lettergen.inputs.recipients.reader import CellText
+    from lettergen.output.processes.first_pass import _pack, _unpack
 
     records = [
         Record(
@@ -149,7 +149,7 @@ def test_records_cross_to_workers_intact():
 def test_a_worker_that_dies_stops_the_run_with_a_message_and_writes_nothing(
     runner, tmp_path, monkeypatch
 ):
-    from lettergen import parallel
+    from lettergen.output.processes import first_pass as parallel
 
     people = "".join(f"- {{id: r{i}, name: Person number {i} of many}}\n" for i in range(900))
     template = write(tmp_path / "letter.txt.j2", "Dear {{ recipient.name }},\n")

@@ -12,9 +12,9 @@ import openpyxl
 import pytest
 from click.testing import CliRunner, Result
 
-from lettergen import spreadsheet
 from lettergen.cli import cli
-from lettergen.recipients import read_recipients
+from lettergen.inputs.recipients import xlsx as spreadsheet
+from lettergen.inputs.recipients.reader import read_recipients
 from tests.conftest import snapshot, write
 
 TEMPLATE = """\

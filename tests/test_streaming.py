@@ -12,9 +12,9 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from lettergen import recipients
 from lettergen.errors import RecipientsError
-from lettergen.recipients import read_recipients
+from lettergen.inputs.recipients import reader as recipients
+from lettergen.inputs.recipients.reader import read_recipients
 from tests.conftest import write
 
 

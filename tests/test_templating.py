@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from lettergen.errors import TemplateError
-from lettergen.templating import LetterTemplate, context_for
+from lettergen.templating.environment import LetterTemplate, context_for
 from tests.conftest import write
 
 DAY = dt.date(2015, 5, 25)

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from lettergen.cli import cli
-from lettergen.merge import Merge, MergeOptions
-from lettergen.templating import LetterTemplate
-from lettergen.variants import (
+from lettergen.merge.render import Merge, MergeOptions
+from lettergen.templating.environment import LetterTemplate
+from lettergen.templating.variants import (
     find_variants,
     fingerprint,
     split_name,

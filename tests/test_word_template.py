@@ -24,9 +24,9 @@ from docx.oxml.ns import qn
 
 from lettergen.cli import cli
 from lettergen.errors import TemplateError
-from lettergen.templating import context_for, load_template
-from lettergen.wordtemplate import WordTemplate
-from lettergen.writers.word_template import WordTemplateWriter
+from lettergen.templating.environment import context_for, load_template
+from lettergen.templating.word.template import WordTemplate
+from lettergen.writers.word_filled import WordTemplateWriter
 
 from .conftest import ROOT, snapshot, write
 

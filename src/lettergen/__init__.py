@@ -1,5 +1,5 @@
 """lettergen: personalised letters to many officials from one template and a recipient list."""
 
-from .errors import LettergenError
+from lettergen.errors import LettergenError
 
 __all__ = ["LettergenError"]

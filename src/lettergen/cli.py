@@ -16,7 +16,7 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from .errors import LettergenError
+from lettergen.errors import LettergenError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,8 +159,8 @@ def merge_options(func: F) -> F:
 
 def build_merge_options(kwargs: dict[str, Any]) -> tuple[Any, Any]:
     """Return the MergeOptions of a command and its campaign, command line over campaign."""
-    from .campaign import load_campaign
-    from .merge import MergeOptions
+    from lettergen.inputs.campaign import load_campaign
+    from lettergen.merge.render import MergeOptions
 
     campaign = load_campaign(kwargs.get("campaign"))
     template = kwargs.get("template") or campaign.get("template")
@@ -269,7 +269,7 @@ def render(**kwargs: Any) -> None:
         lettergen render -f txt -f docx --combine letters/all.docx
         lettergen render          # with a lettergen.yaml in the current folder
     """
-    from .batch import RenderOptions, render
+    from lettergen.output.run import RenderOptions, render
 
     merge_options, campaign = build_merge_options(kwargs)
     formats = kwargs["formats"] or campaign.get("format") or ["txt"]
@@ -327,7 +327,7 @@ def init(folder: Path) -> None:
         lettergen init water-campaign
         cd water-campaign && lettergen render
     """
-    from .scaffold import init_campaign
+    from lettergen.inputs.scaffold import init_campaign
 
     for path in init_campaign(folder):
         click.echo(f"created {path}")
@@ -350,7 +350,7 @@ def check(**kwargs: Any) -> None:
         lettergen check templates/appeal.txt.j2 recipients/french-government.yaml
         lettergen check --strict          # with a lettergen.yaml in the current folder
     """
-    from .checks import check_files
+    from lettergen.checks.checker import check_files
 
     options, _ = build_merge_options(kwargs)
     report = check_files(options, warn)
@@ -374,7 +374,7 @@ def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -
         lettergen fields templates/appeal.txt.j2
         lettergen fields templates/appeal.txt.j2 recipients/french-government.yaml
     """
-    from .checks import field_table
+    from lettergen.checks.checker import field_table
 
     table, total = field_table(template, recipients, encoding)
     for info in table:
@@ -420,8 +420,8 @@ def preview(**kwargs: Any) -> None:
 
     import click._compat as compat
 
-    from .merge import Merge
-    from .preview import previews, write_pdf, write_png
+    from lettergen.merge.render import Merge
+    from lettergen.preview import previews, write_pdf, write_png
 
     options, _ = build_merge_options(kwargs)
     merge = Merge(options, warn)

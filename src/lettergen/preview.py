@@ -1,9 +1,9 @@
 """Previews: a letter exactly as ``render`` writes it, with the merged values made visible.
 
-Letters are rendered through :meth:`Merge.render` with ``marked=True`` (every printed value
-wrapped in :data:`~lettergen.templating.MARK_START` / ``MARK_END``); without the marks the text
-is byte for byte what ``render`` writes. On a terminal the values are highlighted and empty
-values shown as a visible mark; elsewhere the exact text is printed.
+Letters are rendered through :meth:`Merge.render` with ``marked=True`` (every printed value wrapped
+in :data:`~lettergen.templating.environment.MARK_START` / ``MARK_END``); without the marks the text
+is byte for byte what ``render`` writes. On a terminal the values are highlighted and empty values
+shown as a visible mark; elsewhere the exact text is printed.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import OutputError, UsageError
-from .merge import Letter, Merge
-from .recipients import Record
-from .templating import MARK_END, MARK_START, strip_marks
+from lettergen.errors import OutputError, UsageError
+from lettergen.inputs.recipients.reader import Record
+from lettergen.merge.render import Letter, Merge
+from lettergen.templating.environment import MARK_END, MARK_START, strip_marks
 
 # What an empty value looks like on a terminal, where nothing would be easy to miss.
 EMPTY = "⟨empty⟩"
@@ -108,8 +108,8 @@ def previews(
 
 def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
-    from .writers import make_writers
-    from .writers.pdf import convert
+    from lettergen.writers import make_writers
+    from lettergen.writers.pdf import convert
 
     writers = make_writers(
         ["docx"],
@@ -130,7 +130,7 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         staged.write_bytes(writers[0].to_bytes(letter))
         [pdf] = convert([staged], Path(folder), jobs=1)
         target.parent.mkdir(parents=True, exist_ok=True)
-        from .output import write_atomic
+        from lettergen.output.plan import write_atomic
 
         write_atomic(target, pdf.read_bytes())
     return target

@@ -1,6 +1,7 @@
 """Output formats: each writer turns a rendered letter into the bytes of one file.
 
-Writers know nothing of Jinja2 or records' files; they get a :class:`~lettergen.merge.Letter`.
+Writers know nothing of Jinja2 or records' files; they get a
+:class:`~lettergen.merge.render.Letter`.
 """
 
 from __future__ import annotations
@@ -9,10 +10,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import UsageError
+from lettergen.errors import UsageError
 
 if TYPE_CHECKING:
-    from ..merge import Letter
+    from lettergen.merge.render import Letter
 
 FORMATS = ("txt", "docx", "pdf")
 
@@ -46,7 +47,7 @@ def make_writers(
     writers: list[Writer] = []
     for fmt in dict.fromkeys(f.lower() for f in formats):
         if fmt == "txt":
-            from .text import TextWriter
+            from lettergen.writers.text import TextWriter
 
             writers.append(TextWriter())
         elif fmt == "docx" and getattr(template, "is_word", False):
@@ -56,11 +57,11 @@ def make_writers(
                     "--letterhead does not apply to a Word template (.docx): the template "
                     "itself gives the page, styles, header and footer"
                 )
-            from .word_template import WordTemplateWriter
+            from lettergen.writers.word_filled import WordTemplateWriter
 
             writers.append(WordTemplateWriter(template, getattr(template, "encoding", None)))
         elif fmt == "docx":
-            from .word import DocxWriter
+            from lettergen.writers.word import DocxWriter
 
             writers.append(
                 DocxWriter.for_template(
@@ -68,7 +69,7 @@ def make_writers(
                 )
             )
         elif fmt == "pdf":
-            from .pdf import PdfWriter
+            from lettergen.writers.pdf import PdfWriter
 
             # A PDF is the DOCX letter as LibreOffice prints it.
             [docx] = make_writers(

@@ -19,10 +19,10 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import OutputError
+from lettergen.errors import OutputError
 
 if TYPE_CHECKING:
-    from ..merge import Letter
+    from lettergen.merge.render import Letter
 
 INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui"
 INSTALL_POPPLER = "apt-get install poppler-utils"
@@ -220,8 +220,8 @@ class PdfWriter:
         staged.write_bytes(docx)
         if letter is not None:
             # Only what the manifest needs: a run of 100,000 PDFs keeps no letter text.
-            from ..manifest import RECORD_SHA256, record_hash
-            from ..merge import Letter
+            from lettergen.merge.render import Letter
+            from lettergen.output.manifest import RECORD_SHA256, record_hash
 
             letter = Letter(
                 record=letter.record,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ..merge import Letter
+    from lettergen.merge.render import Letter
 
 
 class TextWriter:

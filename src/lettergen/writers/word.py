@@ -4,7 +4,7 @@ Everything that is the same for every letter is done once, when the writer is ma
 letterhead is read, its ``word/document.xml`` is cut into the XML before and after the body, and
 its other members stay deflated, to be copied byte for byte into each letter (see
 :mod:`.zipwriter`). Per letter only the body's paragraphs are built, as text: one ``w:p`` per
-block of lines, ``w:br`` between the lines of a block (see :mod:`lettergen.blocks`).
+block of lines, ``w:br`` between the lines of a block (see :mod:`lettergen.writers.blocks`).
 """
 
 from __future__ import annotations
@@ -18,12 +18,18 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
-from ..blocks import Layout, Rule, blocks, layout, parse_rules
-from ..errors import LettergenError, OutputError, RecipientsError, SenderError, TemplateError
-from .zipwriter import Archive, Member, read_members
+from lettergen.errors import (
+    LettergenError,
+    OutputError,
+    RecipientsError,
+    SenderError,
+    TemplateError,
+)
+from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
+from lettergen.writers.zipwriter import Archive, Member, read_members
 
 if TYPE_CHECKING:
-    from ..merge import Letter
+    from lettergen.merge.render import Letter
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -236,7 +242,7 @@ def _restart_page_numbers(section: Any) -> None:
 
 def _read_letterhead(path: Path | None) -> Letterhead:
     if path is None:
-        from .letterhead import build_letterhead
+        from lettergen.writers.default_letterhead import build_letterhead
 
         return Letterhead(build_letterhead(), None)
     try:
@@ -570,7 +576,7 @@ def combine_writer(
 
     Raises an error when ``target`` is no ``.docx`` name, or exists and ``force`` is not given.
     """
-    from ..errors import UsageError
+    from lettergen.errors import UsageError
 
     if target.suffix.lower() != ".docx":
         raise UsageError(f"--combine: '{target}' must be a .docx file name")

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .errors import CampaignError
-from .textfiles import load_yaml_value, read_text
+from lettergen.errors import CampaignError
+from lettergen.inputs.textfiles import load_yaml_value, read_text
 
 CAMPAIGN_FILE = "lettergen.yaml"
 

@@ -1,14 +1,14 @@
 """Rendering letters over several processes (``--jobs``).
 
-A run renders each letter once, in its first pass (see :mod:`lettergen.output`). With ``jobs``
-above one, forked worker processes (:mod:`lettergen.workers`) render, check and build chunks of
-records. The main process reads the records, sends them on in order (packed: see
-:func:`_pack`) and takes the results back in order: each letter's file name (to find clashes
-and existing files), where the worker put its files (on the worker's shelf of the spool, with
-their SHA-256), and its body in a combined document. The main process spools those, so that
-clashes, existing files and errors are found exactly as in a one-process run; the second pass
-then puts the files in place with several processes too (:mod:`lettergen.putting`). At most a
-few chunks are in flight at once: memory stays flat however many letters there are.
+A run renders each letter once, in its first pass (see :mod:`lettergen.output.plan`). With ``jobs``
+above one, forked worker processes (:mod:`lettergen.output.processes.workers`) render, check and
+build chunks of records. The main process reads the records, sends them on in order (packed: see
+:func:`_pack`) and takes the results back in order: each letter's file name (to find clashes and
+existing files), where the worker put its files (on the worker's shelf of the spool, with their
+SHA-256), and its body in a combined document. The main process spools those, so that clashes,
+existing files and errors are found exactly as in a one-process run; the second pass then puts the
+files in place with several processes too (:mod:`lettergen.output.put`). At most a few chunks are in
+flight at once: memory stays flat however many letters there are.
 
 With the checks on, each worker checks its letters with its copy of the run's checker, made
 once the checker knows who every recipient is; what a chunk's checks found comes back with it
@@ -30,17 +30,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .errors import LettergenError, OutputError, UsageError
-from .manifest import FILES_SHA256, RECORD_SHA256, record_sha256
-from .merge import Letter, Merge, Warn, _ignore
-from .output import Builder
-from .recipients import CellText, Record
-from .spool import BODY, FILES, Ref, Shelf, Spool, Stored
-from .workers import Workers
+from lettergen.errors import LettergenError, OutputError, UsageError
+from lettergen.inputs.recipients.reader import CellText, Record
+from lettergen.merge.render import Letter, Merge, Warn, _ignore
+from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256, record_sha256
+from lettergen.output.plan import Builder
+from lettergen.output.processes.workers import Workers
+from lettergen.output.spool import BODY, FILES, Ref, Shelf, Spool, Stored
 
 if TYPE_CHECKING:
-    from .checks import CheckedPart, Checker
-    from .writers import Writer
+    from lettergen.checks.checker import CheckedPart, Checker
+    from lettergen.writers import Writer
 
 # Below this many bytes of recipients, starting processes costs more than it saves.
 PARALLEL_FROM = 24 * 1024
@@ -94,7 +94,7 @@ def first_pass(
 
     With a ``spool``, the workers also build each letter's files, which they put on shelves
     of the spool, and its body in a combined document (``body``); the letters come back
-    without text, holding where their files are (:mod:`lettergen.spool`). With a
+    without text, holding where their files are (:mod:`lettergen.output.spool`). With a
     ``checker``, the workers check the letters too, each part of the run with a copy of it,
     and what they find is merged into it in the order of the records.
     """

@@ -23,10 +23,10 @@ from yaml.composer import Composer
 from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
-from .errors import RecipientsError
-from .hashset import HashSet
-from .naming import slugify
-from .textfiles import node_line, read_bytes
+from lettergen.errors import RecipientsError
+from lettergen.hashset import HashSet
+from lettergen.inputs.textfiles import node_line, read_bytes
+from lettergen.naming import slugify
 
 Warn = Callable[[str], None]
 
@@ -140,7 +140,9 @@ def read_file(
     elif suffix in (".csv", ".tsv", ".txt"):
         rows = _csv_rows(path, encoding, warn, mapping, columns)
     elif suffix in (".xlsx", ".xlsm"):
-        from .spreadsheet import read_sheet  # openpyxl loads only for spreadsheets
+        from lettergen.inputs.recipients.xlsx import (
+            read_sheet,  # openpyxl loads only for spreadsheets
+        )
 
         rows = read_sheet(path, sheet=sheet, warn=warn, field_map=mapping)
     elif suffix in (".xls", ".ods", ".numbers"):

@@ -12,7 +12,7 @@ import io
 from collections.abc import Mapping
 from typing import Any
 
-from .zipwriter import Archive, read_members
+from lettergen.writers.zipwriter import Archive, read_members
 
 FONT = "Arial"
 GREY = (0x59, 0x59, 0x59)

@@ -17,13 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import OutputError
-from .manifest import FILES_SHA256, RECORD_SHA256
-from .merge import Letter
-from .recipients import Record
+from lettergen.errors import OutputError
+from lettergen.inputs.recipients.reader import Record
+from lettergen.merge.render import Letter
+from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256
 
 if TYPE_CHECKING:
-    from .writers import Writer
+    from lettergen.writers import Writer
 
 # Where a spooled letter keeps its files and its combined-document body (and, under
 # manifest.RECORD_SHA256, its record's hash).

@@ -1,9 +1,10 @@
 """Word documents rendered from a Word template (a ``.docx`` with Jinja2 tags).
 
-The template was parsed and compiled once (:class:`~lettergen.wordtemplate.WordTemplate`); per
-letter this writer renders its parts from the letter's context and zips them with the
-template's other members, copied as they are. ``--combine`` streams every letter's body into one
-document of the template, one section (so new pages) per letter.
+The template was parsed and compiled once
+(:class:`~lettergen.templating.word.template.WordTemplate`); per letter this writer renders its
+parts from the letter's context and zips them with the template's other members, copied as they are.
+``--combine`` streams every letter's body into one document of the template, one section (so new
+pages) per letter.
 """
 
 from __future__ import annotations
@@ -12,13 +13,13 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import LettergenError, OutputError, TemplateError
-from ..templating import RENDER_ERRORS
-from .word import CombinedDocument, describe_char
+from lettergen.errors import LettergenError, OutputError, TemplateError
+from lettergen.templating.environment import RENDER_ERRORS
+from lettergen.writers.word import CombinedDocument, describe_char
 
 if TYPE_CHECKING:
-    from ..merge import Letter
-    from ..wordtemplate import WordTemplate
+    from lettergen.merge.render import Letter
+    from lettergen.templating.word.template import WordTemplate
 
 _DOCUMENT = "word/document.xml"
 
@@ -40,13 +41,17 @@ class WordTemplateWriter:
         path = getattr(letter, "template", None) or self.template.path
         found = self._templates.get(path)
         if found is None:
-            from ..wordtemplate import WordTemplate
+            from lettergen.templating.word.template import WordTemplate
 
             found = self._templates[path] = WordTemplate(path, self.encoding)
         return found
 
     def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
-        from ..wordtemplate import ForbiddenCharacterError, locate_forbidden, sidecar
+        from lettergen.templating.word.template import (
+            ForbiddenCharacterError,
+            locate_forbidden,
+            sidecar,
+        )
 
         template = self._template_for(letter)
         record = letter.record
@@ -73,7 +78,7 @@ class WordTemplateWriter:
         the letter, or by rendering the XML); the XML itself is parsed only when the template
         uses something that could break it (``template.may_break_xml``).
         """
-        from ..wordtemplate import check_xml
+        from lettergen.templating.word.template import check_xml
 
         template = self._template_for(letter)
         if not template.may_break_xml and template.printed_clean(letter.context):
@@ -117,7 +122,7 @@ class _Package:
     def __init__(self, template: WordTemplate) -> None:
         import zipfile
 
-        from .zipwriter import Archive, read_members
+        from lettergen.writers.zipwriter import Archive, read_members
 
         templated = {part.name for part in template.parts}
         try:
@@ -134,7 +139,7 @@ class _Package:
 
     def build(self, parts: Mapping[str, str]) -> bytes:
         """Return the whole .docx with ``parts`` (name -> XML) in place of the templated ones."""
-        from .zipwriter import Archive, Member
+        from lettergen.writers.zipwriter import Archive, Member
 
         archive = self.archive
         if archive is None:
@@ -165,7 +170,7 @@ def check_combine(template: Any, target: Path, *, force: bool) -> None:
     A combined document has one header and one footer for every letter, so they must not
     use recipient fields.
     """
-    from ..errors import UsageError
+    from lettergen.errors import UsageError
 
     if target.suffix.lower() != ".docx":
         raise UsageError(f"--combine: '{target}' must be a .docx file name")
@@ -190,7 +195,7 @@ def combine_word_template(writers: Sequence[object], merge: Any, target: Path) -
     writer = next((w for w in writers if isinstance(w, WordTemplateWriter)), None)
     if writer is None:
         writer = WordTemplateWriter(merge.template, getattr(merge.template, "encoding", None))
-    from ..templating import context_for
+    from lettergen.templating.environment import context_for
 
     # Headers and footers use no recipient field (check_combine): any record renders them.
     context = context_for({}, merge.sender, merge.template.meta, merge.date)
@@ -208,7 +213,7 @@ class WordTemplateCombined(CombinedDocument):
     def __init__(
         self, writer: WordTemplateWriter, target: Path, context: Mapping[str, Any]
     ) -> None:
-        from .zipwriter import Archive, Member
+        from lettergen.writers.zipwriter import Archive, Member
 
         self.word_writer = writer
         template = writer.template

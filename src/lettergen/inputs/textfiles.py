@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from .errors import LettergenError
+from lettergen.errors import LettergenError
 
 # libyaml's loader is several times faster; the pure-Python one is the fallback.
 SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

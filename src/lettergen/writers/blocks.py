@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import TemplateError
+from lettergen.errors import TemplateError
 
 ALIGNMENTS = {"left": "left", "right": "right", "center": "center", "centre": "center"}
 ALIGNMENTS["justify"] = "both"

@@ -2,7 +2,7 @@
 
 A recipient's ``language`` field picks the variant of that language when its file exists, and
 the default template otherwise. This module finds variants and compares them with their default;
-:class:`~lettergen.merge.Merge` does the picking.
+:class:`~lettergen.merge.render.Merge` does the picking.
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import LettergenError
+from lettergen.errors import LettergenError
 
 if TYPE_CHECKING:
-    from .templating import LetterTemplate
+    from lettergen.templating.environment import LetterTemplate
 
 # A language tag as people write it in a spreadsheet: "fr", "FR", "fr-BE", "fr_BE", "pt-br".
 _TAG = re.compile(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})?")
@@ -175,6 +175,6 @@ def _staleness(
 
 def _load(path: Path, encoding: str | None) -> LetterTemplate:
     """Return a template (text or Word), compiled."""
-    from .templating import load_template
+    from lettergen.templating.environment import load_template
 
     return load_template(path, encoding)

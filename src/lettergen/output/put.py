@@ -22,16 +22,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import LettergenError, OutputError
-from .manifest import Manifest
-from .output import make_folder, write_atomic
-from .progress import Progress
-from .spool import BODY, Spool, Spooled
-from .workers import die_with_parent
+from lettergen.errors import LettergenError, OutputError
+from lettergen.output.manifest import Manifest
+from lettergen.output.plan import make_folder, write_atomic
+from lettergen.output.processes.workers import die_with_parent
+from lettergen.output.progress import Progress
+from lettergen.output.spool import BODY, Spool, Spooled
 
 if TYPE_CHECKING:
-    from .writers import Writer
-    from .writers.word import CombinedDocument
+    from lettergen.writers import Writer
+    from lettergen.writers.word import CombinedDocument
 
 
 def write_spooled(

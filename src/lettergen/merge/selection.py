@@ -10,9 +10,9 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 
-from .errors import UsageError
-from .recipients import Record
-from .templating import RENDER_ERRORS, MissingFieldError
+from lettergen.errors import UsageError
+from lettergen.inputs.recipients.reader import Record
+from lettergen.templating.environment import RENDER_ERRORS, MissingFieldError
 
 # The names a letter's context gives a template (see templating.context_for).
 CONTEXT_NAMES = frozenset({"recipient", "sender", "letter", "date"})

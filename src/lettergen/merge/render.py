@@ -11,13 +11,13 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from .errors import LettergenError, RecipientsError, SenderError, TemplateError
-from .hashset import HashSet
-from .naming import safe_filename
-from .recipients import Record, mapping_hint, read_recipients
-from .selection import Where, select
-from .sender import read_sender
-from .templating import (
+from lettergen.errors import LettergenError, RecipientsError, SenderError, TemplateError
+from lettergen.hashset import HashSet
+from lettergen.inputs.recipients.reader import Record, mapping_hint, read_recipients
+from lettergen.inputs.sender import read_sender
+from lettergen.merge.selection import Where, select
+from lettergen.naming import safe_filename
+from lettergen.templating.environment import (
     RENDER_ERRORS,
     Fields,
     LetterTemplate,
@@ -25,7 +25,7 @@ from .templating import (
     context_for,
     load_template,
 )
-from .variants import candidate_tags, find_variant, normalise_tag, variant_path
+from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 Warn = Callable[[str], None]
 

@@ -24,9 +24,9 @@ from typing import IO, Any
 from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
-from .errors import RecipientsError
-from .recipients import Warn, record_id, set_dotted, table_keys, text_cell
-from .textfiles import read_bytes
+from lettergen.errors import RecipientsError
+from lettergen.inputs.recipients.reader import Warn, record_id, set_dotted, table_keys, text_cell
+from lettergen.inputs.textfiles import read_bytes
 
 _PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # Number formats that pad with zeros, like Excel's "Zip Code" (00000): 1000 shows as 01000.
@@ -61,8 +61,9 @@ def read_sheet(
     empty rows are skipped. Cells become field values as the sheet shows them: dates as
     :class:`datetime.date` (or ``datetime`` with a time of day), whole numbers as ``int`` (as
     text, zero-padded, when the cell's format pads with zeros), text as
-    :class:`~lettergen.recipients.CellText` (which a loop takes line by line), empty cells
-    as ``""``. A cell holding an error (``#N/A``) is an error naming its row and cell.
+    :class:`~lettergen.inputs.recipients.reader.CellText` (which a loop takes line by
+    line), empty cells as ``""``. A cell holding an error (``#N/A``) is an error naming its
+    row and cell.
     """
     with _open_zip(path) as archive:
         book = _Workbook(archive, path)

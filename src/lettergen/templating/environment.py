@@ -21,8 +21,8 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import TemplateError
-from .textfiles import load_yaml_value, read_text
+from lettergen.errors import TemplateError
+from lettergen.inputs.textfiles import load_yaml_value, read_text
 
 # Markers around every value a template prints, used only by `preview` to highlight values.
 MARK_START = "\ue000"
@@ -344,7 +344,9 @@ def strip_marks(text: str) -> str:
 def load_template(path: Path, encoding: str | None = None) -> LetterTemplate:
     """Return the template at ``path``: a Word template for ``.docx``, a text template otherwise."""
     if path.suffix.lower() == ".docx":
-        from .wordtemplate import WordTemplate  # lxml is imported only for Word templates
+        from lettergen.templating.word.template import (
+            WordTemplate,  # lxml is imported only for Word templates
+        )
 
         return WordTemplate(path, encoding)
     return LetterTemplate(path, encoding)

@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import OutputError
+from lettergen.errors import OutputError
 
 _PR_SET_PDEATHSIG = 1
 # A message between processes: its length, then its pickle.

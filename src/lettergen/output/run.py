@@ -6,15 +6,17 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import output, parallel, putting
-from .checks import Checker, ChecksFailed
-from .errors import OutputError
-from .manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
-from .merge import Letter, Merge, MergeOptions, Warn, _ignore
-from .progress import Progress
-from .spool import BODY, Spool, Spooled
-from .writers import Writer, make_writers, pdf
-from .writers.word import CombinedDocument
+from lettergen.checks.checker import Checker, ChecksFailed
+from lettergen.errors import OutputError
+from lettergen.merge.render import Letter, Merge, MergeOptions, Warn, _ignore
+from lettergen.output import plan as output
+from lettergen.output import put as putting
+from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
+from lettergen.output.processes import first_pass as parallel
+from lettergen.output.progress import Progress
+from lettergen.output.spool import BODY, Spool, Spooled
+from lettergen.writers import Writer, make_writers, pdf
+from lettergen.writers.word import CombinedDocument
 
 
 @dataclass
@@ -77,11 +79,11 @@ def render(
     # A Word template combines its own documents (writers/word_template.py).
     word_template = getattr(merge.template, "is_word", False)
     if options.combine is not None and word_template:
-        from .writers.word_template import check_combine
+        from lettergen.writers.word_filled import check_combine
 
         check_combine(merge.template, options.combine, force=options.force)
     elif options.combine is not None:
-        from .writers.word import combine_writer
+        from lettergen.writers.word import combine_writer
 
         combiner = combine_writer(
             writers,
@@ -111,7 +113,7 @@ def render(
         if combiner is not None and options.combine is not None:
             combined = CombinedDocument(combiner, options.combine)
         elif options.combine is not None and word_template:
-            from .writers.word_template import combine_word_template
+            from lettergen.writers.word_filled import combine_word_template
 
             combined = combine_word_template(writers, merge, options.combine)
     body = combined.body if combined is not None else None

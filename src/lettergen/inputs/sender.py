@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from .errors import SenderError
-from .textfiles import load_yaml_value, read_text
+from lettergen.errors import SenderError
+from lettergen.inputs.textfiles import load_yaml_value, read_text
 
 
 def read_sender(path: Path, encoding: str | None = None) -> dict[str, Any]:

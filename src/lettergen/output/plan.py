@@ -1,7 +1,7 @@
 """Writing a batch of letters safely: build and check everything first, then write each file.
 
 A run has two passes. The first renders every letter once, checks it (fields, names, existing
-files) and builds its files into a spool (:mod:`lettergen.spool`), writing nothing into the
+files) and builds its files into a spool (:mod:`lettergen.output.spool`), writing nothing into the
 output folder, so a run that fails leaves it exactly as it was. The second takes the files from
 the spool and writes each to a temporary name before renaming it into place, so an interrupted
 run leaves only whole letters behind.
@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import OutputError
-from .manifest import record_hash
-from .merge import Letter
-from .spool import FILES, Spool, Stored
-from .writers import Writer
+from lettergen.errors import OutputError
+from lettergen.merge.render import Letter
+from lettergen.output.manifest import record_hash
+from lettergen.output.spool import FILES, Spool, Stored
+from lettergen.writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
 _LISTED = 5

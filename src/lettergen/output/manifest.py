@@ -26,11 +26,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import OutputError
+from lettergen.errors import OutputError
 
 if TYPE_CHECKING:
-    from .merge import Letter, Merge
-    from .writers import Writer
+    from lettergen.merge.render import Letter, Merge
+    from lettergen.writers import Writer
 
 MANIFEST_NAME = "manifest.csv"
 COLUMNS = (

@@ -27,12 +27,12 @@ from typing import Any, Literal
 
 from jinja2 import nodes
 
-from .errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
-from .hashset import HashSet
-from .merge import Letter, Merge, MergeOptions, Warn, _ignore
-from .naming import safe_filename
-from .recipients import Record, read_file
-from .templating import (
+from lettergen.errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
+from lettergen.hashset import HashSet
+from lettergen.inputs.recipients.reader import Record, read_file
+from lettergen.merge.render import Letter, Merge, MergeOptions, Warn, _ignore
+from lettergen.naming import safe_filename
+from lettergen.templating.environment import (
     MARK_END,
     MARK_START,
     LetterTemplate,
@@ -40,7 +40,7 @@ from .templating import (
     load_template,
     strip_marks,
 )
-from .writers.word import find_forbidden, forbidden_character
+from lettergen.writers.word import find_forbidden, forbidden_character
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -1683,7 +1683,7 @@ class Checker:
 
     def _variant_findings(self) -> None:
         """Report language variants that use other fields than their default, or are stale."""
-        from .variants import variant_problems
+        from lettergen.templating.variants import variant_problems
 
         try:
             problems = variant_problems(self.merge.template.path, self.merge.options.encoding)

@@ -48,16 +48,16 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from .errors import TemplateError
-from .templating import (
+from lettergen.errors import TemplateError
+from lettergen.inputs.textfiles import load_yaml_value, read_bytes, read_text
+from lettergen.templating.environment import (
     LetterTemplate,
     MissingFieldError,
     finish_text,
     make_environment,
     used_fields,
 )
-from .textfiles import load_yaml_value, read_bytes, read_text
-from .writers.word import FORBIDDEN, describe_char
+from lettergen.writers.word import FORBIDDEN, describe_char
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _XML_NS = "http://www.w3.org/XML/1998/namespace"
@@ -701,7 +701,7 @@ class WordTemplate(LetterTemplate):
     ) -> dict[str, str]:
         """Render the XML of the templated parts (``word/document.xml``, ...) for one letter.
 
-        ``names`` limits which parts. The writer (:mod:`lettergen.writers.word_template`)
+        ``names`` limits which parts. The writer (:mod:`lettergen.writers.word_filled`)
         zips them with the package's other members.
         """
         return {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from .errors import CampaignError
+from lettergen.errors import CampaignError
 
 # Starter file (in the package's starter/ folder) -> where it goes in the new campaign.
 STARTER_FILES = {

@@ -1,0 +1,1 @@
+"""Proofreading: letters in, findings out. Never prints, never changes a letter."""

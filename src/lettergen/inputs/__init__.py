@@ -1,0 +1,3 @@
+"""The user's files as values: recipient lists, the signatory profile, the campaign file.
+
+Nothing here knows of templates or letters."""

@@ -1,0 +1,1 @@
+"""Merging: records, a compiled template and a signatory profile become letters."""

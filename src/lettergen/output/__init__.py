@@ -1,0 +1,1 @@
+"""Letters into files, safely: the run, its two passes, the spool, the manifest, progress."""

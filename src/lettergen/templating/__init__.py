@@ -1,0 +1,2 @@
+"""Template files compiled: front matter, the sandboxed Jinja2 environment, Word templates,
+language variants."""
