@@ -267,8 +267,8 @@ def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
         # Babel, whose locale data (about 40 ms to load) is loaded here, as modules are.
         babel.dates.format_date(datetime.date(2015, 5, 25), format="long", locale="en_GB")
 
-        from lettergen.merge.render import MergeOptions
-        from lettergen.output.run import RenderOptions, render
+        from lettergen.options import MergeOptions, RenderOptions
+        from lettergen.output.run import render
         from lettergen.writers import word  # noqa: F401
     elif tool == "docxtpl":
         from docxtpl import DocxTemplate
@@ -318,8 +318,8 @@ def run_one(tool: str, n: int, work: Path) -> dict[str, float]:
 def _side_by_side(out: Path, work: Path, n: int) -> None:
     """Write the ``n`` letters with two separate one-process lettergen runs at once, each on
     half of the recipients and into a folder of its own (forked: nothing shared)."""
-    from lettergen.merge.render import MergeOptions
-    from lettergen.output.run import RenderOptions, render
+    from lettergen.options import MergeOptions, RenderOptions
+    from lettergen.output.run import render
 
     children = []
     for half in ("a", "b"):

@@ -146,8 +146,8 @@ def bare(source: Path, out: Path) -> int:
 
 def lettergen(source: Path, out: Path, jobs: int, check: bool) -> int:
     """Render with lettergen's library call, as ``lettergen render`` does."""
-    from lettergen.merge.render import MergeOptions
-    from lettergen.output.run import RenderOptions, render
+    from lettergen.options import MergeOptions, RenderOptions
+    from lettergen.output.run import render
 
     summary = render(
         MergeOptions(template=TEMPLATE, recipients=[source]),

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from lettergen.checks.checker import Checker, Finding, Report, check_files
 from lettergen.cli import cli
-from lettergen.merge.render import MergeOptions
+from lettergen.options import MergeOptions
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER, snapshot, write
 
 FABIUS = """\

@@ -11,7 +11,8 @@ import pytest
 
 from lettergen.checks import checker as checks
 from lettergen.checks.checker import Checker, Report
-from lettergen.merge.render import Merge, MergeOptions
+from lettergen.merge.render import Merge
+from lettergen.options import MergeOptions
 
 from .conftest import SAMPLE_TEMPLATE
 

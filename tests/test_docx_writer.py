@@ -223,7 +223,7 @@ def test_a_character_xml_cannot_hold_is_an_error_naming_record_and_field(
     out = tmp_path / "out"
     code, output = render(runner, template, path, "-o", out, "-f", "txt", "-f", "docx")
     assert code == 1
-    assert output.startswith(f"{path}:6: record 'pasted': field 'recipient.address[2]': holds ")
+    assert output.startswith(f"{path}:6: record 'pasted': field 'recipient.address[1]': holds ")
     assert code_point in output
     assert "Traceback" not in output
     assert not out.exists() or not any(out.iterdir())

@@ -8,7 +8,7 @@ import pytest
 
 from lettergen.errors import OutputError
 from lettergen.inputs.recipients.reader import Record
-from lettergen.merge.render import Letter
+from lettergen.merge.letter import Letter
 from lettergen.output import plan as output
 from lettergen.writers.text import TextWriter
 

@@ -9,10 +9,10 @@ import pytest
 
 from lettergen.cli import cli
 from lettergen.errors import RecipientsError
-from lettergen.merge.render import MergeOptions
+from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.processes.workers import Workers
-from lettergen.output.run import RenderOptions, render
+from lettergen.output.run import render
 from tests.docx_helpers import docx_text
 
 from .conftest import write

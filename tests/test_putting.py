@@ -11,7 +11,7 @@ import pytest
 
 from lettergen.cli import cli
 from lettergen.inputs.recipients.reader import Record
-from lettergen.merge.render import Letter
+from lettergen.merge.letter import Letter
 from lettergen.output import put as putting
 from lettergen.output.spool import Spool
 from tests.docx_helpers import docx_text

@@ -11,7 +11,8 @@ import pytest
 
 from lettergen.cli import cli
 from lettergen.inputs.recipients.reader import Record
-from lettergen.merge.render import Letter, Merge
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
 from lettergen.output.manifest import RECORD_SHA256
 from lettergen.output.spool import BODY, FILES, Spool, Spooled
 

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from lettergen.cli import cli
-from lettergen.merge.render import Merge, MergeOptions
+from lettergen.merge.render import Merge
+from lettergen.options import MergeOptions
 from lettergen.templating.environment import LetterTemplate
 from lettergen.templating.variants import (
     find_variants,

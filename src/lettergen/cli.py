@@ -160,7 +160,7 @@ def merge_options(func: F) -> F:
 def build_merge_options(kwargs: dict[str, Any]) -> tuple[Any, Any]:
     """Return the MergeOptions of a command and its campaign, command line over campaign."""
     from lettergen.inputs.campaign import load_campaign
-    from lettergen.merge.render import MergeOptions
+    from lettergen.options import MergeOptions
 
     campaign = load_campaign(kwargs.get("campaign"))
     template = kwargs.get("template") or campaign.get("template")
@@ -269,7 +269,8 @@ def render(**kwargs: Any) -> None:
         lettergen render -f txt -f docx --combine letters/all.docx
         lettergen render          # with a lettergen.yaml in the current folder
     """
-    from lettergen.output.run import RenderOptions, render
+    from lettergen.options import RenderOptions
+    from lettergen.output.run import render
 
     merge_options, campaign = build_merge_options(kwargs)
     formats = kwargs["formats"] or campaign.get("format") or ["txt"]

@@ -6,7 +6,15 @@ The command line prints ``str(error)`` and exits with ``error.exit_code``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+
+# Where a run's warnings go: a function that takes one message (the CLI prints it on stderr).
+Warn = Callable[[str], None]
+
+
+def ignore_warning(message: str) -> None:
+    """Drop a warning (the default when the caller does not listen)."""
 
 
 class LettergenError(Exception):

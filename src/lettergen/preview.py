@@ -18,7 +18,8 @@ from pathlib import Path
 
 from lettergen.errors import OutputError, UsageError
 from lettergen.inputs.recipients.reader import Record
-from lettergen.merge.render import Letter, Merge
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
 from lettergen.templating.environment import MARK_END, MARK_START, strip_marks
 
 # What an empty value looks like on a terminal, where nothing would be easy to miss.

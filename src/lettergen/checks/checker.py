@@ -27,11 +27,15 @@ from typing import Any, Literal
 
 from jinja2 import nodes
 
-from lettergen.errors import LettergenError, RecipientsError, SenderError, TemplateError, UsageError
+from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients.reader import Record, read_file
-from lettergen.merge.render import Letter, Merge, MergeOptions, Warn, _ignore
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
+from lettergen.merge.values import forbidden_character
 from lettergen.naming import safe_filename
+from lettergen.ooxml import find_forbidden
+from lettergen.options import MergeOptions
 from lettergen.templating.environment import (
     MARK_END,
     MARK_START,
@@ -40,7 +44,6 @@ from lettergen.templating.environment import (
     load_template,
     strip_marks,
 )
-from lettergen.writers.word import find_forbidden, forbidden_character
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
@@ -981,7 +984,7 @@ class Checker:
                 yield from read_file(
                     path,
                     encoding=options.encoding,
-                    warn=_ignore if silent else self.merge.warn,
+                    warn=ignore_warning if silent else self.merge.warn,
                     sheet=options.sheet,
                     field_map=options.field_map,
                     columns=columns,
@@ -1111,8 +1114,8 @@ class Checker:
         char = (find_forbidden(values) if values else None) or self._sender_char
         if char is None or char not in letter.text:
             return
-        error = forbidden_character(letter, char, letter.template)
-        if isinstance(error, RecipientsError | SenderError):
+        error = forbidden_character(letter.record, letter.context, char, template=letter.template)
+        if error.field is not None:
             message = f"field '{error.field}': {error.message}"
             self.add("error", "control-character", message, letter.record)
 
@@ -1852,7 +1855,7 @@ class Checker:
         people, offices = by_kind.get("person", {}), by_kind.get("office", {})
         who = names or surnames or orgs or cities or people or offices
         left = len(wanted)
-        warn, self.merge.warn = self.merge.warn, _ignore  # said the first time
+        warn, self.merge.warn = self.merge.warn, ignore_warning  # said the first time
         try:
             for record in self._again():
                 found = list(ids.get(record.id, ()))

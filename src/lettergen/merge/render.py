@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from jinja2.exceptions import SecurityError
 
-from lettergen.errors import LettergenError, RecipientsError, SenderError, TemplateError
+from lettergen.errors import (
+    LettergenError,
+    RecipientsError,
+    SenderError,
+    TemplateError,
+    Warn,
+    ignore_warning,
+)
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients.reader import Record, mapping_hint, read_recipients
 from lettergen.inputs.sender import read_sender
+from lettergen.merge.letter import Letter
 from lettergen.merge.selection import Where, select
 from lettergen.naming import safe_filename
+from lettergen.options import MergeOptions
 from lettergen.templating.environment import (
     RENDER_ERRORS,
     Fields,
@@ -27,49 +35,11 @@ from lettergen.templating.environment import (
 )
 from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
 
-Warn = Callable[[str], None]
-
-
-def _ignore(message: str) -> None:
-    """Drop a warning (the default when the caller does not listen)."""
-
-
-@dataclass(slots=True)
-class Letter:
-    """One rendered letter: who it is for, its file stem and its text."""
-
-    record: Record
-    name: str
-    text: str
-    context: dict[str, Any] = field(repr=False, default_factory=dict)
-    # The template (default or language variant) this letter was rendered from.
-    template: Path | None = None
-
-
-@dataclass
-class MergeOptions:
-    """What a run merges, as given on the command line or in ``lettergen.yaml``."""
-
-    template: Path
-    recipients: list[Path]
-    sender: Path | None = None
-    date: dt.date | None = None
-    name: str | None = None
-    only: tuple[str, ...] = ()
-    encoding: str | None = None
-    # Worksheet of .xlsx recipients (default: the first one).
-    sheet: str | None = None
-    # Column header (or top-level key) -> template field: {"Post code": "postcode"}.
-    field_map: dict[str, str] = field(default_factory=dict)
-    # A Jinja expression choosing records, e.g. "recipient.country == 'FR'".
-    where: str | None = None
-    limit: int | None = None
-
 
 class Merge:
     """A prepared run: the template compiled once, the signatory read once."""
 
-    def __init__(self, options: MergeOptions, warn: Warn = _ignore) -> None:
+    def __init__(self, options: MergeOptions, warn: Warn = ignore_warning) -> None:
         self.options = options
         self.warn = warn
         self.template = load_template(options.template, options.encoding)
@@ -247,7 +217,7 @@ class Merge:
 
     def _first_named(self, key: str, duplicate: Record) -> str | None:
         """Return the record before ``duplicate`` whose file name folds to ``key``, if any."""
-        warn, self.warn = self.warn, _ignore  # its warnings were given the first time
+        warn, self.warn = self.warn, ignore_warning  # its warnings were given the first time
         try:
             for record in self.records():
                 if record.path == duplicate.path and record.line == duplicate.line:

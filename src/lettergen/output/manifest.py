@@ -29,7 +29,8 @@ from typing import IO, TYPE_CHECKING, Any
 from lettergen.errors import OutputError
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter, Merge
+    from lettergen.merge.letter import Letter
+    from lettergen.merge.render import Merge
     from lettergen.writers import Writer
 
 MANIFEST_NAME = "manifest.csv"

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from lettergen.errors import OutputError
-from lettergen.merge.render import Letter
+from lettergen.merge.letter import Letter
 from lettergen.output.manifest import record_hash
 from lettergen.output.spool import FILES, Spool, Stored
 from lettergen.writers import Writer

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from lettergen.checks.checker import Checker, ChecksFailed
-from lettergen.errors import OutputError
-from lettergen.merge.render import Letter, Merge, MergeOptions, Warn, _ignore
+from lettergen.errors import OutputError, Warn, ignore_warning
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
+from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output import plan as output
 from lettergen.output import put as putting
 from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
@@ -17,27 +18,6 @@ from lettergen.output.progress import Progress
 from lettergen.output.spool import BODY, Spool, Spooled
 from lettergen.writers import Writer, make_writers, pdf
 from lettergen.writers.word import CombinedDocument
-
-
-@dataclass
-class RenderOptions:
-    """Where and how a run writes its letters."""
-
-    output_dir: Path = Path("letters")
-    formats: Sequence[str] = ("txt",)
-    force: bool = False
-    dry_run: bool = False
-    letterhead: Path | None = None
-    # One more DOCX holding every letter of the run, each starting on a new page.
-    combine: Path | None = None
-    # Processes writing letters; None: one per core.
-    jobs: int | None = None
-    # Leave out letters whose files are as the manifest says and whose inputs are unchanged.
-    skip_unchanged: bool = False
-    # Show a progress bar on stderr (only on a terminal, only for runs over a second).
-    progress: bool = False
-    # Proofread every letter (lettergen check) in the first pass; refuse to write on errors.
-    check: bool = True
 
 
 def _proofread(checker: Checker | None, warn: Warn) -> None:
@@ -55,7 +35,7 @@ def render(
     merge_options: MergeOptions,
     options: RenderOptions,
     *,
-    warn: Warn = _ignore,
+    warn: Warn = ignore_warning,
     on_file: Callable[[Letter, Path], None] | None = None,
 ) -> output.Summary:
     """Render one letter per record in every format and write them to the output folder.

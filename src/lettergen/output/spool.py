@@ -19,7 +19,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from lettergen.errors import OutputError
 from lettergen.inputs.recipients.reader import Record
-from lettergen.merge.render import Letter
+from lettergen.merge.letter import Letter
 from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256
 
 if TYPE_CHECKING:

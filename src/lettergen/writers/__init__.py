@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from lettergen.errors import UsageError
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter
+    from lettergen.merge.letter import Letter
 
 FORMATS = ("txt", "docx", "pdf")
 

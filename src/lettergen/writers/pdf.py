@@ -20,9 +20,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import OutputError
+from lettergen.writers.combined import check_combine_target
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter
+    from lettergen.merge.letter import Letter
 
 INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui"
 INSTALL_POPPLER = "apt-get install poppler-utils"
@@ -132,10 +133,7 @@ def _is_pdf(path: Path) -> bool:
 
 def check_combined(target: Path, *, force: bool = False) -> None:
     """Check, before a run writes anything, that its combined PDF can be made at ``target``."""
-    if target.exists() and not force:
-        raise OutputError(
-            "the combined PDF already exists; use --force to overwrite it", path=target
-        )
+    check_combine_target(target, force=force, kind="PDF")
     if shutil.which("pdfunite") is None:
         raise OutputError(
             "a combined PDF needs 'pdfunite' (poppler), which was not found on PATH; "
@@ -220,7 +218,7 @@ class PdfWriter:
         staged.write_bytes(docx)
         if letter is not None:
             # Only what the manifest needs: a run of 100,000 PDFs keeps no letter text.
-            from lettergen.merge.render import Letter
+            from lettergen.merge.letter import Letter
             from lettergen.output.manifest import RECORD_SHA256, record_hash
 
             letter = Letter(

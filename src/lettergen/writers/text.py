@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter
+    from lettergen.merge.letter import Letter
 
 
 class TextWriter:

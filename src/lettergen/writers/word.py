@@ -19,22 +19,19 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 from lettergen.errors import (
-    LettergenError,
     OutputError,
-    RecipientsError,
     SenderError,
     TemplateError,
 )
+from lettergen.merge.values import forbidden_character
+from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
+from lettergen.writers.combined import check_combine_target
 from lettergen.writers.zipwriter import Archive, Member, read_members
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter
+    from lettergen.merge.letter import Letter
 
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
-PKG_RELS_NS = "http://schemas.openxmlformats.org/package/2006/relationships"
-CT_NS = "http://schemas.openxmlformats.org/package/2006/content-types"
 _OFFICE_DOCUMENT = R_NS + "/officeDocument"
 _IMAGE = R_NS + "/image"
 _STYLES = R_NS + "/styles"
@@ -46,16 +43,6 @@ _SIGNATURE_HEIGHT = 2.5 * 360_000
 # Where a combined document ends one letter's section (see CombinedDocument).
 SECTION = "\x00"
 
-# Characters XML 1.0 cannot hold at all, not even escaped.
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-# Every byte UTF-8 may hold in XML: all but the C0 controls other than tab, newline, return.
-_ALLOWED_BYTES = bytes([9, 10, 13, *range(0x20, 0x100)])
-_CHAR_NAMES = {
-    "\x00": "a NUL character",
-    "\x08": "a backspace",
-    "\x0b": "a vertical tab (Excel's line break inside a cell)",
-    "\x0c": "a form feed",
-}
 # Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
 _RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
@@ -373,7 +360,7 @@ class DocxWriter:
     def _check_text(self, letter: Letter) -> None:
         bad = find_forbidden(letter.text)
         if bad is not None:
-            raise forbidden_character(letter, bad, self.source)
+            raise forbidden_character(letter.record, letter.context, bad, template=self.source)
 
     def _layout(self, letter: Letter, found: list[str], rules: list[Rule]) -> list[Layout | None]:
         """Return the layout of each block, or raise the error of a rule that picks none."""
@@ -485,21 +472,6 @@ class DocxWriter:
         return "".join(parts)
 
 
-def find_forbidden(text: str) -> str | None:
-    """Return the first character of ``text`` that XML 1.0 cannot hold, or None."""
-    # A regular expression over the whole letter costs more than writing it: bytes
-    # operations in C find out first whether there is anything to look for.
-    try:
-        data = text.encode("utf-8")
-    except UnicodeEncodeError:
-        data = b"\0"  # a lone surrogate
-    # (A Latin-1 string answers "\ufffe" in text at once: it cannot hold it.)
-    if data.translate(None, _ALLOWED_BYTES) or "\ufffe" in text or "\uffff" in text:
-        found = FORBIDDEN.search(text)
-        return found.group() if found else None
-    return None
-
-
 def _has_rtl(text: str) -> bool:
     """Tell whether ``text`` holds any right-to-left script."""
     try:
@@ -523,45 +495,6 @@ def _is_rtl(text: str) -> bool:
     return False
 
 
-def describe_char(char: str) -> str:
-    """Return ``U+000B, a vertical tab (...)``: a character XML cannot hold, for messages."""
-    return f"U+{ord(char):04X}, {_CHAR_NAMES.get(char, 'a control character')}"
-
-
-def forbidden_character(letter: Letter, char: str, source: Path | None) -> LettergenError:
-    """Return the error for ``char`` (which XML cannot hold), naming the field it came from."""
-    message = f"holds {describe_char(char)}, which a Word document cannot hold; remove it"
-    record = letter.record
-    for root in ("recipient", "sender", "letter"):
-        field = _field_holding(letter.context.get(root), char, root)
-        if field is None:
-            continue
-        if root == "recipient":
-            return RecipientsError(
-                message, path=record.path, line=record.line, record=record.id, field=field
-            )
-        kind = SenderError if root == "sender" else TemplateError
-        return kind(message, record=record.id, field=field)
-    return TemplateError(f"the letter {message}", path=source, record=record.id)
-
-
-def _field_holding(value: Any, char: str, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if char in value else None
-    if isinstance(value, Mapping):
-        # Plain items(): a Fields mapping would wrap nested values on each lookup.
-        items: Any = ((f"{path}.{k}", v) for k, v in value.items())
-    elif isinstance(value, list | tuple):
-        items = ((f"{path}[{i}]", v) for i, v in enumerate(value, 1))
-    else:
-        return None
-    for child_path, child in items:
-        found = _field_holding(child, char, child_path)
-        if found is not None:
-            return found
-    return None
-
-
 def combine_writer(
     writers: Sequence[object],
     target: Path,
@@ -576,14 +509,7 @@ def combine_writer(
 
     Raises an error when ``target`` is no ``.docx`` name, or exists and ``force`` is not given.
     """
-    from lettergen.errors import UsageError
-
-    if target.suffix.lower() != ".docx":
-        raise UsageError(f"--combine: '{target}' must be a .docx file name")
-    if target.exists() and not force:
-        raise OutputError(
-            "the combined document already exists; use --force to overwrite it", path=target
-        )
+    check_combine_target(target, force=force)
     for writer in writers:
         if isinstance(writer, DocxWriter):
             return writer

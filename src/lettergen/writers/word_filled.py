@@ -13,12 +13,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lettergen.errors import LettergenError, OutputError, TemplateError
+from lettergen.errors import LettergenError, TemplateError, UsageError
+from lettergen.merge.values import field_holding, forbidden_character
 from lettergen.templating.environment import RENDER_ERRORS
-from lettergen.writers.word import CombinedDocument, describe_char
+from lettergen.writers.combined import check_combine_target
+from lettergen.writers.word import CombinedDocument
 
 if TYPE_CHECKING:
-    from lettergen.merge.render import Letter
+    from lettergen.merge.letter import Letter
     from lettergen.templating.word.template import WordTemplate
 
 _DOCUMENT = "word/document.xml"
@@ -49,7 +51,6 @@ class WordTemplateWriter:
     def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
         from lettergen.templating.word.template import (
             ForbiddenCharacterError,
-            locate_forbidden,
             sidecar,
         )
 
@@ -58,15 +59,11 @@ class WordTemplateWriter:
         try:
             return template, template.render_parts(letter.context)
         except ForbiddenCharacterError as exc:
-            field = locate_forbidden(letter.context)
-            if field is None:
+            if field_holding(letter.context, exc.char) is None:
                 raise _with_record(template.explain(exc), record.id) from None
             values = sidecar(template.path)
-            where = {"sender": " (in the signatory profile)", "letter": f" (in {values})"}
-            raise record.error(
-                f"holds {describe_char(exc.char)}{where.get(field.split('.')[0], '')}, "
-                "which a Word document cannot hold; remove it",
-                field=field,
+            raise forbidden_character(
+                record, letter.context, exc.char, template=template.path, values=values
             ) from None
         except RENDER_ERRORS as exc:
             raise _with_record(template.explain(exc), record.id) from None
@@ -170,14 +167,7 @@ def check_combine(template: Any, target: Path, *, force: bool) -> None:
     A combined document has one header and one footer for every letter, so they must not
     use recipient fields.
     """
-    from lettergen.errors import UsageError
-
-    if target.suffix.lower() != ".docx":
-        raise UsageError(f"--combine: '{target}' must be a .docx file name")
-    if target.exists() and not force:
-        raise OutputError(
-            "the combined document already exists; use --force to overwrite it", path=target
-        )
+    check_combine_target(target, force=force)
     fields = template.header_fields()
     for part in template.parts:
         if part.personal and part.name != _DOCUMENT:

@@ -30,9 +30,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lettergen.errors import LettergenError, OutputError, UsageError
+from lettergen.errors import LettergenError, OutputError, UsageError, Warn, ignore_warning
 from lettergen.inputs.recipients.reader import CellText, Record
-from lettergen.merge.render import Letter, Merge, Warn, _ignore
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
 from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256, record_sha256
 from lettergen.output.plan import Builder
 from lettergen.output.processes.workers import Workers
@@ -250,7 +251,7 @@ def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
     # One letter rendered here first loads what rendering loads lazily (Babel's locale data,
     # language variants), once, before the workers are forked, instead of once in each.
     # Silently: the worker that renders it again gives its warnings.
-    warn, merge.warn = merge.warn, _ignore
+    warn, merge.warn = merge.warn, ignore_warning
     try:
         with contextlib.suppress(LettergenError):
             for writer in writers:

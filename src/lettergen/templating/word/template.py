@@ -50,6 +50,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_bytes, read_text
+from lettergen.ooxml import FORBIDDEN, W_NS, XML_NS, describe_char
 from lettergen.templating.environment import (
     LetterTemplate,
     MissingFieldError,
@@ -57,11 +58,9 @@ from lettergen.templating.environment import (
     make_environment,
     used_fields,
 )
-from lettergen.writers.word import FORBIDDEN, describe_char
 
-W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
-_XML_NS = "http://www.w3.org/XML/1998/namespace"
-_PRESERVE = f"{{{_XML_NS}}}space"
+W = W_NS
+_PRESERVE = f"{{{XML_NS}}}space"
 
 
 def _w(name: str) -> str:
@@ -1015,33 +1014,6 @@ def _sidecar_meta(path: Path, encoding: str | None) -> dict[str, Any]:
             line=1,
         )
     return meta
-
-
-def locate_forbidden(context: Mapping[str, Any]) -> str | None:
-    """Return the dotted field (``recipient.title``) holding a character XML forbids, if any."""
-    for key in ("recipient", "sender", "letter"):
-        found = _forbidden_in(context.get(key), key)
-        if found:
-            return found
-    return None
-
-
-def _forbidden_in(value: Any, path: str) -> str | None:
-    if isinstance(value, str):
-        return path if FORBIDDEN.search(value) else None
-    if isinstance(value, Mapping):
-        # dict.items: the plain values, without Fields wrapping nested mappings on the way.
-        items = dict.items(value) if isinstance(value, dict) else value.items()
-        for key, item in items:
-            found = _forbidden_in(item, f"{path}.{key}")
-            if found:
-                return found
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            found = _forbidden_in(item, f"{path}[{index}]")
-            if found:
-                return found
-    return None
 
 
 def check_xml(xml: str) -> str | None:

@@ -1,0 +1,53 @@
+"""What a run is asked to do: the options of a merge and of a render, as plain values.
+
+The command line and ``lettergen.yaml`` fill these in (see :mod:`lettergen.inputs.campaign`);
+a program calling the library builds them itself.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass
+class MergeOptions:
+    """What a run merges, as given on the command line or in ``lettergen.yaml``."""
+
+    template: Path
+    recipients: list[Path]
+    sender: Path | None = None
+    date: dt.date | None = None
+    name: str | None = None
+    only: tuple[str, ...] = ()
+    encoding: str | None = None
+    # Worksheet of .xlsx recipients (default: the first one).
+    sheet: str | None = None
+    # Column header (or top-level key) -> template field: {"Post code": "postcode"}.
+    field_map: dict[str, str] = field(default_factory=dict)
+    # A Jinja expression choosing records, e.g. "recipient.country == 'FR'".
+    where: str | None = None
+    limit: int | None = None
+
+
+@dataclass
+class RenderOptions:
+    """Where and how a run writes its letters."""
+
+    output_dir: Path = Path("letters")
+    formats: Sequence[str] = ("txt",)
+    force: bool = False
+    dry_run: bool = False
+    letterhead: Path | None = None
+    # One more DOCX holding every letter of the run, each starting on a new page.
+    combine: Path | None = None
+    # Processes writing letters; None: one per core.
+    jobs: int | None = None
+    # Leave out letters whose files are as the manifest says and whose inputs are unchanged.
+    skip_unchanged: bool = False
+    # Show a progress bar on stderr (only on a terminal, only for runs over a second).
+    progress: bool = False
+    # Proofread every letter (lettergen check) in the first pass; refuse to write on errors.
+    check: bool = True
