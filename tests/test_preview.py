@@ -50,7 +50,15 @@ def test_preview_picks_a_recipient_by_id_or_position(
 def test_colour_preview_highlights_every_value(runner: CliRunner) -> None:
     result = runner.invoke(
         cli,
-        ["preview", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "--index", "2"],
+        [
+            "preview",
+            str(SAMPLE_TEMPLATE),
+            str(SAMPLE_RECIPIENTS),
+            "--index",
+            "2",
+            "--color",
+            "always",
+        ],
         color=True,
     )
     assert result.exit_code == 0, result.output
@@ -62,15 +70,53 @@ def test_colour_preview_highlights_every_value(runner: CliRunner) -> None:
     assert "I am addressing you" in result.stdout
 
 
-def test_no_color_environment_gives_plain_text(runner: CliRunner) -> None:
-    result = runner.invoke(
-        cli,
-        ["preview", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS)],
-        color=True,
-        env={"NO_COLOR": "1"},
+def preview_on_a_terminal(env: dict[str, str]) -> str:
+    """Run ``lettergen preview`` with its output on a pseudo-terminal; return what it shows."""
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    leader, follower = pty.openpty()
+    args = [sys.executable, "-m", "lettergen", "preview", str(SAMPLE_TEMPLATE)]
+    done = subprocess.run(
+        [*args, str(SAMPLE_RECIPIENTS)],
+        stdout=follower,
+        stderr=subprocess.PIPE,
+        env={k: v for k, v in os.environ.items() if k != "NO_COLOR"} | env,
+        timeout=60,
+        check=False,
     )
-    assert result.exit_code == 0, result.output
-    assert ANSI not in result.stdout
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # the terminal's other end is closed: all is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0, done.stderr
+    return shown.decode("utf-8")
+
+
+def test_a_terminal_gets_colour_unless_no_color_is_set() -> None:
+    assert ANSI in preview_on_a_terminal({})
+    plain = preview_on_a_terminal({"NO_COLOR": "1"})
+    assert ANSI not in plain
+    assert "Laurent Fabius" in plain
+
+
+def test_color_never_gives_plain_text_and_always_colour(runner: CliRunner) -> None:
+    args = ["preview", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "--color"]
+    never = runner.invoke(cli, [*args, "never"], color=True)
+    assert never.exit_code == 0, never.output
+    assert ANSI not in never.stdout
+    always = runner.invoke(cli, [*args, "always"], color=True)
+    assert ANSI in always.stdout
+    assert runner.invoke(cli, [*args, "sometimes"]).exit_code == 2
 
 
 def test_empty_values_are_marked_visibly(runner: CliRunner, tmp_path: Path) -> None:
@@ -78,7 +124,9 @@ def test_empty_values_are_marked_visibly(runner: CliRunner, tmp_path: Path) -> N
         tmp_path / "letter.txt.j2", "Dear {{ recipient.title }} {{ recipient.name }},\n"
     )
     people = write(tmp_path / "people.yaml", "- {id: a, name: Ana, title: ''}\n")
-    coloured = runner.invoke(cli, ["preview", str(template), str(people)], color=True)
+    coloured = runner.invoke(
+        cli, ["preview", str(template), str(people), "--color", "always"], color=True
+    )
     assert coloured.exit_code == 0, coloured.output
     assert EMPTY in coloured.stdout
     plain = runner.invoke(cli, ["preview", str(template), str(people)])

@@ -6,17 +6,21 @@ never here, so that ``lettergen --help`` starts fast.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
 import signal
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
 from lettergen.errors import LettergenError
+
+if TYPE_CHECKING:
+    from lettergen.inputs.campaign import Campaign
+    from lettergen.options import MergeOptions
+    from lettergen.output.plan import Summary
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,8 +64,12 @@ def warn(message: str) -> None:
     click.echo(message, err=True)
 
 
+def ignore(message: str) -> None:
+    """Drop a warning (``--quiet``)."""
+
+
 def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """Refuse an encoding Python does not know, before any file is read."""
+    """Refuse an encoding Python does not know, before any file is read (exit 2: misuse)."""
     import codecs
 
     if value is not None:
@@ -70,6 +78,15 @@ def _check_encoding(ctx: click.Context, param: click.Parameter, value: str | Non
         except LookupError:
             raise click.BadParameter(f"unknown encoding '{value}'") from None
     return value
+
+
+encoding_option = click.option(
+    "--encoding",
+    metavar="NAME",
+    callback=_check_encoding,
+    help="Encoding of the input files. Default: UTF-8 (with or without BOM); "
+    "a CSV file may also be UTF-16 (with BOM) or, when it is not UTF-8, Windows-1252.",
+)
 
 
 def _parse_map(
@@ -108,18 +125,11 @@ def merge_options(func: F) -> F:
         ),
         click.option(
             "--name",
-            "name_pattern",
             metavar="PATTERN",
             help="Jinja pattern for file names, e.g. '{{ recipient.country }}-"
             "{{ recipient.id }}'. Default: the record id.",
         ),
-        click.option(
-            "--encoding",
-            metavar="NAME",
-            callback=_check_encoding,
-            help="Encoding of the input files. Default: UTF-8 (with or without BOM); "
-            "a CSV file may also be UTF-16 (with BOM) or, when it is not UTF-8, Windows-1252.",
-        ),
+        encoding_option,
         click.option(
             "--sheet", metavar="NAME", help="Worksheet of .xlsx recipients. Default: the first."
         ),
@@ -157,39 +167,12 @@ def merge_options(func: F) -> F:
     return func
 
 
-def build_merge_options(kwargs: dict[str, Any]) -> tuple[Any, Any]:
-    """Return the MergeOptions of a command and its campaign, command line over campaign."""
-    from lettergen.inputs.campaign import load_campaign
-    from lettergen.options import MergeOptions
+def build_merge_options(kwargs: dict[str, Any]) -> tuple[MergeOptions, Campaign]:
+    """Return a command's MergeOptions and its campaign (the command line over the campaign)."""
+    from lettergen.inputs.campaign import load_campaign, merge_options
 
     campaign = load_campaign(kwargs.get("campaign"))
-    template = kwargs.get("template") or campaign.get("template")
-    if template is None:
-        raise click.UsageError(
-            "no template given: name TEMPLATE, or run in a folder whose lettergen.yaml "
-            "says 'template:'"
-        )
-    recipients = list(kwargs.get("recipients") or campaign.get("recipients") or [])
-    if not recipients:
-        raise click.UsageError(
-            "no recipients given: name one or more RECIPIENTS files, or set 'recipients:' "
-            "in lettergen.yaml"
-        )
-    date = kwargs.get("date")
-    options = MergeOptions(
-        template=Path(template),
-        recipients=[Path(p) for p in recipients],
-        sender=kwargs.get("sender") or campaign.get("sender"),
-        date=date.date() if isinstance(date, dt.datetime) else campaign.get("date"),
-        name=kwargs.get("name_pattern") or campaign.get("name"),
-        only=tuple(kwargs.get("only") or campaign.get("only") or ()),
-        encoding=kwargs.get("encoding") or campaign.get("encoding"),
-        sheet=kwargs.get("sheet") or campaign.get("sheet"),
-        field_map={**(campaign.get("fields") or {}), **(kwargs.get("field_map") or {})},
-        where=kwargs.get("where") or campaign.get("where"),
-        limit=kwargs.get("limit") or campaign.get("limit"),
-    )
-    return options, campaign
+    return merge_options(kwargs, campaign), campaign
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -269,50 +252,38 @@ def render(**kwargs: Any) -> None:
         lettergen render -f txt -f docx --combine letters/all.docx
         lettergen render          # with a lettergen.yaml in the current folder
     """
-    from lettergen.options import RenderOptions
-    from lettergen.output.run import render
+    from lettergen import render
+    from lettergen.inputs.campaign import render_options
 
     merge_options, campaign = build_merge_options(kwargs)
-    formats = kwargs["formats"] or campaign.get("format") or ["txt"]
-    options = RenderOptions(
-        output_dir=kwargs["output_dir"] or campaign.get("output_dir") or Path("letters"),
-        formats=[str(f) for f in formats],
-        force=kwargs["force"],
-        dry_run=kwargs["dry_run"],
-        skip_unchanged=kwargs["skip_unchanged"],
-        progress=not kwargs["quiet"],
-        letterhead=kwargs["letterhead"] or campaign.get("letterhead"),
-        combine=kwargs["combine"] or campaign.get("combine"),
-        jobs=kwargs["jobs"] or campaign.get("jobs"),
-        check=not kwargs["no_check"],
-    )
+    quiet = kwargs["quiet"]
+    given = {**kwargs, "progress": not quiet, "check": not kwargs["no_check"]}
     if kwargs["no_check"]:
         warn("warning: --no-check: letters are written without proofreading")
-    quiet = kwargs["quiet"]
 
     def listed(letter: Any, path: Path) -> None:
         click.echo(f"would write {path}  ({letter.record.id})")
 
-    summary = render(
-        merge_options, options, warn=(lambda m: None) if quiet else warn, on_file=listed
-    )
-    if quiet:
-        return
+    options = render_options(given, campaign)
+    summary = render(merge_options, options, warn=ignore if quiet else warn, on_file=listed)
+    if not quiet:
+        for line in _summary_lines(summary):
+            click.echo(line)
+
+
+def _summary_lines(summary: Summary) -> list[str]:
+    """Return what ``render`` says when it is done: what it wrote, or would write."""
     kinds = ", ".join(summary.formats)
-    if summary.skipped:
-        click.echo(f"Skipped {summary.skipped} unchanged letter(s).")
-    if summary.dry_run:
-        for path in summary.combined:
-            click.echo(f"would write {path}  (every letter)")
-        click.echo(
-            f"Dry run: {summary.letters} letter(s) checked; {summary.files} file(s) "
-            f"({kinds}) would be written to {summary.out_dir}/"
-        )
-    else:
-        click.echo(
-            f"Wrote {summary.letters} letter(s) ({kinds}, {summary.files} file(s)) "
-            f"to {summary.out_dir}/"
-        )
+    lines = [f"Skipped {summary.skipped} unchanged letter(s)."] if summary.skipped else []
+    if not summary.dry_run:
+        files = f"({kinds}, {summary.files} file(s))"
+        return [*lines, f"Wrote {summary.letters} letter(s) {files} to {summary.out_dir}/"]
+    lines += [f"would write {path}  (every letter)" for path in summary.combined]
+    return [
+        *lines,
+        f"Dry run: {summary.letters} letter(s) checked; {summary.files} file(s) "
+        f"({kinds}) would be written to {summary.out_dir}/",
+    ]
 
 
 @cli.command()
@@ -351,10 +322,10 @@ def check(**kwargs: Any) -> None:
         lettergen check templates/appeal.txt.j2 recipients/french-government.yaml
         lettergen check --strict          # with a lettergen.yaml in the current folder
     """
-    from lettergen.checks.checker import check_files
+    from lettergen import check as check_letters
 
     options, _ = build_merge_options(kwargs)
-    report = check_files(options, warn)
+    report = check_letters(options, warn)
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())
@@ -365,7 +336,7 @@ def check(**kwargs: Any) -> None:
 @cli.command()
 @click.argument("template", type=click.Path(path_type=Path, dir_okay=False))
 @click.argument("recipients", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
-@click.option("--encoding", metavar="NAME", help="Encoding of the input files. Default: UTF-8.")
+@encoding_option
 @reports_errors
 def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -> None:
     """List the fields a template uses and, given recipients, which records lack which.
@@ -404,6 +375,14 @@ def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -
     metavar="DIR",
     help="Also render the letter's pages as PNG images into DIR.",
 )
+@click.option(
+    "--color",
+    "colour",
+    type=click.Choice(["auto", "always", "never"]),
+    default="auto",
+    show_default=True,
+    help="Highlight the merged values: on a terminal without NO_COLOR set (auto), or not.",
+)
 @reports_errors
 def preview(**kwargs: Any) -> None:
     """Show a letter exactly as render writes it, with the merged values highlighted.
@@ -417,45 +396,32 @@ def preview(**kwargs: Any) -> None:
         lettergen preview --index 2 --pdf fabius.pdf
         lettergen preview --all
     """
-    import os
-
-    import click._compat as compat
-
-    from lettergen.merge.render import Merge
-    from lettergen.preview import previews, write_pdf, write_png
+    from lettergen import Merge
+    from lettergen.preview import previews, wants_colour, write_pdf, write_png
 
     options, _ = build_merge_options(kwargs)
     merge = Merge(options, warn)
     every = kwargs["every"]
     if every and (kwargs["pdf"] or kwargs["png"]):
         raise click.UsageError("--pdf and --png show one letter; leave out --all")
-    stdout = sys.stdout
-    # Click's own test for "a terminal that shows colour" (CliRunner(color=True) sets it),
-    # so that plain output is the exact letter and nothing else.
-    colour = not os.environ.get("NO_COLOR") and not compat.should_strip_ansi(stdout)
+    colour = wants_colour(kwargs["colour"], sys.stdout)
     shown = previews(merge, recipient=kwargs["recipient_id"], index=kwargs["index"], every=every)
     if every:
-        pages = (
-            f"{item.header()}\n{item.highlighted() if colour else item.text}\n" for item in shown
-        )
-        if stdout.isatty():
+        pages = (f"{item.header()}\n{item.shown(colour)}\n" for item in shown)
+        if sys.stdout.isatty():
             click.echo_via_pager(pages, color=colour)
         else:  # piped: no pager (and click's would close the stream it is given)
             for page in pages:
                 click.echo(page, color=colour)
         return
     item = next(shown)
-    click.echo(item.highlighted() if colour else item.text, nl=False, color=colour)
-    for line in item.empty_lines():
-        warn(
-            f"{item.record.location}: warning: record '{item.record.id}': "
-            f"letter line {line} prints an empty value"
-        )
+    click.echo(item.shown(colour), nl=False, color=colour)
+    for warning in item.warnings():
+        warn(warning)
     if kwargs["pdf"]:
         warn(f"wrote {write_pdf(merge, item, kwargs['pdf'])}")
-    if kwargs["png"]:
-        for image in write_png(merge, item, kwargs["png"]):
-            warn(f"wrote {image}")
+    for image in write_png(merge, item, kwargs["png"]) if kwargs["png"] else []:
+        warn(f"wrote {image}")
 
 
 def _terminate(signum: int, frame: Any) -> NoReturn:

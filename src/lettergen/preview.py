@@ -8,6 +8,7 @@ shown as a visible mark; elsewhere the exact text is printed.
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -15,6 +16,7 @@ import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from lettergen.errors import OutputError, UsageError
 from lettergen.inputs.recipients.reader import Record
@@ -52,6 +54,15 @@ class Preview:
             if not strip_marks(m.group(1)).strip()
         ]
 
+    def shown(self, colour: bool) -> str:
+        """Return the letter as the terminal shows it: highlighted, or exactly as written."""
+        return self.highlighted() if colour else self.text
+
+    def warnings(self) -> list[str]:
+        """Return a warning for each letter line that prints an empty value."""
+        where = f"{self.record.location}: warning: record '{self.record.id}'"
+        return [f"{where}: letter line {line} prints an empty value" for line in self.empty_lines()]
+
     def highlighted(self) -> str:
         """Return the text with values in colour and empty values marked (ANSI escapes)."""
         import click
@@ -71,6 +82,14 @@ class Preview:
     def header(self) -> str:
         """One line naming the record, for the separators of ``--all``."""
         return f"── {self.record.id} ({self.record.location}) → {self.letter.name} ──"
+
+
+def wants_colour(choice: str, stream: IO[str]) -> bool:
+    """Tell whether to highlight: ``always``, ``never``, or (``auto``) when ``stream`` is a
+    terminal and the NO_COLOR convention (https://no-color.org) does not say otherwise."""
+    if choice != "auto":
+        return choice == "always"
+    return not os.environ.get("NO_COLOR") and stream.isatty()
 
 
 def choose(

@@ -1,14 +1,20 @@
-"""``lettergen.yaml``: a campaign folder's defaults for every command-line option."""
+"""``lettergen.yaml``: a campaign folder's defaults for every command-line option.
+
+What the user types wins over the campaign file, which wins over lettergen's defaults:
+:func:`merge_options` and :func:`render_options` say so in one place for every command.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lettergen.errors import CampaignError
+from lettergen.errors import CampaignError, UsageError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
+from lettergen.options import MergeOptions, RenderOptions
 
 CAMPAIGN_FILE = "lettergen.yaml"
 
@@ -102,3 +108,51 @@ def _selection_value(key: str, value: Any, path: Path) -> Any:
     if not isinstance(value, str | int):
         raise CampaignError(f"'{key}' must be text", path=path, field=key)
     return str(value)
+
+
+def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
+    """Return what a run merges: the command line's values (``given``; None or empty when not
+    typed) over the campaign's. Raises UsageError when neither names a template or recipients."""
+    template = given.get("template") or campaign.get("template")
+    if template is None:
+        raise UsageError(
+            "no template given: name TEMPLATE, or run in a folder whose lettergen.yaml "
+            "says 'template:'"
+        )
+    recipients = list(given.get("recipients") or campaign.get("recipients") or [])
+    if not recipients:
+        raise UsageError(
+            "no recipients given: name one or more RECIPIENTS files, or set 'recipients:' "
+            "in lettergen.yaml"
+        )
+    date = given.get("date")
+    return MergeOptions(
+        template=Path(template),
+        recipients=[Path(p) for p in recipients],
+        sender=given.get("sender") or campaign.get("sender"),
+        date=date.date() if isinstance(date, dt.datetime) else date or campaign.get("date"),
+        name=given.get("name") or campaign.get("name"),
+        only=tuple(given.get("only") or campaign.get("only") or ()),
+        encoding=given.get("encoding") or campaign.get("encoding"),
+        sheet=given.get("sheet") or campaign.get("sheet"),
+        field_map={**(campaign.get("fields") or {}), **(given.get("field_map") or {})},
+        where=given.get("where") or campaign.get("where"),
+        limit=given.get("limit") or campaign.get("limit"),
+    )
+
+
+def render_options(given: Mapping[str, Any], campaign: Campaign) -> RenderOptions:
+    """Return where and how a run writes: the command line's values over the campaign's."""
+    formats = given.get("formats") or campaign.get("format") or ["txt"]
+    return RenderOptions(
+        output_dir=given.get("output_dir") or campaign.get("output_dir") or Path("letters"),
+        formats=[str(f) for f in formats],
+        force=bool(given.get("force")),
+        dry_run=bool(given.get("dry_run")),
+        skip_unchanged=bool(given.get("skip_unchanged")),
+        progress=bool(given.get("progress")),
+        letterhead=given.get("letterhead") or campaign.get("letterhead"),
+        combine=given.get("combine") or campaign.get("combine"),
+        jobs=given.get("jobs") or campaign.get("jobs"),
+        check=given.get("check", True),
+    )
