@@ -13,7 +13,7 @@ from lettergen.errors import RecipientsError
 from lettergen.inputs.recipients.record import (
     Warn,
 )
-from lettergen.inputs.textfiles import read_bytes
+from lettergen.inputs.textfiles import read_bytes, undecodable
 
 
 @contextmanager
@@ -39,13 +39,10 @@ def decode_error(path: Path, codec: str, encoding: str | None) -> RecipientsErro
     """Return the error for a YAML or JSON file with a byte ``codec`` cannot decode."""
     bad = find_bad_byte(path, codec)
     line, byte = bad if bad is not None else (None, "??")
-    if encoding:
-        name, hint = encoding, "check the file's encoding (--encoding)"
-    elif codec == "utf-8-sig":
-        name, hint = "UTF-8", "if it was saved by Excel, try --encoding cp1252"
-    else:
-        name = f"{_ENCODING_NAMES.get(codec, codec)} (from its byte order mark)"
-        hint = "name the file's encoding with --encoding"
+    if encoding or codec == "utf-8-sig":
+        return RecipientsError(undecodable(byte, encoding), path=path, line=line)
+    name = f"{_ENCODING_NAMES.get(codec, codec)} (from its byte order mark)"
+    hint = "name the file's encoding with --encoding"
     return RecipientsError(f"cannot decode byte 0x{byte} as {name}; {hint}", path=path, line=line)
 
 

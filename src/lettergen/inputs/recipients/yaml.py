@@ -16,7 +16,7 @@ from lettergen.inputs.recipients.encoding import (
     decode_error,
     text_stream,
 )
-from lettergen.inputs.textfiles import node_line
+from lettergen.inputs.textfiles import node_line, yaml_error
 
 
 def yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
@@ -29,13 +29,8 @@ def yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
         loader = _StreamLoader(stream)
         try:
             yield from _yaml_records(loader, path)
-        except yaml.MarkedYAMLError as exc:
-            mark = exc.problem_mark or exc.context_mark
-            line = mark.line + 1 if mark else None
-            problem = exc.problem or "invalid YAML"
-            raise RecipientsError(f"invalid YAML: {problem}", path=path, line=line) from None
         except yaml.YAMLError as exc:
-            raise RecipientsError(f"invalid YAML: {exc}", path=path) from None
+            raise yaml_error(exc, path, RecipientsError) from None
         except UnicodeDecodeError:
             raise decode_error(path, stream.encoding, encoding) from None
         finally:
