@@ -9,8 +9,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients import reader as recipients
-from lettergen.inputs.recipients.reader import read_recipients
+from lettergen.inputs.recipients import encoding as recipients
+from lettergen.inputs.recipients import read_recipients
 from tests.conftest import snapshot, write
 
 TEMPLATE = """\

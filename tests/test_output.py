@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lettergen.errors import OutputError
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.output import plan as output
 from lettergen.writers.text import TextWriter

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.output import put as putting
 from lettergen.output.spool import Spool

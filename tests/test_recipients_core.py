@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lettergen.inputs.recipients.reader import read_file, read_recipients
+from lettergen.inputs.recipients import read_file, read_recipients
 from tests.conftest import write
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.output.manifest import RECORD_SHA256
@@ -128,7 +128,7 @@ def test_letters_are_spread_over_processes_where_it_pays(
 
 
 def test_records_cross_to_workers_intact():
-    from lettergen.inputs.recipients.reader import CellText
+    from lettergen.inputs.recipients import CellText
     from lettergen.output.processes.first_pass import _pack, _unpack
 
     records = [

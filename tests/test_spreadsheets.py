@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients import xlsx as spreadsheet
-from lettergen.inputs.recipients.reader import read_recipients
+from lettergen.inputs.recipients import read_recipients
+from lettergen.inputs.recipients import workbook as spreadsheet
 from tests.conftest import snapshot, write
 
 TEMPLATE = """\

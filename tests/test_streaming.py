@@ -13,8 +13,8 @@ import openpyxl
 import pytest
 
 from lettergen.errors import RecipientsError
-from lettergen.inputs.recipients import reader as recipients
-from lettergen.inputs.recipients.reader import read_recipients
+from lettergen.inputs.recipients import json as recipients
+from lettergen.inputs.recipients import read_recipients
 from tests.conftest import write
 
 

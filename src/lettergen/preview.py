@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import IO
 
 from lettergen.errors import OutputError, UsageError
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.templating.environment import MARK_END, MARK_START, strip_marks

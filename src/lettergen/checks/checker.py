@@ -29,7 +29,7 @@ from jinja2 import nodes
 
 from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
 from lettergen.hashset import HashSet
-from lettergen.inputs.recipients.reader import Record, read_file
+from lettergen.inputs.recipients import Record, read_file
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.merge.values import forbidden_character

@@ -41,16 +41,18 @@ def decode(data: bytes, path: Path, encoding: str | None, error: type[LettergenE
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
         byte = data[exc.start : exc.start + 1].hex()
-        hint = (
-            "; check the file's encoding (--encoding)"
-            if encoding
-            else "; if it was saved by Excel, try --encoding cp1252"
-        )
-        raise error(
-            f"cannot decode byte 0x{byte} as {encoding or 'UTF-8'}{hint}",
-            path=path,
-            line=line,
-        ) from None
+        raise error(undecodable(byte, encoding), path=path, line=line) from None
+
+
+def undecodable(byte: str, encoding: str | None) -> str:
+    """Say that ``byte`` (hex) is not text in ``encoding`` (UTF-8 if None), and what to try.
+
+    Without ``--encoding`` the file was read as UTF-8; Excel saves Windows-1252 in Western
+    Europe, the usual reason a list does not decode.
+    """
+    if encoding:
+        return f"cannot decode byte 0x{byte} as {encoding}; check the file's encoding (--encoding)"
+    return f"cannot decode byte 0x{byte} as UTF-8; if it was saved by Excel, try --encoding cp1252"
 
 
 def read_text(path: Path, error: type[LettergenError], encoding: str | None = None) -> str:
@@ -70,13 +72,8 @@ def load_yaml(
     loader = SafeLoader(text)
     try:
         return loader.get_single_node()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark else None
-        problem = exc.problem or "invalid YAML"
-        raise error(f"invalid YAML: {problem}", path=path, line=line) from None
     except yaml.YAMLError as exc:
-        raise error(f"invalid YAML: {exc}", path=path) from None
+        raise yaml_error(exc, path, error, first_line) from None
     finally:
         loader.dispose()
 
@@ -87,9 +84,7 @@ def construct(node: yaml.Node, path: Path, error: type[LettergenError], first_li
     try:
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + first_line if mark else None
-        raise error(f"invalid YAML: {exc.problem}", path=path, line=line) from None
+        raise yaml_error(exc, path, error, first_line) from None
     finally:
         loader.dispose()
 
@@ -98,6 +93,18 @@ def load_yaml_value(text: str, path: Path, error: type[LettergenError], first_li
     """Parse ``text`` as safe YAML and return its value (None for an empty document)."""
     node = load_yaml(text, path, error, first_line)
     return None if node is None else construct(node, path, error, first_line)
+
+
+def yaml_error(
+    exc: yaml.YAMLError, path: Path, error: type[LettergenError], first_line: int = 1
+) -> LettergenError:
+    """Return ``error`` for a YAML syntax error, at the line it names when it names one."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + first_line if mark else None
+        problem = exc.problem or "invalid YAML"
+        return error(f"invalid YAML: {problem}", path=path, line=line)
+    return error(f"invalid YAML: {exc}", path=path)
 
 
 def node_line(node: yaml.Node, first_line: int = 1) -> int:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 
 
 @dataclass(slots=True)

@@ -19,7 +19,7 @@ from lettergen.errors import (
     ignore_warning,
 )
 from lettergen.hashset import HashSet
-from lettergen.inputs.recipients.reader import Record, mapping_hint, read_recipients
+from lettergen.inputs.recipients import Record, mapping_hint, read_recipients
 from lettergen.inputs.sender import read_sender
 from lettergen.merge.letter import Letter
 from lettergen.merge.selection import Where, select

@@ -11,7 +11,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 
 from lettergen.errors import UsageError
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.templating.environment import RENDER_ERRORS, MissingFieldError
 
 # The names a letter's context gives a template (see templating.context_for).

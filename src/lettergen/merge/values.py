@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from lettergen.errors import LettergenError, TemplateError
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.ooxml import describe_char, find_forbidden
 
 # The roots of a letter's context that hold values from files the user keeps.

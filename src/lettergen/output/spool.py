@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lettergen.errors import OutputError
-from lettergen.inputs.recipients.reader import Record
+from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256
 

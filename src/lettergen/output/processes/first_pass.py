@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import LettergenError, OutputError, UsageError, Warn, ignore_warning
-from lettergen.inputs.recipients.reader import CellText, Record
+from lettergen.inputs.recipients import CellText, Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256, record_sha256
