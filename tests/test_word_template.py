@@ -24,7 +24,8 @@ from docx.oxml.ns import qn
 
 from lettergen.cli import cli
 from lettergen.errors import TemplateError
-from lettergen.templating.environment import context_for, load_template
+from lettergen.templating.environment import context_for
+from lettergen.templating.loading import load_template
 from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.word_filled import WordTemplateWriter
 

@@ -41,9 +41,9 @@ from lettergen.templating.environment import (
     MARK_START,
     LetterTemplate,
     dotted_path,
-    load_template,
     strip_marks,
 )
+from lettergen.templating.loading import load_template
 
 Severity = Literal["error", "warning", "info"]
 SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")

@@ -31,8 +31,8 @@ from lettergen.templating.environment import (
     LetterTemplate,
     MissingFieldError,
     context_for,
-    load_template,
 )
+from lettergen.templating.loading import load_template
 from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
 
 

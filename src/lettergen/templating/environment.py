@@ -339,14 +339,3 @@ def context_for(
 def strip_marks(text: str) -> str:
     """Remove preview markers from ``text``."""
     return text.replace(MARK_START, "").replace(MARK_END, "")
-
-
-def load_template(path: Path, encoding: str | None = None) -> LetterTemplate:
-    """Return the template at ``path``: a Word template for ``.docx``, a text template otherwise."""
-    if path.suffix.lower() == ".docx":
-        from lettergen.templating.word.template import (
-            WordTemplate,  # lxml is imported only for Word templates
-        )
-
-        return WordTemplate(path, encoding)
-    return LetterTemplate(path, encoding)

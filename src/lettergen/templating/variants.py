@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lettergen.errors import LettergenError
+from lettergen.templating.loading import load_template
 
 if TYPE_CHECKING:
     from lettergen.templating.environment import LetterTemplate
@@ -175,6 +176,4 @@ def _staleness(
 
 def _load(path: Path, encoding: str | None) -> LetterTemplate:
     """Return a template (text or Word), compiled."""
-    from lettergen.templating.environment import load_template
-
     return load_template(path, encoding)

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from lettergen.errors import LettergenError, TemplateError, UsageError
 from lettergen.merge.values import field_holding, forbidden_character
 from lettergen.templating.environment import RENDER_ERRORS
+from lettergen.templating.word.escaping import ForbiddenCharacterError
+from lettergen.templating.word.values import sidecar
 from lettergen.writers.combined import check_combine_target
 from lettergen.writers.word import CombinedDocument
 
@@ -49,11 +51,6 @@ class WordTemplateWriter:
         return found
 
     def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
-        from lettergen.templating.word.template import (
-            ForbiddenCharacterError,
-            sidecar,
-        )
-
         template = self._template_for(letter)
         record = letter.record
         try:

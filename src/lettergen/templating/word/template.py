@@ -37,7 +37,7 @@ import bisect
 import io
 import re
 import zipfile
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Collection, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -49,8 +49,8 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from lettergen.errors import TemplateError
-from lettergen.inputs.textfiles import load_yaml_value, read_bytes, read_text
-from lettergen.ooxml import FORBIDDEN, W_NS, XML_NS, describe_char
+from lettergen.inputs.textfiles import read_bytes
+from lettergen.ooxml import FORBIDDEN, W_NS, XML_NS
 from lettergen.templating.environment import (
     LetterTemplate,
     MissingFieldError,
@@ -58,6 +58,8 @@ from lettergen.templating.environment import (
     make_environment,
     used_fields,
 )
+from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
+from lettergen.templating.word.values import sidecar, sidecar_meta
 
 W = W_NS
 _PRESERVE = f"{{{XML_NS}}}space"
@@ -102,7 +104,6 @@ _CONTENT = frozenset(
     )
 )
 
-_NEWLINES = re.compile(r"\r\n?|\n")
 # Word's autocorrect turns quotes typed inside a tag into typographic ones; Jinja needs ASCII.
 _SMART_QUOTES = str.maketrans({"‘": "'", "’": "'", "“": '"', "”": '"'})
 # Placeholders for tags while lxml serialises a part (characters of a private-use plane).
@@ -128,42 +129,6 @@ _AFTER_PAGE_NUMBERS = (
     "printerSettings",
     "sectPrChange",
 )
-
-
-class ForbiddenCharacterError(ValueError):
-    """A value holds a character that an XML 1.0 document (a .docx) cannot contain."""
-
-    def __init__(self, char: str) -> None:
-        super().__init__(f"holds {describe_char(char)}")
-        self.char = char
-
-
-def xml_finalizer(prefix: str) -> Callable[[Any], str]:
-    """Return the function that turns every printed value into escaped WordprocessingML text.
-
-    ``prefix`` is the part's prefix for the WordprocessingML namespace (``w`` in Word's files).
-    """
-    br = f'</{prefix}:t><{prefix}:br/><{prefix}:t xml:space="preserve">'
-    tab = f'</{prefix}:t><{prefix}:tab/><{prefix}:t xml:space="preserve">'
-
-    def finalize(value: Any) -> str:
-        text = str(value)
-        bad = FORBIDDEN.search(text)
-        if bad:
-            raise ForbiddenCharacterError(bad.group())
-        if "&" in text:
-            text = text.replace("&", "&amp;")
-        if "<" in text:
-            text = text.replace("<", "&lt;")
-        if ">" in text:
-            text = text.replace(">", "&gt;")
-        if "\n" in text or "\r" in text:
-            text = _NEWLINES.sub(br, text)
-        if "\t" in text:
-            text = text.replace("\t", tab)
-        return text
-
-    return finalize
 
 
 @dataclass
@@ -424,7 +389,7 @@ class WordTemplate(LetterTemplate):
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
         self.encoding = encoding
-        self.meta = _sidecar_meta(path, encoding)
+        self.meta = sidecar_meta(path, encoding)
         # The files the letters depend on (for a manifest's hash): the .docx and its values.
         self.files = [path, *([sidecar(path)] if sidecar(path).is_file() else [])]
         self.source = ""
@@ -992,28 +957,6 @@ def _must_stay(paragraph: Any) -> bool:
             return False
         following = following.getnext()
     return True
-
-
-def sidecar(path: Path) -> Path:
-    """Return where the letter-level values of the Word template ``path`` live: ``NAME.yaml``."""
-    return path.with_suffix(".yaml")
-
-
-def _sidecar_meta(path: Path, encoding: str | None) -> dict[str, Any]:
-    """Read the letter-level values of a Word template from ``NAME.yaml`` beside it."""
-    values = sidecar(path)
-    if not values.is_file():
-        return {}
-    meta = load_yaml_value(read_text(values, TemplateError, encoding), values, TemplateError)
-    if meta is None:
-        return {}
-    if not isinstance(meta, dict):
-        raise TemplateError(
-            "letter values of a Word template must be a mapping (key: value lines)",
-            path=values,
-            line=1,
-        )
-    return meta
 
 
 def check_xml(xml: str) -> str | None:

@@ -1,0 +1,51 @@
+"""Printed values as WordprocessingML text: escaped, line breaks and tabs as Word writes them.
+
+Every value a Word template prints goes through here, so that ``S&D`` stays ``S&D`` (even
+through ``| safe``) and a character XML 1.0 forbids is refused instead of making a corrupt file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+from lettergen.ooxml import FORBIDDEN, describe_char
+
+_NEWLINES = re.compile(r"\r\n?|\n")
+
+
+class ForbiddenCharacterError(ValueError):
+    """A value holds a character that an XML 1.0 document (a .docx) cannot contain."""
+
+    def __init__(self, char: str) -> None:
+        super().__init__(f"holds {describe_char(char)}")
+        self.char = char
+
+
+def xml_finalizer(prefix: str) -> Callable[[Any], str]:
+    """Return the function that turns every printed value into escaped WordprocessingML text.
+
+    ``prefix`` is the part's prefix for the WordprocessingML namespace (``w`` in Word's files).
+    """
+    br = f'</{prefix}:t><{prefix}:br/><{prefix}:t xml:space="preserve">'
+    tab = f'</{prefix}:t><{prefix}:tab/><{prefix}:t xml:space="preserve">'
+
+    def finalize(value: Any) -> str:
+        text = str(value)
+        bad = FORBIDDEN.search(text)
+        if bad:
+            raise ForbiddenCharacterError(bad.group())
+        if "&" in text:
+            text = text.replace("&", "&amp;")
+        if "<" in text:
+            text = text.replace("<", "&lt;")
+        if ">" in text:
+            text = text.replace(">", "&gt;")
+        if "\n" in text or "\r" in text:
+            text = _NEWLINES.sub(br, text)
+        if "\t" in text:
+            text = text.replace("\t", tab)
+        return text
+
+    return finalize
