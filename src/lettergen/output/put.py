@@ -31,7 +31,7 @@ from lettergen.output.spool import BODY, Spool, Spooled
 
 if TYPE_CHECKING:
     from lettergen.writers import Writer
-    from lettergen.writers.word import CombinedDocument
+    from lettergen.writers.combined import CombinedDocument
 
 
 def write_spooled(

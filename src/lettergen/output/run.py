@@ -17,7 +17,7 @@ from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import BODY, Spool, Spooled
 from lettergen.writers import Writer, make_writers, pdf
-from lettergen.writers.word import CombinedDocument
+from lettergen.writers.combined import CombinedDocument
 
 
 def _proofread(checker: Checker | None, warn: Warn) -> None:
@@ -63,7 +63,7 @@ def render(
 
         check_combine(merge.template, options.combine, force=options.force)
     elif options.combine is not None:
-        from lettergen.writers.word import combine_writer
+        from lettergen.writers.combined import combine_writer
 
         combiner = combine_writer(
             writers,

@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING, Any
 from lettergen.errors import LettergenError, TemplateError, UsageError
 from lettergen.merge.values import field_holding, forbidden_character
 from lettergen.templating.environment import RENDER_ERRORS
-from lettergen.writers.combined import check_combine_target
-from lettergen.writers.word import CombinedDocument
+from lettergen.writers.combined import CombinedDocument, check_combine_target
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
