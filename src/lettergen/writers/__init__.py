@@ -8,25 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any
 
 from lettergen.errors import UsageError
+from lettergen.writers.writer import Writer
 
-if TYPE_CHECKING:
-    from lettergen.merge.letter import Letter
+__all__ = ["FORMATS", "Writer", "make_writers"]
 
 FORMATS = ("txt", "docx", "pdf")
-
-
-class Writer(Protocol):
-    """Turns letters into files of one format."""
-
-    format: str
-    suffix: str
-
-    def to_bytes(self, letter: Letter) -> bytes:
-        """Return the whole file for ``letter``."""
-        ...
 
 
 def make_writers(

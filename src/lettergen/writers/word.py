@@ -19,6 +19,7 @@ from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
 from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
@@ -52,7 +53,7 @@ def _signature_drawing(width: int, height: int) -> str:
     )
 
 
-class DocxWriter:
+class DocxWriter(Writer):
     """Writes each letter as a ``.docx`` on a letterhead (default: a clean A4 page)."""
 
     format = "docx"

@@ -17,6 +17,7 @@ from lettergen.errors import LettergenError, TemplateError, UsageError
 from lettergen.merge.values import field_holding, forbidden_character
 from lettergen.templating.environment import RENDER_ERRORS
 from lettergen.writers.combined import CombinedDocument, check_combine_target
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
@@ -25,7 +26,7 @@ if TYPE_CHECKING:
 _DOCUMENT = "word/document.xml"
 
 
-class WordTemplateWriter:
+class WordTemplateWriter(Writer):
     """Writes each letter as the Word template's document, filled in."""
 
     format = "docx"
