@@ -19,7 +19,7 @@ from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
-from lettergen.writers import Writer, make_writers, pdf
+from lettergen.writers import Writer, combined_document, make_writers, pdf
 from lettergen.writers.combined import CombinedDocument
 
 
@@ -58,25 +58,14 @@ def render(
     )
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
-    combiner = None
-    # A Word template combines its own documents (writers/word_template.py).
-    word_template = getattr(merge.template, "is_word", False)
-    if options.combine is not None and word_template:
-        from lettergen.writers.word_filled import check_combine
-
-        check_combine(merge.template, options.combine, force=options.force)
-    elif options.combine is not None:
-        from lettergen.writers.combined import combine_writer
-
-        combiner = combine_writer(
-            writers,
-            options.combine,
-            force=options.force,
-            meta=merge.template.meta,
-            source=merge.template.path,
-            letterhead=options.letterhead,
-            signature=merge.sender.get("signature"),
+    # Checked before anything is written; the document is made only when it is to be written.
+    open_combined = (
+        combined_document(
+            writers, merge, options.combine, force=options.force, letterhead=options.letterhead
         )
+        if options.combine is not None
+        else None
+    )
     if options.combine is not None and any(isinstance(w, pdf.PdfWriter) for w in writers):
         pdf.check_combined(options.combine.with_suffix(".pdf"), force=options.force)
 
@@ -93,12 +82,8 @@ def render(
     spool = None
     if not options.dry_run:
         spool = Spool(options.output_dir)
-        if combiner is not None and options.combine is not None:
-            combined = CombinedDocument(combiner, options.combine)
-        elif options.combine is not None and word_template:
-            from lettergen.writers.word_filled import combine_word_template
-
-            combined = combine_word_template(writers, merge, options.combine)
+        if open_combined is not None:
+            combined = open_combined()
     body = combined.body if combined is not None else None
     first: Iterable[Letter | SpooledLetter] = rendered
     if jobs > 1:
