@@ -119,7 +119,7 @@ def letter_paragraphs(marker: str) -> list[str]:
 def fat_letterhead() -> bytes:
     """Return the sample's letterhead with all that python-docx's template holds kept."""
     from lettergen.inputs.sender import read_sender
-    from lettergen.writers import default_letterhead as letterhead
+    from lettergen.writers import letterhead_builder as letterhead
 
     slim = letterhead._slim
     letterhead._slim = lambda document: None

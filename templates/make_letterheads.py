@@ -12,7 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from lettergen.inputs.sender import read_sender
-from lettergen.writers.default_letterhead import build_letterhead
+from lettergen.writers.letterhead_builder import build_letterhead
 
 HERE = Path(__file__).resolve().parent
 

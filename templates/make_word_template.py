@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from lettergen.writers.default_letterhead import build_letterhead
+from lettergen.writers.letterhead_builder import build_letterhead
 from lettergen.writers.zipwriter import Archive, read_members
 
 HERE = Path(__file__).resolve().parent

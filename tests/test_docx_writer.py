@@ -105,7 +105,7 @@ def test_letterhead_option_overrides_the_front_matter(runner, sample, tmp_path):
 
 def test_shipped_letterheads_are_what_the_script_makes():
     from lettergen.inputs.sender import read_sender
-    from lettergen.writers.default_letterhead import build_letterhead
+    from lettergen.writers.letterhead_builder import build_letterhead
 
     folder = ROOT / "templates"
     assert (folder / "letterhead.docx").read_bytes() == build_letterhead()

@@ -10,6 +10,7 @@ from lettergen.errors import OutputError
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.output import plan as output
+from lettergen.output.spool import SpooledFormat, SpooledLetter
 from lettergen.writers.text import TextWriter
 
 
@@ -24,20 +25,41 @@ def letters(count: int) -> list[Letter]:
     ]
 
 
-class InterruptingWriter:
-    """A text writer that is interrupted (Ctrl-C) while producing its third letter."""
+def spooled(count: int) -> list[SpooledLetter]:
+    """Letters the first pass built (a text file each), as the second pass reads them."""
+    source = Path("x.yaml")
+    return [
+        SpooledLetter(f"r{i}", source, i + 1, f"r{i}", None, "h", [f"Letter {i}\n".encode()])
+        for i in range(count)
+    ]
 
-    format = "txt"
-    suffix = ".txt"
+
+class TextFiles(SpooledFormat):
+    """The text files of spooled letters (without a spool: the letters hold their bytes)."""
 
     def __init__(self) -> None:
+        self.format = "txt"
+        self.suffix = ".txt"
+        self.index = 0
+
+    def file_of(self, letter: SpooledLetter) -> bytes:
+        data = letter.files[self.index]
+        assert isinstance(data, bytes)
+        return data
+
+
+class InterruptingWriter(TextFiles):
+    """Text files, interrupted (Ctrl-C) while the third letter's is read."""
+
+    def __init__(self) -> None:
+        super().__init__()
         self.calls = 0
 
-    def to_bytes(self, letter: Letter) -> bytes:
+    def file_of(self, letter: SpooledLetter) -> bytes:
         self.calls += 1
         if self.calls == 3:
             raise KeyboardInterrupt
-        return letter.text.encode()
+        return super().file_of(letter)
 
 
 def test_interrupted_run_leaves_only_whole_letters(
@@ -45,7 +67,7 @@ def test_interrupted_run_leaves_only_whole_letters(
 ) -> None:
     monkeypatch.setattr(output, "_GROUP", 1)  # each letter put in place as soon as it is made
     with pytest.raises(KeyboardInterrupt):
-        output.write(iter(letters(5)), [InterruptingWriter()], tmp_path)
+        output.write(iter(spooled(5)), [InterruptingWriter()], tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.txt", "r1.txt"]
     assert (tmp_path / "r1.txt").read_text() == "Letter 1\n"
 
@@ -59,10 +81,10 @@ def test_letters_are_put_in_place_in_groups_after_their_manifest_rows(tmp_path: 
         put.append((list(heard), on_disk))
 
     output.write(
-        iter(letters(70)),
-        [TextWriter()],
+        iter(spooled(70)),
+        [TextFiles()],
         tmp_path,
-        on_write=lambda letter, writer, target, data: heard.append(target.name),
+        on_write=lambda letter, fmt, target, sha256: heard.append(target.name),
         before_put=before_put,
     )
     # 32 + 32 + 6: before each group, the rows of all its files are out, and none is written.
@@ -72,7 +94,7 @@ def test_letters_are_put_in_place_in_groups_after_their_manifest_rows(tmp_path: 
 
 def test_an_interrupted_group_leaves_nothing_half_written(tmp_path: Path) -> None:
     with pytest.raises(KeyboardInterrupt):
-        output.write(iter(letters(5)), [InterruptingWriter()], tmp_path)
+        output.write(iter(spooled(5)), [InterruptingWriter()], tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -96,7 +118,7 @@ def test_unwritable_output_folder_is_an_error_naming_it(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
     with pytest.raises(OutputError) as caught:
-        output.write(iter(letters(1)), [InterruptingWriter()], blocker / "out")
+        output.write(iter(spooled(1)), [InterruptingWriter()], blocker / "out")
     assert str(caught.value).startswith(f"{blocker / 'out'}: cannot create the output folder")
 
 

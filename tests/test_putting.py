@@ -10,10 +10,8 @@ from pathlib import Path
 import pytest
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients import Record
-from lettergen.merge.letter import Letter
-from lettergen.output import put as putting
-from lettergen.output.spool import Spool
+from lettergen.output import put
+from lettergen.output.spool import Spool, SpooledLetter, Stored
 from tests.docx_helpers import docx_text
 
 from .conftest import write
@@ -38,13 +36,13 @@ def _rows(out: Path) -> list[list[str]]:
 
 def test_letters_put_in_place_by_several_processes_are_those_of_one(runner, tmp_path, monkeypatch):
     used = []
-    original = putting.write_spooled
+    original = put.write_spooled
 
     def spying(*args, **kwargs):
         used.append(args[3])  # how many processes
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(putting, "write_spooled", spying)
+    monkeypatch.setattr(put, "write_spooled", spying)
     one, two = tmp_path / "one", tmp_path / "two"
     combined = ["--combine", str(tmp_path / "all-{}.docx")]
     first = _render(runner, tmp_path, one, "1", combined[0], combined[1].format(1))
@@ -93,7 +91,7 @@ class _Rows:
     def share(self) -> None:
         self.fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
 
-    def row(self, letter, writer, target, data) -> tuple[str, ...]:
+    def row(self, letter, fmt, target, sha256) -> tuple[str, ...]:
         return (target.name,)
 
     def append(self, rows: list[tuple[str, ...]]) -> None:
@@ -117,13 +115,14 @@ def test_an_interrupted_put_leaves_only_whole_files(tmp_path):
     body = b"x" * 200_000  # letters big enough to be caught being written
     try:
         for i in range(600):
-            record = Record(id=f"r{i}", fields={}, path=Path("people.csv"), line=i + 2)
-            letter = Letter(record=record, name=f"r{i}", text="", template=None)
-            spool.add(letter, [body + str(i).encode()], None, "hash")
+            files: list[Stored] = [body + str(i).encode()]
+            spool.add(
+                SpooledLetter(f"r{i}", Path("people.csv"), i + 2, f"r{i}", None, "hash", files)
+            )
         out = tmp_path / "out"
         rows = _Rows(tmp_path / "rows")
         with pytest.raises(KeyboardInterrupt):
-            putting.write_spooled(spool, [_Text()], out, 2, manifest=rows, progress=_Interrupting())
+            put.write_spooled(spool, [_Text()], out, 2, manifest=rows, progress=_Interrupting())
     finally:
         spool.close()
     names = os.listdir(out)

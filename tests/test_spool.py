@@ -13,8 +13,8 @@ from lettergen.cli import cli
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
-from lettergen.output.manifest import RECORD_SHA256
-from lettergen.output.spool import BODY, FILES, Spool, Spooled
+from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter, Stored
+from lettergen.writers import Writer
 
 from .conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
 
@@ -52,38 +52,39 @@ def test_a_failed_run_leaves_nothing_beside_its_output_folder(runner, tmp_path):
     assert os.listdir(place) == []
 
 
-def _letter(i: int) -> Letter:
-    record = Record(id=f"r{i}", fields={"name": f"N{i}"}, path=Path(f"f{i % 2}.csv"), line=i + 2)
-    return Letter(record=record, name=f"r{i}", text="x", template=Path("t.txt.j2"))
+def _letter(i: int, files: list[Stored], body: str | None, sha: str) -> SpooledLetter:
+    source = Path(f"f{i % 2}.csv")
+    return SpooledLetter(f"r{i}", source, i + 2, f"r{i}", Path("t.txt.j2"), sha, files, body)
 
 
 def test_the_spool_gives_back_every_letter_in_order(tmp_path):
     spool = Spool(tmp_path / "not" / "yet")
     try:
-        # The second file of each letter is put on a shelf, as a worker process (-j) does.
-        [shelf] = spool.shelves(1)
+        # The second file of each letter is put in a worker's file, as a worker process (-j)
+        # does.
+        [worker_file] = spool.worker_files(1)
         for i in range(300):
-            where = shelf.put(bytes([i % 256]) * i)
-            spool.add(_letter(i), [f"text {i}".encode(), where], f"<p{i}/>", f"h{i}")
-        # Neither the spool nor its shelves take a name in any folder.
+            where = worker_file.put(bytes([i % 256]) * i)
+            spool.add(_letter(i, [f"text {i}".encode(), where], f"<p{i}/>", f"h{i}"))
+        # Neither the spool nor its workers' files take a name in any folder.
         assert os.listdir(tmp_path) == []
         back = list(spool.letters())
-        writers = [Spooled(_Txt(), 0, spool), Spooled(_Txt(), 1, spool)]
+        formats = [SpooledFormat(_Txt(), 0, spool), SpooledFormat(_Txt(), 1, spool)]
         for i, letter in enumerate(back):
-            assert (letter.record.id, letter.name, letter.record.line) == (f"r{i}", f"r{i}", i + 2)
-            assert letter.record.path == Path(f"f{i % 2}.csv")
+            assert (letter.recipient, letter.name, letter.line) == (f"r{i}", f"r{i}", i + 2)
+            assert letter.source == Path(f"f{i % 2}.csv")
             assert letter.template == Path("t.txt.j2")
-            assert letter.context[BODY] == f"<p{i}/>"
-            assert letter.context[RECORD_SHA256] == f"h{i}"
-            assert writers[0].to_bytes(letter) == f"text {i}".encode()
-            assert writers[1].to_bytes(letter) == bytes([i % 256]) * i
-            assert letter.context[FILES][0] == f"text {i}".encode()
+            assert letter.body == f"<p{i}/>"
+            assert letter.record_sha256 == f"h{i}"
+            assert formats[0].file_of(letter) == f"text {i}".encode()
+            assert formats[1].file_of(letter) == bytes([i % 256]) * i
+            assert letter.files[0] == f"text {i}".encode()
         assert len(back) == 300
     finally:
         spool.close()
 
 
-class _Txt:
+class _Txt(Writer):
     format = "txt"
     suffix = ".txt"
 
@@ -198,7 +199,7 @@ def test_a_full_disk_while_spooling_is_an_error_not_a_traceback(tmp_path):
     with pytest.raises(OutputError) as caught:
         # Letters are written a group at a time: the disk is found full by then at the latest.
         for i in range(64):
-            spool.add(_letter(i), [b"text"], None, "h")
+            spool.add(_letter(i, [b"text"], None, "h"))
     assert str(caught.value) == f"{tmp_path / 'out'}: cannot write: No space left on device"
     spool._pending = [("r0", 0, 2, "r0", 1, "h", None, [b"text"], None)]
     with pytest.raises(OutputError):

@@ -31,6 +31,7 @@ from lettergen.errors import OutputError
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
     from lettergen.merge.render import Merge
+    from lettergen.output.spool import SpooledLetter
     from lettergen.writers import Writer
 
 MANIFEST_NAME = "manifest.csv"
@@ -66,18 +67,6 @@ def record_sha256(fields: dict[str, Any]) -> str:
     return hashlib.sha256(_CANONICAL.encode(fields).encode("utf-8")).hexdigest()
 
 
-# Where a letter whose record is not at hand (a spooled one) keeps its record's hash, and
-# where a letter built by a worker process keeps its files' hashes (one per writer).
-RECORD_SHA256 = "_lettergen_record_sha256"
-FILES_SHA256 = "_lettergen_files_sha256"
-
-
-def record_hash(letter: Letter) -> str:
-    """Return the hash of ``letter``'s record (kept with the letter when it was spooled)."""
-    kept: str | None = letter.context.get(RECORD_SHA256)
-    return kept if kept is not None else record_sha256(letter.record.fields)
-
-
 class LetterInputs:
     """Hashes of what a letter is made from, computed once per template."""
 
@@ -91,14 +80,14 @@ class LetterInputs:
         self._shared = shared.digest()
         self._templates: dict[Path | None, str] = {}
 
-    def template_sha256(self, letter: Letter) -> str:
-        """Return the hash of the letter's template file, signatory profile and date."""
-        found = self._templates.get(letter.template)
+    def template_sha256(self, template: Path | None) -> str:
+        """Return the hash of a letter's template file, signatory profile and date."""
+        found = self._templates.get(template)
         if found is None:
             digest = hashlib.sha256(self._shared)
-            if letter.template is not None:
-                digest.update(letter.template.read_bytes())
-            found = self._templates[letter.template] = digest.hexdigest()
+            if template is not None:
+                digest.update(template.read_bytes())
+            found = self._templates[template] = digest.hexdigest()
         return found
 
 
@@ -161,7 +150,7 @@ class Selection:
 
     def up_to_date(self, letter: Letter) -> bool:
         """Tell whether every file of ``letter`` is as its latest row says, from these inputs."""
-        template = self.inputs.template_sha256(letter)
+        template = self.inputs.template_sha256(letter.template)
         record = record_sha256(letter.record.fields)
         for writer in self.writers:
             name = f"{letter.name}{writer.suffix}"
@@ -219,37 +208,30 @@ class Manifest:
         if new:
             self._writer.writerow(COLUMNS)
 
-    def add(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> None:
-        """Record that ``data`` is (about to be) the content of ``target``, at once."""
-        self.queue(letter, writer, target, data)
+    def add(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> None:
+        """Record that the file of ``letter`` in format ``fmt``, whose SHA-256 is ``sha256``,
+        is (about to be) the content of ``target``, at once."""
+        self.queue(letter, fmt, target, sha256)
         self.flush()
 
-    def queue(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> None:
-        """Record that ``data`` will be the content of ``target``, at the next :meth:`flush`
-        (which must come before the file is put in place)."""
+    def queue(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> None:
+        """Record the file as :meth:`add` does, at the next :meth:`flush` (which must come
+        before the file is put in place)."""
         if self._handle is None:
             self._open()
-        self._writer.writerow(self.row(letter, writer, target, data))
+        self._writer.writerow(self.row(letter, fmt, target, sha256))
 
-    def row(self, letter: Letter, writer: Writer, target: Path, data: bytes) -> tuple[str, ...]:
-        """Return the row that records ``data`` as the content of ``target``."""
+    def row(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> tuple[str, ...]:
+        """Return the row that records the file as :meth:`add` does."""
         template = letter.template.name if letter.template is not None else ""
-        # Hashed already where a worker process built the file (--jobs): not again here.
-        known: list[str] | None = letter.context.get(FILES_SHA256)
-        number: int | None = getattr(writer, "index", None)
-        digest = (
-            known[number]
-            if known is not None and number is not None
-            else hashlib.sha256(data).hexdigest()
-        )
         return (
-            letter.record.id,
+            letter.recipient,
             target.name,
-            writer.format,
-            digest,
+            fmt,
+            sha256,
             template,
-            self.inputs.template_sha256(letter),
-            record_hash(letter),
+            self.inputs.template_sha256(letter.template),
+            letter.record_sha256,
             self.clock().isoformat(timespec="seconds"),
         )
 

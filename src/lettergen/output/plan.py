@@ -18,8 +18,8 @@ from pathlib import Path
 
 from lettergen.errors import OutputError
 from lettergen.merge.letter import Letter
-from lettergen.output.manifest import record_hash
-from lettergen.output.spool import FILES, Spool, Stored
+from lettergen.output.manifest import record_sha256
+from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
 from lettergen.writers import Writer
 
 # How many clashing file names a message lists before it says "and N more".
@@ -46,7 +46,7 @@ class Summary:
 
 
 def plan(
-    letters: Iterable[Letter],
+    letters: Iterable[Letter | SpooledLetter],
     writers: list[Writer],
     out_dir: Path,
     *,
@@ -59,7 +59,8 @@ def plan(
     """Check every letter and every file name without writing; return how many letters.
 
     With ``spool``, each letter's files are built and kept there for :func:`write` (with its
-    body in a combined document, from ``body``), until the run is known to fail.
+    body in a combined document, from ``body``), until the run is known to fail. A letter a
+    worker process built already (``--jobs``), checked, comes as a :class:`SpooledLetter`.
 
     Raises :class:`OutputError` naming existing letters when ``force`` is not given, except
     those ``may_replace`` allows (files an earlier run wrote and nobody changed since).
@@ -81,21 +82,31 @@ def plan(
                 and (may_replace is None or not may_replace(out_dir / name))
             ):
                 existing.append(str(out_dir / name))
-        # Built by a worker process (--jobs), which checked it: its files are spooled.
-        built: list[Stored] | None = letter.context.get(FILES)
+        if isinstance(letter, SpooledLetter):
+            # Built by a worker process (--jobs), which checked it; no use keeping it once
+            # the run is known to fail.
+            if spool is not None and not existing:
+                spool.add(letter)
+            continue
         # Once the run is known to fail, building its files would be wasted.
         if spool is None or existing:
-            if built is None:
-                builder.check(letter)
+            builder.check(letter)
             if on_file is not None:
                 for writer in writers:
                     on_file(letter, out_dir / f"{letter.name}{writer.suffix}")
             continue
-        if built is not None:
-            spool.add(letter, built, body(letter, count) if body else None, record_hash(letter))
-            continue
-        kept = body(letter, count) if body is not None else None
-        spool.add(letter, list(builder.build(letter)), kept, record_hash(letter))
+        record = letter.record
+        built = SpooledLetter(
+            recipient=record.id,
+            source=record.path,
+            line=record.line,
+            name=letter.name,
+            template=letter.template,
+            record_sha256=record_sha256(record.fields),
+            files=list(builder.build(letter)),
+            body=body(letter, count) if body is not None else None,
+        )
+        spool.add(built)
     if existing:
         listed = ", ".join(existing[:_LISTED])
         more = f" and {len(existing) - _LISTED} more" if len(existing) > _LISTED else ""
@@ -131,58 +142,45 @@ def _comparable(name: str) -> str:
 
 
 class Builder:
-    """Checks a letter for a run's writers, or checks it and builds its files (one per writer).
-
-    A writer with ``build`` checks a letter as it builds it: it is not checked apart.
-    """
+    """Checks a letter for a run's writers, or checks it and builds its files (one per writer)."""
 
     def __init__(self, writers: list[Writer]) -> None:
         self.writers = writers
-        self._builds = [getattr(writer, "build", None) for writer in writers]
-        self._checks = [getattr(writer, "check", None) for writer in writers]
 
     def check(self, letter: Letter) -> None:
         """Raise the error of the first writer that cannot write ``letter``."""
-        for check in self._checks:
-            if check is not None:
-                check(letter)
+        for writer in self.writers:
+            writer.check(letter)
 
     def build(self, letter: Letter) -> list[bytes]:
         """Check ``letter`` and return its files, in the order of the writers."""
-        files = []
-        for writer, build, check in zip(self.writers, self._builds, self._checks, strict=True):
-            if build is not None:
-                files.append(build(letter))
-                continue
-            if check is not None:
-                check(letter)
-            files.append(writer.to_bytes(letter))
-        return files
+        return [writer.build(letter) for writer in self.writers]
 
 
 def write(
-    letters: Iterator[Letter],
-    writers: list[Writer],
+    letters: Iterator[SpooledLetter],
+    formats: list[SpooledFormat],
     out_dir: Path,
     *,
-    on_write: Callable[[Letter, Writer, Path, bytes], None] | None = None,
+    on_write: Callable[[SpooledLetter, str, Path, str], None] | None = None,
     before_put: Callable[[], None] | None = None,
 ) -> int:
-    """Write every letter in every format into ``out_dir``; return how many files.
+    """Write every spooled letter's file in each of ``formats`` into ``out_dir``; return how
+    many files.
 
-    ``on_write`` hears of each file (the manifest), and ``before_put`` is called before the
-    files it heard of are put in place: letters are written in groups, so that the manifest
-    takes one write per group, not one per file.
+    ``on_write`` hears of each file (the manifest: the letter, format, target and SHA-256),
+    and ``before_put`` is called before the files it heard of are put in place: letters are
+    written in groups, so that the manifest takes one write per group, not one per file.
     """
     make_folder(out_dir)
     files = 0
     group: list[tuple[Path, bytes]] = []
     for letter in letters:
-        for writer in writers:
-            target = out_dir / f"{letter.name}{writer.suffix}"
-            data = writer.to_bytes(letter)
+        for spooled in formats:
+            target = out_dir / f"{letter.name}{spooled.suffix}"
+            data = spooled.file_of(letter)
             if on_write is not None:
-                on_write(letter, writer, target, data)
+                on_write(letter, spooled.format, target, spooled.sha256(letter, data))
             group.append((target, data))
         if len(group) >= _GROUP:
             files += _put(group, before_put)

@@ -27,11 +27,11 @@ from lettergen.output.manifest import Manifest
 from lettergen.output.plan import make_folder, write_atomic
 from lettergen.output.processes.workers import die_with_parent
 from lettergen.output.progress import Progress
-from lettergen.output.spool import BODY, Spool, Spooled
+from lettergen.output.spool import Spool, SpooledFormat
 
 if TYPE_CHECKING:
     from lettergen.writers import Writer
-    from lettergen.writers.word import CombinedDocument
+    from lettergen.writers.combined import CombinedDocument
 
 
 def write_spooled(
@@ -49,10 +49,11 @@ def write_spooled(
     make_folder(out_dir)
     if combined is not None:
         for letter in spool.letters():
-            combined.add(letter.context[BODY])
+            assert letter.body is not None
+            combined.add(letter.body)
     groups = spool.groups()
     manifest.share()
-    spooled = [Spooled(writer, index, spool) for index, writer in enumerate(writers)]
+    spooled = [SpooledFormat(writer, index, spool) for index, writer in enumerate(writers)]
     read_end, write_end = os.pipe()
     children: list[int] = []
     try:
@@ -114,7 +115,7 @@ def _on_term(signum: int, frame: object) -> None:
 
 def _child(
     spool: Spool,
-    writers: list[Spooled],
+    formats: list[SpooledFormat],
     out_dir: Path,
     groups: list[tuple[int, int]],
     manifest: Manifest,
@@ -130,10 +131,11 @@ def _child(
                 files = []
                 rows = []
                 for letter in spool.group(handle, offset, count):
-                    for writer in writers:
-                        target = out_dir / f"{letter.name}{writer.suffix}"
-                        data = writer.to_bytes(letter)
-                        rows.append(manifest.row(letter, writer, target, data))
+                    for spooled in formats:
+                        target = out_dir / f"{letter.name}{spooled.suffix}"
+                        data = spooled.file_of(letter)
+                        sha256 = spooled.sha256(letter, data)
+                        rows.append(manifest.row(letter, spooled.format, target, sha256))
                         files.append((target, data))
                 manifest.append(rows)
                 for target, data in files:

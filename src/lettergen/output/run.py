@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -11,13 +14,13 @@ from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output import plan as output
-from lettergen.output import put as putting
+from lettergen.output import put
 from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
-from lettergen.output.spool import BODY, Spool, Spooled
-from lettergen.writers import Writer, make_writers, pdf
-from lettergen.writers.word import CombinedDocument
+from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
+from lettergen.writers import Writer, combined_document, make_writers, pdf
+from lettergen.writers.combined import CombinedDocument
 
 
 def _proofread(checker: Checker | None, warn: Warn) -> None:
@@ -55,31 +58,20 @@ def render(
     )
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
-    combiner = None
-    # A Word template combines its own documents (writers/word_template.py).
-    word_template = getattr(merge.template, "is_word", False)
-    if options.combine is not None and word_template:
-        from lettergen.writers.word_filled import check_combine
-
-        check_combine(merge.template, options.combine, force=options.force)
-    elif options.combine is not None:
-        from lettergen.writers.word import combine_writer
-
-        combiner = combine_writer(
-            writers,
-            options.combine,
-            force=options.force,
-            meta=merge.template.meta,
-            source=merge.template.path,
-            letterhead=options.letterhead,
-            signature=merge.sender.get("signature"),
+    # Checked before anything is written; the document is made only when it is to be written.
+    open_combined = (
+        combined_document(
+            writers, merge, options.combine, force=options.force, letterhead=options.letterhead
         )
+        if options.combine is not None
+        else None
+    )
     if options.combine is not None and any(isinstance(w, pdf.PdfWriter) for w in writers):
         pdf.check_combined(options.combine.with_suffix(".pdf"), force=options.force)
 
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
-    first: Iterable[Letter] = checker.letters(raising=True) if checker else merge.letters()
+    rendered = checker.letters(raising=True) if checker else merge.letters()
     # Several processes only for a plain run (--skip-unchanged picks letters as it goes), and
     # for text letters only with the checks on: a text letter costs less to render and write
     # than to hand over, but checking it costs more.
@@ -90,20 +82,17 @@ def render(
     spool = None
     if not options.dry_run:
         spool = Spool(options.output_dir)
-        if combiner is not None and options.combine is not None:
-            combined = CombinedDocument(combiner, options.combine)
-        elif options.combine is not None and word_template:
-            from lettergen.writers.word_filled import combine_word_template
-
-            combined = combine_word_template(writers, merge, options.combine)
+        if open_combined is not None:
+            combined = open_combined()
     body = combined.body if combined is not None else None
+    first: Iterable[Letter | SpooledLetter] = rendered
     if jobs > 1:
         # Workers render, check and build the letters; what their checks find is merged here,
         # in the order of the records.
         first = parallel.first_pass(merge, writers, jobs, spool=spool, body=body, checker=checker)
-        body = _spooled_body if combined is not None else None
-    if selection:
-        first = selection.pending(first)
+        body = None  # the workers made each letter's body
+    if selection:  # then jobs is 1: the letters are rendered here
+        first = selection.pending(rendered)
     try:
         count = _first_pass(
             first, writers, options, merge, checker, warn, on_file, selection, spool, body
@@ -137,14 +126,8 @@ def render(
     return summary
 
 
-def _spooled_body(letter: Letter, number: int) -> str:
-    """Return the combined-document body a worker made for ``letter``."""
-    body: str = letter.context[BODY]
-    return body
-
-
 def _first_pass(
-    letters: Iterable[Letter],
+    letters: Iterable[Letter | SpooledLetter],
     writers: list[Writer],
     options: RenderOptions,
     merge: Merge,
@@ -204,7 +187,7 @@ def _second_pass(
             Progress(spool.count, enabled=options.progress) as progress,
         ):
             if processes > 1 and not any(isinstance(w, pdf.PdfWriter) for w in writers):
-                files = putting.write_spooled(
+                files = put.write_spooled(
                     spool,
                     writers,
                     options.output_dir,
@@ -214,15 +197,13 @@ def _second_pass(
                     combined=combined,
                 )
             else:
-                out_writers: list[Writer] = [Spooled(w, i, spool) for i, w in enumerate(writers)]
+                formats = [SpooledFormat(w, i, spool) for i, w in enumerate(writers)]
                 stream = _feed(spool.letters(), combined)
                 # PDFs are converted together at the end, by one LibreOffice per core.
-                stream, out_writers, pdfs = pdf.staging(
-                    stream, writers, out_writers, options.output_dir
-                )
+                stream, formats, pdfs = _staging(stream, writers, formats, options, manifest)
                 files = output.write(
                     progress.wrap(stream),
-                    out_writers,
+                    formats,
                     options.output_dir,
                     on_write=manifest.queue,
                     before_put=manifest.flush,
@@ -231,7 +212,7 @@ def _second_pass(
                 for writer in pdfs:
                     writer.jobs = options.jobs
                     writer.combine = combined_pdf
-                    files += writer.finish(on_write=manifest.add)
+                    files += writer.finish()
         if combined is not None:
             combined.close()
             files += 1
@@ -242,9 +223,53 @@ def _second_pass(
     return files
 
 
-def _feed(letters: Iterable[Letter], combined: CombinedDocument | None) -> Iterator[Letter]:
+def _feed(
+    letters: Iterable[SpooledLetter], combined: CombinedDocument | None
+) -> Iterator[SpooledLetter]:
     """Yield ``letters``, adding each one's spooled body to ``combined`` on the way."""
     for letter in letters:
         if combined is not None:
-            combined.add(letter.context[BODY])
+            assert letter.body is not None
+            combined.add(letter.body)
         yield letter
+
+
+def _staging(
+    letters: Iterator[SpooledLetter],
+    writers: list[Writer],
+    formats: list[SpooledFormat],
+    options: RenderOptions,
+    manifest: Manifest,
+) -> tuple[Iterator[SpooledLetter], list[SpooledFormat], list[pdf.PdfWriter]]:
+    """Take the PDF writers out of a run's second pass; stage their DOCX files as it goes.
+
+    Returns the letters (each staged for every PDF writer on its way through), the formats
+    left to write file by file, and the PDF writers, whose :meth:`PdfWriter.finish` converts
+    the staged letters, telling the manifest of each PDF.
+    """
+    pdfs = [
+        (w, spooled)
+        for w, spooled in zip(writers, formats, strict=True)
+        if isinstance(w, pdf.PdfWriter)
+    ]
+    if not pdfs:
+        return letters, formats, []
+    rest = [f for w, f in zip(writers, formats, strict=True) if not isinstance(w, pdf.PdfWriter)]
+
+    def staged() -> Iterator[SpooledLetter]:
+        for letter in letters:
+            # Only what the manifest needs: a run of 100,000 PDFs keeps no letter's files.
+            kept = dataclasses.replace(letter, files=[], body=None, files_sha256=None)
+            for writer, source in pdfs:
+                target = options.output_dir / f"{letter.name}{writer.suffix}"
+                on_write = functools.partial(_pdf_written, manifest, kept, writer.format)
+                writer.stage_bytes(source.file_of(letter), target, on_write)
+            yield letter
+
+    return staged(), rest, [writer for writer, _ in pdfs]
+
+
+def _pdf_written(
+    manifest: Manifest, letter: SpooledLetter, fmt: str, target: Path, data: bytes
+) -> None:
+    manifest.add(letter, fmt, target, hashlib.sha256(data).hexdigest())

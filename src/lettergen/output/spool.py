@@ -10,39 +10,55 @@ included. It lives beside the output folder, on the filesystem that is to hold t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import pickle
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
 from lettergen.errors import OutputError
-from lettergen.inputs.recipients import Record
-from lettergen.merge.letter import Letter
-from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256
 
 if TYPE_CHECKING:
     from lettergen.writers import Writer
 
-# Where a spooled letter keeps its files and its combined-document body (and, under
-# manifest.RECORD_SHA256, its record's hash).
-FILES = "_lettergen_files"
-BODY = "_lettergen_body"
-
-# Letters per group, for processes that write a share of the spool's letters (putting.py).
+# Letters per group, for processes that write a share of the spool's letters (output/put.py).
 GROUP = 64
 
-# A file a worker process put on its shelf: shelf number, offset, length.
+# A file a worker process put in its file of built letters: file number, offset, length.
 Ref = tuple[int, int, int]
 # A spooled file: its bytes, or where a worker put them.
 Stored = bytes | Ref
 
 
-class Shelf:
+@dataclass(slots=True)
+class SpooledLetter:
+    """A letter the first pass built: what writing its files, the manifest and a combined
+    document need of it, without its text or its record's fields."""
+
+    # The recipient's id, and the file and line of the record in the input.
+    recipient: str
+    source: Path
+    line: int
+    # The letter's file stem, and the template (default or language variant) it came from.
+    name: str
+    template: Path | None
+    # The hash of the record's fields, for the manifest.
+    record_sha256: str
+    # One file per writer, in the order of the run's writers.
+    files: list[Stored]
+    # The letter's body in a combined document (--combine), if there is one.
+    body: str | None = None
+    # Each file's SHA-256, when a worker process built the files (and hashed them there).
+    files_sha256: list[str] | None = None
+
+
+class WorkerFile:
     """Where one worker process (``--jobs``) puts the files it builds, for the spool to read.
 
-    The shelf is an anonymous file the main process made before the workers were forked; the
+    It is an anonymous file the main process made before the workers were forked; the
     worker writes at offsets of its own, so the main process reads while it writes.
     """
 
@@ -52,7 +68,7 @@ class Shelf:
         self.end = 0
 
     def put(self, data: bytes) -> Ref:
-        """Write ``data`` at the end of the shelf; return where it is."""
+        """Write ``data`` at the end of the file; return where it is."""
         at = self.end
         view = memoryview(data)
         while view:
@@ -79,28 +95,28 @@ class Spool:
         self._near = near
         self._folder = folder
         self._paths: dict[Path | None, int] = {}
-        self._shelves: list[IO[bytes]] = []
+        self._worker_files: list[IO[bytes]] = []
         self.count = 0
         # Where each group of GROUP letters starts (see groups()), and the letters added since.
         self._groups: list[int] = []
         self._pending: list[tuple[Any, ...]] = []
 
-    def shelves(self, count: int) -> list[Shelf]:
-        """Make ``count`` shelves for worker processes to put their files on."""
+    def worker_files(self, count: int) -> list[WorkerFile]:
+        """Make ``count`` files for worker processes to put the files they build in."""
         try:
             for _ in range(count):
-                shelf = tempfile.TemporaryFile(dir=self._folder, prefix=".lettergen-")  # noqa: SIM115
-                self._shelves.append(shelf)
+                made = tempfile.TemporaryFile(dir=self._folder, prefix=".lettergen-")  # noqa: SIM115
+                self._worker_files.append(made)
         except OSError as exc:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
-        return [Shelf(number, shelf.fileno()) for number, shelf in enumerate(self._shelves)]
+        return [WorkerFile(number, made.fileno()) for number, made in enumerate(self._worker_files)]
 
     def read(self, stored: Stored) -> bytes:
         """Return the bytes of a spooled file."""
         if isinstance(stored, bytes):
             return stored
         number, offset, length = stored
-        fd = self._shelves[number].fileno()
+        fd = self._worker_files[number].fileno()
         data = os.pread(fd, length, offset)
         while len(data) < length:  # a short read: ask for the rest
             more = os.pread(fd, length - len(data), offset + len(data))
@@ -109,18 +125,13 @@ class Spool:
             data += more
         return data
 
-    def add(
-        self, letter: Letter, files: list[Stored], body: str | None, record_sha256: str
-    ) -> None:
-        """Keep one letter's files (one per writer), combined-document body and record hash
-        (and its files' hashes, when a worker made them)."""
-        record = letter.record
+    def add(self, letter: SpooledLetter) -> None:
+        """Keep one built letter."""
         # Paths are kept once, by number: unpickling a Path costs more than the letter.
-        path = self._paths.setdefault(record.path, len(self._paths))
+        path = self._paths.setdefault(letter.source, len(self._paths))
         template = self._paths.setdefault(letter.template, len(self._paths))
-        digests = letter.context.get(FILES_SHA256)
-        item = (record.id, path, record.line, letter.name, template, record_sha256)
-        self._pending.append((*item, body, files, digests))
+        item = (letter.recipient, path, letter.line, letter.name, template, letter.record_sha256)
+        self._pending.append((*item, letter.body, letter.files, letter.files_sha256))
         self.count += 1
         if len(self._pending) == GROUP:
             self._dump()
@@ -139,8 +150,8 @@ class Spool:
             raise OutputError(f"cannot write: {exc.strerror}", path=self._near) from None
         self._pending = []
 
-    def letters(self) -> Iterator[Letter]:
-        """Yield the kept letters in order, each with its files in ``context[FILES]``."""
+    def letters(self) -> Iterator[SpooledLetter]:
+        """Yield the kept letters in order."""
         self._dump()
         try:
             self._file.seek(0)
@@ -167,7 +178,7 @@ class Spool:
         with open(f"/proc/self/fd/{self._file.fileno()}", "rb") as handle:
             yield handle
 
-    def group(self, handle: IO[bytes], offset: int, count: int) -> Iterator[Letter]:
+    def group(self, handle: IO[bytes], offset: int, count: int) -> Iterator[SpooledLetter]:
         """Yield the ``count`` letters of the group at ``offset``, read through ``handle``."""
         paths = list(self._paths)
         handle.seek(offset)
@@ -177,25 +188,24 @@ class Spool:
             yield self._letter(item, paths)
 
     @staticmethod
-    def _letter(item: tuple[Any, ...], paths: list[Path | None]) -> Letter:
-        rid, path, line, name, template, sha, body, files, digests = item
+    def _letter(item: tuple[Any, ...], paths: list[Path | None]) -> SpooledLetter:
+        recipient, path, line, name, template, sha, body, files, digests = item
         source = paths[path]
         assert source is not None
-        record = Record(id=rid, fields={}, path=source, line=line)
-        context = {FILES: files, BODY: body, RECORD_SHA256: sha}
-        if digests is not None:
-            context[FILES_SHA256] = digests
-        return Letter(record=record, name=name, text="", context=context, template=paths[template])
+        return SpooledLetter(
+            recipient, source, line, name, paths[template], sha, files, body, digests
+        )
 
     def close(self) -> None:
         """Drop the spool."""
         self._file.close()
-        for shelf in self._shelves:
-            shelf.close()
+        for made in self._worker_files:
+            made.close()
 
 
-class Spooled:
-    """A writer standing in for one whose bytes the first pass built and spooled."""
+class SpooledFormat:
+    """One of the run's formats, its files read back from the spool (the first pass built
+    them)."""
 
     def __init__(self, writer: Writer, index: int, spool: Spool) -> None:
         self.format = writer.format
@@ -203,7 +213,12 @@ class Spooled:
         self.index = index
         self.spool = spool
 
-    def to_bytes(self, letter: Letter) -> bytes:
-        """Return the bytes built for ``letter`` in the first pass."""
-        files: list[Stored] = letter.context[FILES]
-        return self.spool.read(files[self.index])
+    def file_of(self, letter: SpooledLetter) -> bytes:
+        """Return the file built for ``letter`` in this format."""
+        return self.spool.read(letter.files[self.index])
+
+    def sha256(self, letter: SpooledLetter, data: bytes) -> str:
+        """Return the SHA-256 of ``data``, the file of ``letter`` in this format (hashed
+        already where a worker process built it)."""
+        known = letter.files_sha256
+        return known[self.index] if known is not None else hashlib.sha256(data).hexdigest()

@@ -6,27 +6,20 @@ Writers know nothing of Jinja2 or records' files; they get a
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import UsageError
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
-    from lettergen.merge.letter import Letter
+    from lettergen.merge.render import Merge
+    from lettergen.writers.combined import CombinedDocument
+
+__all__ = ["FORMATS", "Writer", "combined_document", "make_writers"]
 
 FORMATS = ("txt", "docx", "pdf")
-
-
-class Writer(Protocol):
-    """Turns letters into files of one format."""
-
-    format: str
-    suffix: str
-
-    def to_bytes(self, letter: Letter) -> bytes:
-        """Return the whole file for ``letter``."""
-        ...
 
 
 def make_writers(
@@ -84,3 +77,36 @@ def make_writers(
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers
+
+
+def combined_document(
+    writers: Sequence[Writer],
+    merge: Merge,
+    target: Path,
+    *,
+    force: bool,
+    letterhead: Path | None = None,
+) -> Callable[[], CombinedDocument]:
+    """Refuse ``--combine target`` now, before anything is written, if it cannot be done;
+    return what makes the combined document (which writes nothing until a letter is added).
+
+    A Word template combines its own documents; a text template's go on its letterhead.
+    """
+    template = merge.template
+    if getattr(template, "is_word", False):
+        from lettergen.writers.word_filled import check_combine, combine_word_template
+
+        check_combine(template, target, force=force)
+        return lambda: combine_word_template(writers, merge, target)
+    from lettergen.writers.combined import CombinedDocument, combine_writer
+
+    writer = combine_writer(
+        writers,
+        target,
+        force=force,
+        meta=template.meta,
+        source=template.path,
+        letterhead=letterhead,
+        signature=merge.sender.get("signature"),
+    )
+    return lambda: CombinedDocument(writer, target)

@@ -15,15 +15,19 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lettergen.errors import OutputError
 from lettergen.writers.combined import check_combine_target
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
+
+# Who hears of a PDF just before it is put in place: its target and its bytes.
+Written = Callable[[Path, bytes], None]
 
 INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui"
 INSTALL_POPPLER = "apt-get install poppler-utils"
@@ -167,7 +171,7 @@ def combine(pdfs: Sequence[Path], target: Path) -> None:
         os.replace(staged, target)
 
 
-class PdfWriter:
+class PdfWriter(Writer):
     """Writes letters as PDF: stages each as a DOCX, then converts them all at once.
 
     ``to_bytes`` gives the DOCX (what LibreOffice reads); :meth:`stage` keeps it in a private
@@ -177,13 +181,15 @@ class PdfWriter:
     format = "pdf"
     suffix = ".pdf"
 
-    def __init__(self, docx: Any, *, jobs: int | None = None, combine: Path | None = None) -> None:
+    def __init__(
+        self, docx: Writer, *, jobs: int | None = None, combine: Path | None = None
+    ) -> None:
         self.docx = docx
         self.jobs = jobs
         self.combine = combine
         self._work: Path | None = None
-        # (staged DOCX, final PDF, the letter without its text: for the manifest)
-        self._staged: list[tuple[Path, Path, Letter | None]] = []
+        # (staged DOCX, final PDF, who hears of the PDF before it is put in place)
+        self._staged: list[tuple[Path, Path, Written | None]] = []
         self._found = False
 
     def check(self, letter: Letter) -> None:
@@ -191,21 +197,15 @@ class PdfWriter:
         if not self._found:
             find_soffice()  # in the first pass, so that a run without it writes nothing
             self._found = True
-        check = getattr(self.docx, "check", None)
-        if check is not None:
-            check(letter)
+        self.docx.check(letter)
 
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the DOCX LibreOffice converts for ``letter``."""
-        data: bytes = self.docx.to_bytes(letter)
-        return data
+        return self.docx.to_bytes(letter)
 
-    def stage(self, letter: Letter, target: Path) -> None:
-        """Keep the letter's DOCX until :meth:`finish` converts it into ``target``."""
-        self.stage_bytes(self.to_bytes(letter), target, letter)
-
-    def stage_bytes(self, docx: bytes, target: Path, letter: Letter | None = None) -> None:
-        """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``."""
+    def stage_bytes(self, docx: bytes, target: Path, on_write: Written | None = None) -> None:
+        """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``;
+        ``on_write`` hears of the PDF (its target and bytes) just before it is put in place."""
         if self._work is None:
             find_soffice()  # fail before the first letter, not after the last
             if self.combine is not None and shutil.which("pdfunite") is None:
@@ -216,33 +216,18 @@ class PdfWriter:
             (self._work / "docx").mkdir()
         staged = self._work / "docx" / f"{len(self._staged):06d}-{target.stem}.docx"
         staged.write_bytes(docx)
-        if letter is not None:
-            # Only what the manifest needs: a run of 100,000 PDFs keeps no letter text.
-            from lettergen.merge.letter import Letter
-            from lettergen.output.manifest import RECORD_SHA256, record_hash
+        self._staged.append((staged, target, on_write))
 
-            letter = Letter(
-                record=letter.record,
-                name=letter.name,
-                text="",
-                context={RECORD_SHA256: record_hash(letter)},
-                template=letter.template,
-            )
-        self._staged.append((staged, target, letter))
-
-    def finish(self, on_write: Callable[[Letter, Any, Path, bytes], None] | None = None) -> int:
-        """Convert every staged letter, move the PDFs into place; return how many files.
-
-        ``on_write`` hears of each PDF just before it is put in place (the manifest).
-        """
+    def finish(self) -> int:
+        """Convert every staged letter, move the PDFs into place; return how many files."""
         if self._work is None:
             return 0
         try:
             pdfs = convert([doc for doc, _, _ in self._staged], self._work / "pdf", jobs=self.jobs)
             files = 0
-            for pdf, (_, target, letter) in zip(pdfs, self._staged, strict=True):
-                if on_write is not None and letter is not None:
-                    on_write(letter, self, target, pdf.read_bytes())
+            for pdf, (_, target, on_write) in zip(pdfs, self._staged, strict=True):
+                if on_write is not None:
+                    on_write(target, pdf.read_bytes())
                 os.replace(pdf, target)
                 files += 1
             if self.combine is not None:
@@ -258,32 +243,3 @@ class PdfWriter:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
             self._staged = []
-
-
-def staging(
-    letters: Iterator[Letter], writers: Sequence[Any], out_writers: Sequence[Any], out_dir: Path
-) -> tuple[Iterator[Letter], list[Any], list[PdfWriter]]:
-    """Take the PDF writers out of a run's second pass; stage their DOCX files as it goes.
-
-    ``out_writers`` are the writers the pass writes with (in the order of ``writers``; with
-    ``--jobs`` they hand out bytes worker processes made). Returns the letters (each staged
-    for every PDF writer on its way through), the writers left to write files one by one,
-    and the PDF writers, whose :meth:`PdfWriter.finish` converts the staged letters.
-    """
-    pdfs = [
-        (w, out) for w, out in zip(writers, out_writers, strict=True) if isinstance(w, PdfWriter)
-    ]
-    if not pdfs:
-        return letters, list(out_writers), []
-    rest = [
-        out for w, out in zip(writers, out_writers, strict=True) if not isinstance(w, PdfWriter)
-    ]
-
-    def staged() -> Iterator[Letter]:
-        for letter in letters:
-            for pdf, source in pdfs:
-                target = out_dir / f"{letter.name}{pdf.suffix}"
-                pdf.stage_bytes(source.to_bytes(letter), target, letter)
-            yield letter
-
-    return staged(), rest, [pdf for pdf, _ in pdfs]

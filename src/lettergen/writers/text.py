@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from lettergen.writers.writer import Writer
+
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
 
 
-class TextWriter:
+class TextWriter(Writer):
     """Writes a letter's text as UTF-8."""
 
     format = "txt"

@@ -1,242 +1,37 @@
 """Word letters (``.docx``) from text templates, on a letterhead, written fast.
 
 Everything that is the same for every letter is done once, when the writer is made: the
-letterhead is read, its ``word/document.xml`` is cut into the XML before and after the body, and
-its other members stay deflated, to be copied byte for byte into each letter (see
-:mod:`.zipwriter`). Per letter only the body's paragraphs are built, as text: one ``w:p`` per
-block of lines, ``w:br`` between the lines of a block (see :mod:`lettergen.writers.blocks`).
+letterhead is read (:mod:`.letterhead`) and laid out as a zip. Per letter only the body's
+paragraphs are built, as text: one ``w:p`` per block of lines, ``w:br`` between the lines of a
+block (see :mod:`lettergen.writers.blocks`).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import unicodedata
-import zipfile
-import zlib
 from collections.abc import Mapping, Sequence
-from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from lettergen.errors import (
-    OutputError,
-    SenderError,
-    TemplateError,
-)
+from lettergen.errors import SenderError, TemplateError
 from lettergen.merge.values import forbidden_character
-from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS, find_forbidden
+from lettergen.ooxml import R_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
-from lettergen.writers.combined import check_combine_target
-from lettergen.writers.zipwriter import Archive, Member, read_members
+from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
 
-_OFFICE_DOCUMENT = R_NS + "/officeDocument"
-_IMAGE = R_NS + "/image"
-_STYLES = R_NS + "/styles"
-_BODY = "lettergen-body"
-_SIGNATURE_ID = "rIdLettergenSignature"
 # A signature is drawn 4.5 cm wide, and never taller than 2.5 cm (EMU: 360,000 per cm).
 _SIGNATURE_WIDTH = 4.5 * 360_000
 _SIGNATURE_HEIGHT = 2.5 * 360_000
-# Where a combined document ends one letter's section (see CombinedDocument).
-SECTION = "\x00"
 
 # Hebrew, Arabic, Syriac, Thaana, NKo and their presentation forms.
 _RTL_SCRIPT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _BREAK = '</w:t><w:br/><w:t xml:space="preserve">'
 _TAB = '</w:t><w:tab/><w:t xml:space="preserve">'
-
-
-def letterhead_of(meta: Mapping[str, Any], source: Path | None) -> Path | None:
-    """Return the letterhead a template's front matter names (``letterhead: FILE``), if any."""
-    value = meta.get("letterhead")
-    if value is None:
-        return None
-    if not isinstance(value, str) or not value:
-        raise TemplateError(
-            "front matter 'letterhead' must be the path of a .docx file",
-            path=source,
-            field="letterhead",
-        )
-    return (source.parent if source else Path()) / value
-
-
-class Letterhead:
-    """A letterhead's parts, read once: the document cut around its body, the other members."""
-
-    def __init__(self, data: bytes, path: Path | None) -> None:
-        from lxml import etree
-
-        self.path = path
-        try:
-            members = read_members(data)
-        except (zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise self.error(f"not a Word document (.docx): {exc}") from None
-        self.members = {member.name: member for member in members}
-        self.document_name = self._main_part()
-        root = self.xml(self.document_name)
-        if root.nsmap.get("w") != W_NS:
-            raise self.error("its main document does not use the usual 'w:' prefix")
-        body = root.find(f"{{{W_NS}}}body")
-        if body is None:
-            raise self.error(f"{self.document_name} has no body")
-        # The letterhead's own body text is not kept: only the final section properties
-        # (page size, margins, header and footer references) are.
-        section = body.find(f"{{{W_NS}}}sectPr")
-        for child in list(body):
-            if child is not section:
-                body.remove(child)
-        if section is None:
-            section = etree.SubElement(body, f"{{{W_NS}}}sectPr")
-        section.addprevious(etree.Element(f"{{{W_NS}}}{_BODY}"))
-        self.before, self.after = self._cut(root)
-        # A combined document restarts page numbers with each letter.
-        _restart_page_numbers(section)
-        self.combined_before, self.combined_after = self._cut(root)
-        self.section = etree.tostring(section, encoding="unicode")
-        self.styles = self._styles()
-
-    def error(self, message: str) -> OutputError:
-        """Return an error about this letterhead."""
-        return OutputError(f"letterhead: {message}", path=self.path)
-
-    def content(self, name: str) -> bytes:
-        """Return the uncompressed bytes of member ``name``."""
-        member = self.members.get(name)
-        if member is None:
-            raise self.error(f"it has no part {name}")
-        try:
-            return member.content()
-        except zlib.error:
-            raise self.error(f"its part {name} is damaged") from None
-
-    def xml(self, name: str) -> Any:
-        """Return member ``name`` parsed as XML."""
-        from lxml import etree
-
-        try:
-            return etree.fromstring(self.content(name), _parser())
-        except etree.XMLSyntaxError as exc:
-            raise self.error(f"its part {name} is not well-formed XML: {exc}") from None
-
-    def _main_part(self) -> str:
-        for target in self._targets("_rels/.rels", _OFFICE_DOCUMENT):
-            return target
-        raise self.error("it has no main document part")
-
-    def _targets(self, rels: str, kind: str) -> list[str]:
-
-        if rels not in self.members:
-            return []
-        base = PurePosixPath(rels).parent.parent
-        found = []
-        for rel in self.xml(rels):
-            if rel.get("Type") == kind and rel.get("TargetMode") != "External":
-                target = rel.get("Target", "")
-                found.append(target.lstrip("/") if target.startswith("/") else str(base / target))
-        return found
-
-    def rels_name(self) -> str:
-        """Return the name of the main document's relationships part."""
-        document = PurePosixPath(self.document_name)
-        return str(document.parent / "_rels" / f"{document.name}.rels")
-
-    def _cut(self, root: Any) -> tuple[str, str]:
-        from lxml import etree
-
-        xml = etree.tostring(root, encoding="unicode")
-        before, after = xml.split(f"<w:{_BODY}/>")
-        declaration = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-        return declaration + before, after
-
-    def _styles(self) -> dict[str, str]:
-        """Return the paragraph styles by name and by id (lower case) -> style id."""
-
-        found: dict[str, str] = {}
-        for name in self._targets(self.rels_name(), _STYLES):
-            for style in self.xml(name).iter(f"{{{W_NS}}}style"):
-                if style.get(f"{{{W_NS}}}type") != "paragraph":
-                    continue
-                style_id = style.get(f"{{{W_NS}}}styleId", "")
-                label = style.find(f"{{{W_NS}}}name")
-                found[style_id.lower()] = style_id
-                if label is not None:
-                    found[label.get(f"{{{W_NS}}}val", "").lower()] = style_id
-        return found
-
-    def add_image(self, data: bytes, extension: str, content_type: str) -> str:
-        """Add an image to the package once; return its part name."""
-        from lxml import etree
-
-        media = str(PurePosixPath(self.document_name).parent / "media" / f"signature.{extension}")
-        rels_name = self.rels_name()
-        if rels_name in self.members:
-            rels = self.xml(rels_name)
-        else:
-            rels = etree.Element(f"{{{PKG_RELS_NS}}}Relationships", nsmap={None: PKG_RELS_NS})
-        etree.SubElement(
-            rels,
-            f"{{{PKG_RELS_NS}}}Relationship",
-            Id=_SIGNATURE_ID,
-            Type=_IMAGE,
-            Target=f"media/signature.{extension}",
-        )
-        types = self.xml("[Content_Types].xml")
-        known = {d.get("Extension", "").lower() for d in types.iter(f"{{{CT_NS}}}Default")}
-        if extension not in known:
-            default = etree.Element(
-                f"{{{CT_NS}}}Default", Extension=extension, ContentType=content_type
-            )
-            types.insert(0, default)
-        for name, root in ((rels_name, rels), ("[Content_Types].xml", types)):
-            xml = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
-            self.members[name] = Member.deflate(name, xml)
-        # Images are compressed already: stored, not deflated.
-        self.members[media] = Member(media, zipfile.ZIP_STORED, zlib.crc32(data), len(data), data)
-        return media
-
-    def archive(self) -> Archive:
-        """Return the zip of every member but the main document, laid out once."""
-        return Archive(m for name, m in self.members.items() if name != self.document_name)
-
-
-def _parser() -> Any:
-    """Return an XML parser that loads nothing from outside the letterhead."""
-    from lxml import etree
-
-    # A letterhead may come from anyone: no entities expanded, no files or network read.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
-def _restart_page_numbers(section: Any) -> None:
-    from lxml import etree
-
-    tag = f"{{{W_NS}}}pgNumType"
-    numbering = section.find(tag)
-    if numbering is None:
-        numbering = etree.Element(tag)
-        later = {"cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi"}
-        later |= {"rtlGutter", "docGrid", "printerSettings", "sectPrChange"}
-        follower = next((c for c in section if etree.QName(c).localname in later), None)
-        if follower is None:
-            section.append(numbering)
-        else:
-            follower.addprevious(numbering)
-    numbering.set(f"{{{W_NS}}}start", "1")
-
-
-def _read_letterhead(path: Path | None) -> Letterhead:
-    if path is None:
-        from lettergen.writers.default_letterhead import build_letterhead
-
-        return Letterhead(build_letterhead(), None)
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise OutputError(f"cannot read the letterhead: {exc.strerror}", path=path) from None
-    return Letterhead(data, path)
 
 
 def _signature_drawing(width: int, height: int) -> str:
@@ -251,14 +46,14 @@ def _signature_drawing(width: int, height: int) -> str:
         f'</wp:cNvGraphicFramePr><a:graphic xmlns:a="{a}"><a:graphicData uri="{pic}">'
         f'<pic:pic xmlns:pic="{pic}"><pic:nvPicPr><pic:cNvPr id="0" name="signature"/>'
         f"<pic:cNvPicPr/></pic:nvPicPr><pic:blipFill>"
-        f'<a:blip xmlns:r="{R_NS}" r:embed="{_SIGNATURE_ID}"/><a:stretch><a:fillRect/></a:stretch>'
+        f'<a:blip xmlns:r="{R_NS}" r:embed="{SIGNATURE_ID}"/><a:stretch><a:fillRect/></a:stretch>'
         f'</pic:blipFill><pic:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{width}" cy="{height}"/>'
         f'</a:xfrm><a:prstGeom prst="rect"><a:avLst/></a:prstGeom></pic:spPr></pic:pic>'
         f"</a:graphicData></a:graphic></wp:inline></w:drawing></w:r>"
     )
 
 
-class DocxWriter:
+class DocxWriter(Writer):
     """Writes each letter as a ``.docx`` on a letterhead (default: a clean A4 page)."""
 
     format = "docx"
@@ -274,7 +69,7 @@ class DocxWriter:
     ) -> None:
         self.source = source
         self.rules = list(rules)
-        self.letterhead = _read_letterhead(letterhead)
+        self.letterhead = read_letterhead(letterhead)
         self.styles: dict[str, str] = {}
         self._check_styles(self.rules, source)
         # Layout rules of each template a letter came from (language variants have their own).
@@ -493,108 +288,3 @@ def _is_rtl(text: str) -> bool:
         if kind == "L":
             return False
     return False
-
-
-def combine_writer(
-    writers: Sequence[object],
-    target: Path,
-    *,
-    force: bool,
-    meta: Mapping[str, Any],
-    source: Path | None,
-    letterhead: Path | None = None,
-    signature: str | Path | None = None,
-) -> DocxWriter:
-    """Return the writer for ``--combine target``: the run's DOCX writer, or a new one.
-
-    Raises an error when ``target`` is no ``.docx`` name, or exists and ``force`` is not given.
-    """
-    check_combine_target(target, force=force)
-    for writer in writers:
-        if isinstance(writer, DocxWriter):
-            return writer
-    return DocxWriter.for_template(meta, source, letterhead=letterhead, signature=signature)
-
-
-class CombinedDocument:
-    """One ``.docx`` holding many letters, each in its own section (so on its own pages).
-
-    Letters are streamed into a temporary file, renamed into place by :meth:`close`; each
-    section repeats the letterhead's page setup, header and footer and restarts page numbers.
-    """
-
-    def __init__(self, writer: DocxWriter, target: Path) -> None:
-        self.writer = writer
-        self._open(target, writer.archive, writer.document_name, writer.letterhead.combined_before)
-
-    def _open(self, target: Path, archive: Archive, document: str, before: str) -> None:
-        """Prepare to stream ``document`` of ``archive`` into a temporary file beside ``target``.
-
-        The file is made on the first :meth:`add`: until then :meth:`body` may be asked for
-        (in a run's first pass) without anything being written.
-        """
-        self.target = target
-        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-        self.pending: str | None = None
-        self.handle: BinaryIO | None = None
-        self._start = (archive, document, before)
-
-    def _begin(self) -> None:
-        archive, document, before = self._start
-        try:
-            self.target.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
-            self.member = archive.stream(self.handle, document)
-            self.member.write(before.encode("utf-8"))
-        except OSError as exc:
-            self.abort()
-            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
-
-    def body(self, letter: Letter, number: int) -> str:
-        """Return the body XML of ``letter``, the ``number``-th of the document, for :meth:`add`."""
-        return self.writer.body(letter, drawing_id=number, section=SECTION)
-
-    def add(self, body: str) -> None:
-        """Append one letter's body (from :meth:`body`) after the letters added so far."""
-        if self.handle is None:
-            self._begin()
-        # A letter's section ends in its last paragraph, whose properties wait for the next one.
-        if self.pending is not None:
-            self._write(self._with_break(self.pending))
-        self.pending = body
-
-    def _with_break(self, body: str) -> str:
-        """Return a letter's body ending with the section break that starts a new page."""
-        return body.replace(SECTION, self.writer.letterhead.section)
-
-    def _ending(self) -> str:
-        """Return the XML after the last letter: its body, then the document's end."""
-        last = self.pending.replace(SECTION, "") if self.pending is not None else "<w:p/>"
-        return last + self.writer.letterhead.combined_after
-
-    def _write(self, xml: str) -> None:
-        try:
-            self.member.write(xml.encode("utf-8"))
-        except OSError as exc:
-            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
-
-    def close(self) -> None:
-        """Finish the document and put it in place."""
-        if self.handle is None:
-            self._begin()
-        assert self.handle is not None
-        self._write(self._ending())
-        try:
-            self.member.close()
-            self.handle.close()
-            os.replace(self.temporary, self.target)
-        except OSError as exc:
-            self.abort()
-            raise OutputError(f"cannot write: {exc.strerror}", path=self.target) from None
-
-    def abort(self) -> None:
-        """Drop the unfinished document."""
-        if self.handle is not None:
-            self.handle.close()
-            self.handle = None
-            self.temporary.unlink(missing_ok=True)

@@ -18,8 +18,8 @@ from lettergen.merge.values import field_holding, forbidden_character
 from lettergen.templating.environment import RENDER_ERRORS
 from lettergen.templating.word.escaping import ForbiddenCharacterError
 from lettergen.templating.word.values import sidecar
-from lettergen.writers.combined import check_combine_target
-from lettergen.writers.word import CombinedDocument
+from lettergen.writers.combined import CombinedDocument, check_combine_target
+from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 _DOCUMENT = "word/document.xml"
 
 
-class WordTemplateWriter:
+class WordTemplateWriter(Writer):
     """Writes each letter as the Word template's document, filled in."""
 
     format = "docx"

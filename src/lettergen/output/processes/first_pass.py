@@ -34,10 +34,10 @@ from lettergen.errors import LettergenError, OutputError, UsageError, Warn, igno
 from lettergen.inputs.recipients import CellText, Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
-from lettergen.output.manifest import FILES_SHA256, RECORD_SHA256, record_sha256
+from lettergen.output.manifest import record_sha256
 from lettergen.output.plan import Builder
 from lettergen.output.processes.workers import Workers
-from lettergen.output.spool import BODY, FILES, Ref, Shelf, Spool, Stored
+from lettergen.output.spool import Ref, Spool, SpooledLetter, Stored, WorkerFile
 
 if TYPE_CHECKING:
     from lettergen.checks.checker import CheckedPart, Checker
@@ -89,19 +89,31 @@ def first_pass(
     spool: Spool | None,
     body: BodyOf | None = None,
     checker: Checker | None = None,
-) -> Iterator[Letter]:
+) -> Iterator[Letter | SpooledLetter]:
     """Return the letters of the first pass, rendered and checked (``writer.check``) by
     worker processes.
 
     With a ``spool``, the workers also build each letter's files, which they put on shelves
-    of the spool, and its body in a combined document (``body``); the letters come back
-    without text, holding where their files are (:mod:`lettergen.output.spool`). With a
+    of the spool, and its body in a combined document (``body``); the letters come back as
+    :class:`~lettergen.output.spool.SpooledLetter`, holding where their files are (without,
+    a letter comes back without its text, to be named and counted). With a
     ``checker``, the workers check the letters too, each part of the run with a copy of it,
     and what they find is merged into it in the order of the records.
     """
-    shelves = spool.shelves(jobs) if spool is not None else None
+    shelves = spool.worker_files(jobs) if spool is not None else None
     work = _Work(merge, writers, body, shelves, checker)
-    return merge.unique(_parallel(work, jobs))
+    return _named_once(merge, _parallel(work, jobs))
+
+
+def _named_once(
+    merge: Merge, done: Iterator[tuple[Letter, SpooledLetter | None]]
+) -> Iterator[Letter | SpooledLetter]:
+    """Yield each letter (the one a worker built, when it built one) once Merge.unique has
+    seen that its file name is not taken."""
+    named, built = itertools.tee(done)
+    checked = merge.unique(letter for letter, _ in named)
+    for _letter, (letter, spooled) in zip(checked, built, strict=False):
+        yield spooled if spooled is not None else letter
 
 
 @dataclass
@@ -111,11 +123,11 @@ class _Work:
     merge: Merge
     writers: list[Writer]
     body: BodyOf | None
-    shelves: list[Shelf] | None
+    shelves: list[WorkerFile] | None
     # The run's checks (a copy of them in each worker), when they are on.
     checker: Checker | None = None
     # This worker's shelf, once the worker has started.
-    shelf: Shelf | None = None
+    shelf: WorkerFile | None = None
 
 
 # What a worker hands back for one letter, as a plain tuple (a dataclass took three times as
@@ -220,7 +232,7 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     return done, None, checker.take_part() if checker is not None else None
 
 
-def _shelve(shelf: Shelf, data: bytes, record: Record) -> Ref:
+def _shelve(shelf: WorkerFile, data: bytes, record: Record) -> Ref:
     try:
         return shelf.put(data)
     except OSError as exc:
@@ -238,7 +250,7 @@ def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
         yield chunk
 
 
-def _parallel(work: _Work, jobs: int) -> Iterator[Letter]:
+def _parallel(work: _Work, jobs: int) -> Iterator[tuple[Letter, SpooledLetter | None]]:
     global _work
     _work = work
     merge, writers = work.merge, work.writers
@@ -284,7 +296,7 @@ def _run(
     records: Iterator[Record],
     jobs: int,
     checker: Checker | None,
-) -> Iterator[Letter]:
+) -> Iterator[tuple[Letter, SpooledLetter | None]]:
     """Hand the records to the workers in chunks, a few ahead; yield their letters in order."""
     first = 1
     # The chunks in flight, oldest first, each with the worker that has it.
@@ -309,7 +321,7 @@ def _template_path(name: str) -> Path:
 
 def _collect(
     records: list[Record], result: _Result, warn: Warn, checker: Checker | None
-) -> Iterator[Letter]:
+) -> Iterator[tuple[Letter, SpooledLetter | None]]:
     done, failed, part = result
     if part is not None and checker is not None:
         for record in records[: len(done)]:
@@ -324,15 +336,14 @@ def _collect(
             for message in warnings:
                 warn(message)
         path = _template_path(template) if template is not None else None
+        # Its text stayed in the worker: the letter is named and counted here.
         letter = Letter(record=record, name=name, text="", template=path)
-        context = letter.context
-        context[FILES] = files
-        context[BODY] = body
+        spooled = None
         if sha is not None:
-            context[RECORD_SHA256] = sha
-        if digests is not None:
-            context[FILES_SHA256] = digests
-        yield letter
+            spooled = SpooledLetter(
+                record.id, record.path, record.line, name, path, sha, files, body, digests
+            )
+        yield letter, spooled
     # Raised after the letters before it, as a one-process run would.
     if failed is not None:
         for message in failed.warnings:

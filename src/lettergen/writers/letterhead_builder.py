@@ -1,4 +1,5 @@
-"""Letterheads: the Word documents whose page setup, styles, header and footer letters inherit.
+"""Building letterheads: the Word documents whose page setup, styles, header and footer
+letters inherit.
 
 :func:`build_letterhead` makes the clean default (A4, 2.5 cm margins, 10 pt Arial) and, given a
 signatory profile, one with the signatory's name in the header and offices in the footer.

@@ -1,0 +1,106 @@
+"""Hand-written infrastructure against well-kept libraries (issue 11), side by side.
+
+(a) the progress bar (output/progress.py) against click.progressbar: cost per update over
+100,000 updates, on a stream that says it is a terminal, and what each writes to a stream
+that is not one; (b) writers/zipwriter.py against the standard library's zipfile for 1,000
+DOCX letters: time, identical bytes, valid zips. The fork pool (output/processes/workers.py)
+against concurrent.futures is not measured here yet.
+
+    .venv/bin/python benchmarks/bench_infrastructure.py
+"""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+from pathlib import Path
+
+import click
+
+from lettergen.inputs.recipients import Record
+from lettergen.merge.letter import Letter
+from lettergen.output.progress import Progress
+from lettergen.writers.word import DocxWriter
+from lettergen.writers.zipwriter import read_members
+
+UPDATES = 100_000
+LETTERS = 1_000
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def _ours(stream: io.StringIO) -> float:
+    start = time.perf_counter()
+    with Progress(UPDATES, stream=stream, delay=0.0) as progress:
+        for _ in range(UPDATES):
+            progress.advance()
+    return time.perf_counter() - start
+
+
+def _click(stream: io.StringIO) -> float:
+    start = time.perf_counter()
+    with click.progressbar(length=UPDATES, file=stream) as bar:
+        for _ in range(UPDATES):
+            bar.update(1)
+    return time.perf_counter() - start
+
+
+def progress_bars() -> None:
+    ours, theirs = _ours(_Terminal()), _click(_Terminal())
+    print(
+        f"(a) {UPDATES:,} updates: ours {ours * 1e9 / UPDATES:.0f} ns each, "
+        f"click {theirs * 1e9 / UPDATES:.0f} ns each; click / ours = {theirs / ours:.2f}x"
+    )
+    for name, run in (("ours", _ours), ("click", _click)):
+        piped = io.StringIO()
+        run(piped)
+        print(
+            f"    to a non-tty stream, {name} writes {len(piped.getvalue())} characters: "
+            f"{piped.getvalue()[:60]!r}"
+        )
+
+
+def _letters() -> list[Letter]:
+    text = "Dear Minister,\n\nI call on you to act.\n\nYours sincerely,\nAnn\n"
+    return [
+        Letter(Record(f"r{i}", {}, Path("x.csv"), i + 2), f"r{i}", text + str(i))
+        for i in range(LETTERS)
+    ]
+
+
+def zips() -> None:
+    writer = DocxWriter()
+    letters = _letters()
+    start = time.perf_counter()
+    ours = [writer.to_bytes(letter) for letter in letters]
+    ours_time = time.perf_counter() - start
+    # zipfile gets the members as plain bytes (as a writer would hold them) and zips them.
+    contents = [[(m.name, m.content(), m.method) for m in read_members(d)] for d in ours]
+    start = time.perf_counter()
+    theirs = []
+    for members in contents:
+        out = io.BytesIO()
+        with zipfile.ZipFile(out, "w") as target:
+            for name, content, method in members:
+                info = zipfile.ZipInfo(name, date_time=(1980, 1, 1, 0, 0, 0))
+                info.compress_type = method
+                target.writestr(info, content, compresslevel=1)
+        theirs.append(out.getvalue())
+    theirs_time = time.perf_counter() - start
+    same = sum(a == b for a, b in zip(ours, theirs, strict=True))
+    valid = all(zipfile.ZipFile(io.BytesIO(d)).testzip() is None for d in ours + theirs)
+    print(
+        f"(b) {LETTERS:,} DOCX letters: ours {ours_time * 1e3:.0f} ms (render + zip), zipfile "
+        f"{theirs_time * 1e3:.0f} ms (zip only, every member deflated each time); "
+        f"zipfile / ours = {theirs_time / ours_time:.2f}x; identical bytes: {same}/{LETTERS}; "
+        f"all valid: {valid}"
+    )
+
+
+if __name__ == "__main__":
+    progress_bars()
+    zips()
