@@ -1,6 +1,6 @@
 """Hand-written infrastructure against well-kept libraries (issue 11), side by side.
 
-(a) the progress bar (output/progress.py) against click.progressbar: cost per update over
+(a) the progress bar (output/progress.py) against click.progressbar and rich's: cost per update over
 100,000 updates, on a stream that says it is a terminal, and what each writes to a stream
 that is not one; (b) writers/zipwriter.py against the standard library's zipfile for 1,000
 DOCX letters: time, identical bytes, valid zips. The fork pool (output/processes/workers.py)
@@ -49,13 +49,28 @@ def _click(stream: io.StringIO) -> float:
     return time.perf_counter() - start
 
 
+def _rich(stream: io.StringIO) -> float:
+    from rich.console import Console
+    from rich.progress import Progress as RichProgress
+
+    start = time.perf_counter()
+    console = Console(file=stream, force_terminal=stream.isatty())
+    with RichProgress(console=console) as bar:
+        task = bar.add_task("letters", total=UPDATES)
+        for _ in range(UPDATES):
+            bar.advance(task)
+    return time.perf_counter() - start
+
+
 def progress_bars() -> None:
-    ours, theirs = _ours(_Terminal()), _click(_Terminal())
-    print(
-        f"(a) {UPDATES:,} updates: ours {ours * 1e9 / UPDATES:.0f} ns each, "
-        f"click {theirs * 1e9 / UPDATES:.0f} ns each; click / ours = {theirs / ours:.2f}x"
-    )
-    for name, run in (("ours", _ours), ("click", _click)):
+    ours = _ours(_Terminal())
+    print(f"(a) {UPDATES:,} updates: ours {ours * 1e9 / UPDATES:.0f} ns each")
+    for name, run in (("click", _click), ("rich", _rich)):
+        theirs = run(_Terminal())
+        print(
+            f"    {name} {theirs * 1e9 / UPDATES:.0f} ns each; {name} / ours = {theirs / ours:.2f}x"
+        )
+    for name, run in (("ours", _ours), ("click", _click), ("rich", _rich)):
         piped = io.StringIO()
         run(piped)
         print(

@@ -22,11 +22,10 @@ from lettergen.errors import OutputError, UsageError
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
-from lettergen.templating.environment import MARK_END, MARK_START, strip_marks
+from lettergen.templating.environment import MARKED_VALUE, strip_marks
 
 # What an empty value looks like on a terminal, where nothing would be easy to miss.
 EMPTY = "⟨empty⟩"
-_VALUE = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
 
 
 @dataclass
@@ -50,7 +49,7 @@ class Preview:
         marked = self.letter.text
         return [
             marked.count("\n", 0, m.start()) + 1
-            for m in _VALUE.finditer(marked)
+            for m in MARKED_VALUE.finditer(marked)
             if not strip_marks(m.group(1)).strip()
         ]
 
@@ -77,7 +76,7 @@ class Preview:
                 for part in value.split("\n")
             )
 
-        return _VALUE.sub(show, self.letter.text)
+        return MARKED_VALUE.sub(show, self.letter.text)
 
     def header(self) -> str:
         """One line naming the record, for the separators of ``--all``."""

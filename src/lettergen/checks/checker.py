@@ -27,11 +27,18 @@ from typing import Any, Literal
 
 from jinja2 import nodes
 
-from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
+from lettergen.errors import (
+    LettergenError,
+    TemplateError,
+    UsageError,
+    Warn,
+    ignore_warning,
+    location,
+)
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients import Record, read_file
 from lettergen.merge.letter import Letter
-from lettergen.merge.render import Merge
+from lettergen.merge.render import Merge, name_clash
 from lettergen.merge.values import forbidden_character
 from lettergen.naming import safe_filename
 from lettergen.ooxml import find_forbidden
@@ -39,6 +46,7 @@ from lettergen.options import MergeOptions
 from lettergen.templating.environment import (
     MARK_END,
     MARK_START,
+    MARKED_VALUE,
     LetterTemplate,
     dotted_path,
     strip_marks,
@@ -92,9 +100,7 @@ class Finding:
     @property
     def location(self) -> str:
         """``path:line`` (or ``path``) this finding points at, or ``""``."""
-        if self.path is None:
-            return ""
-        return f"{self.path}:{self.line}" if self.line else str(self.path)
+        return location(self.path, self.line)
 
     def __str__(self) -> str:
         parts = [self.location] if self.location else []
@@ -254,8 +260,7 @@ _PLACEHOLDERS = re.compile(
 )
 
 
-# A record's value in a letter rendered with marks; a word that starts with a capital.
-_MARKED = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
+# A word that starts with a capital.
 _CAPITAL = re.compile(r"\b[^\W\d_a-z]")
 
 # Record fields that say who the recipient is (their office, name, organisation, city).
@@ -1195,8 +1200,7 @@ class Checker:
             self._add_naming(
                 "error",
                 "name-clash",
-                f"file name '{letter.name}' is also the name of record {_HOLE}; "
-                "give each record its own id or change --name",
+                name_clash(letter.name, _HOLE),
                 letter.record,
                 ("file", key, None),
                 style="place",
@@ -1335,12 +1339,12 @@ class Checker:
             # A value printed over several lines: its marks are not in one line.
             lines = [_letter_line(line) for line in strip_marks(marked).split("\n")]
             at = last = 0
-            for match in _MARKED.finditer(marked):
+            for match in MARKED_VALUE.finditer(marked):
                 at += marked.count("\n", last, match.start())
                 last = match.start()
                 value = strip_marks(match.group(1)).strip()
                 values.append((at + 1, value, value in own))
-            skeleton = tuple(_MARKED.sub("\0", marked).split("\n"))
+            skeleton = tuple(MARKED_VALUE.sub("\0", marked).split("\n"))
             flagged = watched = range(len(lines))
 
         # One look at the lines that may matter: the salutation, the closing, placeholders.
@@ -1974,9 +1978,9 @@ def _letter_line(marked: str) -> _Line:
     elif MARK_START in marked or MARK_END in marked:
         # Marks that do not pair up in this line: a value printed over several lines.
         values = tuple(
-            (strip_marks(v) if MARK_START in v else v).strip() for v in _MARKED.findall(marked)
+            (strip_marks(v) if MARK_START in v else v).strip() for v in MARKED_VALUE.findall(marked)
         )
-        skeleton = _MARKED.sub("\0", marked)
+        skeleton = MARKED_VALUE.sub("\0", marked)
         text = strip_marks(marked)
         whole = MARK_START not in skeleton and MARK_END not in skeleton
     else:

@@ -209,10 +209,7 @@ class Merge:
             if names.add_key(key):
                 first = self._first_named(key, record)
                 if first is not None:
-                    raise record.error(
-                        f"file name '{letter.name}' is also the name of record {first}; "
-                        "give each record its own id or change --name"
-                    )
+                    raise record.error(name_clash(letter.name, first))
             yield letter
 
     def _first_named(self, key: str, duplicate: Record) -> str | None:
@@ -239,3 +236,11 @@ def _meta_date(template: LetterTemplate) -> dt.date | None:
         raise TemplateError(
             f"front matter date {value!r} is not YYYY-MM-DD", path=template.path, field="date"
         ) from None
+
+
+def name_clash(name: str, first: str) -> str:
+    """Say that the letter's file name ``name`` is taken by the letter of record ``first``."""
+    return (
+        f"file name '{name}' is also the name of record {first}; "
+        "give each record its own id or change --name"
+    )

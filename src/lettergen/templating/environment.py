@@ -24,9 +24,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
 
-# Markers around every value a template prints, used only by `preview` to highlight values.
+# Markers around every value a template prints: `preview` highlights the values, the checks
+# tell a record's words from the template's own.
 MARK_START = "\ue000"
 MARK_END = "\ue001"
+# One printed value, marked; its group is the value itself.
+MARKED_VALUE = re.compile(f"{MARK_START}(.*?){MARK_END}", re.DOTALL)
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)?---[ \t]*(?:\n|\Z)", re.DOTALL)
 
 
