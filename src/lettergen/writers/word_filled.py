@@ -72,7 +72,7 @@ class WordTemplateWriter(Writer):
         the letter, or by rendering the XML); the XML itself is parsed only when the template
         uses something that could break it (``template.may_break_xml``).
         """
-        from lettergen.templating.word.template import check_xml
+        from lettergen.templating.word.source import check_xml
 
         template = self._template_for(letter)
         if not template.may_break_xml and template.printed_clean(letter.context):
