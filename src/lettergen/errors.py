@@ -17,6 +17,16 @@ def ignore_warning(message: str) -> None:
     """Drop a warning (the default when the caller does not listen)."""
 
 
+def location(path: Path | None, line: int | None) -> str:
+    """``path:line`` (or ``path``, when the line is unknown) of a place in a file, or ``""``.
+
+    Errors and proofreading findings point at places the same way.
+    """
+    if path is None:
+        return ""
+    return f"{path}:{line}" if line else str(path)
+
+
 class LettergenError(Exception):
     """Base class of every error lettergen reports to its user."""
 
@@ -41,9 +51,7 @@ class LettergenError(Exception):
     @property
     def location(self) -> str:
         """``path:line`` (or ``path``) of the place this error is about, or ``""``."""
-        if self.path is None:
-            return ""
-        return f"{self.path}:{self.line}" if self.line else str(self.path)
+        return location(self.path, self.line)
 
     def __str__(self) -> str:
         parts = []
