@@ -658,7 +658,7 @@ def _person_keys(ident: Identity) -> list[tuple[str, ...]]:
 # or a note on whose office a form of address gives.
 _Style = Literal["display", "place", "where", "office"]
 # Stands in a finding's message for the record it names, until the end of the run.
-_HOLE = "\x00"
+_NAMED_LATER = "\x00"
 
 
 @dataclass(slots=True)
@@ -805,7 +805,7 @@ class Checker:
         letter_line: int | None = None,
         late: bool = False,
     ) -> None:
-        """Record a finding whose message names (at ``_HOLE``) the first record ``wanted``."""
+        """Record a finding naming (at ``_NAMED_LATER``) the first record ``wanted``."""
         finding = self.add(
             severity,
             code,
@@ -864,7 +864,7 @@ class Checker:
                 if not silent:
                     self.add_error(error, "recipients-file")
 
-    def _again(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
+    def _reread_records(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
         """Read the run's records once more, saying nothing (it was said the first time).
 
         With ``columns``, the records may hold only those fields (see :func:`read_file`);
@@ -884,7 +884,7 @@ class Checker:
         index = self._index = _Hashes()
         self.total = 0
         office_words = self._office_words
-        for record in self._again(_IDENTITY_FIELDS):
+        for record in self._reread_records(_IDENTITY_FIELDS):
             self.total += 1
             ident = identity_of(record)
             # Every recipient's office is an office a letter may name, wherever it stands in
@@ -1002,7 +1002,7 @@ class Checker:
         self._add_naming(
             "error",
             "duplicate-id",
-            f"duplicate id '{record.id}'; first at {_HOLE}",
+            f"duplicate id '{record.id}'; first at {_NAMED_LATER}",
             record,
             ("id", record.id, None),
             style="where",
@@ -1066,7 +1066,7 @@ class Checker:
             self._add_naming(
                 "error",
                 "name-clash",
-                f"file name '{letter.name}' is also the name of record {_HOLE}; "
+                f"file name '{letter.name}' is also the name of record {_NAMED_LATER}; "
                 "give each record its own id or change --name",
                 letter.record,
                 ("file", key, None),
@@ -1089,7 +1089,7 @@ class Checker:
             self._add_naming(
                 "warning",
                 "duplicate-person",
-                f"same {what} as record {_HOLE}: the same person twice?",
+                f"same {what} as record {_NAMED_LATER}: the same person twice?",
                 record,
                 ("person", key, None),
                 style="place",
@@ -1324,7 +1324,8 @@ class Checker:
                 self._add_naming(
                     "error",
                     "form-of-address",
-                    f"'{said}' names {_HOLE}, another recipient of this batch, not this recipient",
+                    f"'{said}' names {_NAMED_LATER}, another recipient of this batch, "
+                    "not this recipient",
                     record,
                     wanted,
                     letter_line=line,
@@ -1362,7 +1363,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"names {_HOLE}, another recipient of this batch",
+                        f"names {_NAMED_LATER}, another recipient of this batch",
                         record,
                         ("name", name, None),
                         letter_line=line,
@@ -1387,7 +1388,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"the address block names '{value}', the organisation of {_HOLE}",
+                        f"the address block names '{value}', the organisation of {_NAMED_LATER}",
                         record,
                         ("org", org, None),
                         letter_line=line,
@@ -1400,7 +1401,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"the address block names {postal}, the city of {_HOLE}, "
+                        f"the address block names {postal}, the city of {_NAMED_LATER}, "
                         f"not this recipient's ({ident.city})",
                         record,
                         ("city", city, None),
@@ -1663,7 +1664,7 @@ class Checker:
                     if _key(_NAME, name) in index:  # type: ignore[operator]
                         hits.append((self._want("name", name), ids, count, number))
         self._resolve()
-        self.report.findings.extend(f for f in self._late if _HOLE not in f.message)
+        self.report.findings.extend(f for f in self._late if _NAMED_LATER not in f.message)
         for wanted, ids, count, number in hits:
             if wanted.first is None:
                 continue
@@ -1708,12 +1709,12 @@ class Checker:
                     if first != finding.record:
                         finding.message += f" ('{want.key}' is the office of record '{first}')"
                 elif style == "display":
-                    finding.message = finding.message.replace(_HOLE, f"record '{first}'")
+                    finding.message = finding.message.replace(_NAMED_LATER, f"record '{first}'")
                 elif style == "where":
-                    finding.message = finding.message.replace(_HOLE, place)
+                    finding.message = finding.message.replace(_NAMED_LATER, place)
                 else:
-                    finding.message = finding.message.replace(_HOLE, f"'{first}' ({place})")
-        self.report.findings = [f for f in self.report.findings if _HOLE not in f.message]
+                    finding.message = finding.message.replace(_NAMED_LATER, f"'{first}' ({place})")
+        self.report.findings = [f for f in self.report.findings if _NAMED_LATER not in f.message]
 
     def _find_firsts(self, wanted: list[_Wanted]) -> None:
         """Read the records once more and find the first one each of ``wanted`` asks for."""
@@ -1728,7 +1729,7 @@ class Checker:
         left = len(wanted)
         warn, self.merge.warn = self.merge.warn, ignore_warning  # said the first time
         try:
-            for record in self._again():
+            for record in self._reread_records():
                 found = list(ids.get(record.id, ()))
                 if files:
                     found += files.get(self._file_key(record), ())
