@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lettergen.checks.checker import Checker, Finding, Report, check_files
+from lettergen.checks import Checker, Finding, Report, check_files
 from lettergen.cli import cli
 from lettergen.options import MergeOptions
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER, snapshot, write

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from lettergen.checks import Checker, Report
 from lettergen.checks import checker as checks
-from lettergen.checks.checker import Checker, Report
 from lettergen.merge.render import Merge
 from lettergen.options import MergeOptions
 

@@ -32,7 +32,7 @@ from lettergen.errors import LettergenError
 from lettergen.options import MergeOptions, RenderOptions
 
 if TYPE_CHECKING:
-    from lettergen.checks.checker import check_files as check
+    from lettergen.checks import check_files as check
     from lettergen.merge.render import Merge
     from lettergen.output.run import render
 
@@ -41,7 +41,7 @@ __all__ = ["LettergenError", "Merge", "MergeOptions", "RenderOptions", "check", 
 # Imported when first used, so that ``import lettergen.cli`` (and ``lettergen --help``) stays
 # light: these pull in Jinja, and the writers python-docx and lxml.
 _LAZY = {
-    "check": ("lettergen.checks.checker", "check_files"),
+    "check": ("lettergen.checks", "check_files"),
     "Merge": ("lettergen.merge.render", "Merge"),
     "render": ("lettergen.output.run", "render"),
 }

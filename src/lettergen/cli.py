@@ -346,7 +346,7 @@ def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -
         lettergen fields templates/appeal.txt.j2
         lettergen fields templates/appeal.txt.j2 recipients/french-government.yaml
     """
-    from lettergen.checks.checker import field_table
+    from lettergen.checks import field_table
 
     table, total = field_table(template, recipients, encoding)
     for info in table:

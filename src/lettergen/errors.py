@@ -18,7 +18,10 @@ def ignore_warning(message: str) -> None:
 
 
 def location(path: Path | None, line: int | None) -> str:
-    """``path:line`` (or ``path``) of a place in the user's files, or ``""`` for none."""
+    """``path:line`` (or ``path``, when the line is unknown) of a place in a file, or ``""``.
+
+    Errors and proofreading findings point at places the same way.
+    """
     if path is None:
         return ""
     return f"{path}:{line}" if line else str(path)

@@ -27,14 +27,14 @@ from typing import Any, Literal
 
 from jinja2 import nodes
 
-from lettergen.errors import (
-    LettergenError,
-    TemplateError,
-    UsageError,
-    Warn,
-    ignore_warning,
-    location,
+from lettergen.checks.findings import (
+    LISTED,
+    SEVERITIES,
+    Finding,
+    Report,
+    Severity,
 )
+from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients import Record, read_file
 from lettergen.merge.letter import Letter
@@ -52,140 +52,6 @@ from lettergen.templating.environment import (
     strip_marks,
 )
 from lettergen.templating.loading import load_template
-
-Severity = Literal["error", "warning", "info"]
-SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
-
-# How many record ids a grouped finding names before it says "and N more".
-LISTED = 10
-
-# Titles of the groups a report is printed in, by finding code, in printing order.
-GROUPS = {
-    "template": "template",
-    "variant": "language variants",
-    "recipients-file": "recipients files",
-    "render": "letters that do not render",
-    "missing-field": "missing fields",
-    "empty-field": "empty fields",
-    "control-character": "characters no letter can hold",
-    "duplicate-id": "duplicate ids",
-    "duplicate-person": "the same person twice",
-    "name-clash": "file name clashes",
-    "placeholder": "leftover placeholders",
-    "form-of-address": "forms of address",
-    "leak": "other recipients named",
-    "same-letters": "personalisation",
-    "unused-field": "unused record fields",
-}
-
-
-@dataclass(slots=True)
-class Finding:
-    """One problem: how bad, what kind, the message and where (record, file line, letter line).
-
-    A finding shared by several records names the first one and counts the others in
-    ``count`` and ``others`` (their ids, up to :data:`LISTED`).
-    """
-
-    severity: Severity
-    code: str
-    message: str
-    record: str | None = None
-    path: Path | None = None
-    line: int | None = None
-    letter_line: int | None = None
-    count: int = 1
-    others: list[str] = field(default_factory=list)
-
-    @property
-    def location(self) -> str:
-        """``path:line`` (or ``path``) this finding points at, or ``""``."""
-        return location(self.path, self.line)
-
-    def __str__(self) -> str:
-        parts = [self.location] if self.location else []
-        if self.record is not None:
-            parts.append(f"record '{self.record}'")
-        if self.letter_line is not None:
-            parts.append(f"letter line {self.letter_line}")
-        parts.append(f"{self.severity}: {self.message}")
-        text = ": ".join(parts)
-        if self.count > 1:
-            more = self.count - 1 - len(self.others)
-            names = ", ".join(self.others) + (f" and {more} more" if more > 0 else "")
-            text += f" (also in {self.count - 1} other letter(s): {names})"
-        return text
-
-
-@dataclass
-class Report:
-    """Everything one check run found, and how many letters it looked at."""
-
-    findings: list[Finding] = field(default_factory=list)
-    records: int = 0
-    letters: int = 0
-
-    def by_severity(self, severity: Severity) -> list[Finding]:
-        """Return the findings of one severity, in report order."""
-        return [f for f in self.findings if f.severity == severity]
-
-    @property
-    def errors(self) -> list[Finding]:
-        """The findings that stop ``render``."""
-        return self.by_severity("error")
-
-    @property
-    def warnings(self) -> list[Finding]:
-        """The findings that stop ``render`` only with ``--strict``."""
-        return self.by_severity("warning")
-
-    def failed(self, strict: bool = False) -> bool:
-        """Return whether the run has errors (or, with ``strict``, warnings)."""
-        return bool(self.errors or (strict and self.warnings))
-
-    def summary(self) -> str:
-        """One line: how many letters were checked and how many findings of each kind."""
-        counts = [
-            f"{len(self.errors)} error(s)",
-            f"{len(self.warnings)} warning(s)",
-            f"{len(self.by_severity('info'))} note(s)",
-        ]
-        return f"{self.letters} of {self.records} letter(s) rendered; " + ", ".join(counts)
-
-    def lines(self, severities: Iterable[Severity] = SEVERITIES) -> list[str]:
-        """Return the report as text lines, grouped by severity and kind."""
-        out: list[str] = []
-        order = list(GROUPS)
-        for severity in severities:
-            found = sorted(
-                self.by_severity(severity),
-                key=lambda f: order.index(f.code) if f.code in order else len(order),
-            )
-            codes = list(dict.fromkeys(f.code for f in found))
-            for code in codes:
-                group = [f for f in found if f.code == code]
-                out.append(f"{severity}: {GROUPS.get(code, code)} ({len(group)})")
-                out.extend(f"  {f}" for f in group)
-        return out
-
-
-class ChecksFailed(LettergenError):
-    """``render`` refused to write because the checks found errors."""
-
-    def __init__(self, report: Report, strict: bool = False) -> None:
-        self.shown = report.errors + (report.warnings if strict else [])
-        first = self.shown[0] if self.shown else None
-        super().__init__(
-            f"refusing to write: {report.summary()}; fix these, or render with --no-check",
-            path=first.path if first else None,
-            line=first.line if first else None,
-            record=first.record if first else None,
-        )
-        self.report = report
-
-    def __str__(self) -> str:
-        return "\n".join([*(str(f) for f in self.shown), self.message])
-
 
 # -- words and names -------------------------------------------------------------------------
 
@@ -792,7 +658,7 @@ def _person_keys(ident: Identity) -> list[tuple[str, ...]]:
 # or a note on whose office a form of address gives.
 _Style = Literal["display", "place", "where", "office"]
 # Stands in a finding's message for the record it names, until the end of the run.
-_HOLE = "\x00"
+_NAMED_LATER = "\x00"
 
 
 @dataclass(slots=True)
@@ -939,7 +805,7 @@ class Checker:
         letter_line: int | None = None,
         late: bool = False,
     ) -> None:
-        """Record a finding whose message names (at ``_HOLE``) the first record ``wanted``."""
+        """Record a finding naming (at ``_NAMED_LATER``) the first record ``wanted``."""
         finding = self.add(
             severity,
             code,
@@ -998,7 +864,7 @@ class Checker:
                 if not silent:
                     self.add_error(error, "recipients-file")
 
-    def _again(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
+    def _reread_records(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
         """Read the run's records once more, saying nothing (it was said the first time).
 
         With ``columns``, the records may hold only those fields (see :func:`read_file`);
@@ -1018,7 +884,7 @@ class Checker:
         index = self._index = _Hashes()
         self.total = 0
         office_words = self._office_words
-        for record in self._again(_IDENTITY_FIELDS):
+        for record in self._reread_records(_IDENTITY_FIELDS):
             self.total += 1
             ident = identity_of(record)
             # Every recipient's office is an office a letter may name, wherever it stands in
@@ -1136,7 +1002,7 @@ class Checker:
         self._add_naming(
             "error",
             "duplicate-id",
-            f"duplicate id '{record.id}'; first at {_HOLE}",
+            f"duplicate id '{record.id}'; first at {_NAMED_LATER}",
             record,
             ("id", record.id, None),
             style="where",
@@ -1200,7 +1066,7 @@ class Checker:
             self._add_naming(
                 "error",
                 "name-clash",
-                name_clash(letter.name, _HOLE),
+                name_clash(letter.name, _NAMED_LATER),
                 letter.record,
                 ("file", key, None),
                 style="place",
@@ -1222,7 +1088,7 @@ class Checker:
             self._add_naming(
                 "warning",
                 "duplicate-person",
-                f"same {what} as record {_HOLE}: the same person twice?",
+                f"same {what} as record {_NAMED_LATER}: the same person twice?",
                 record,
                 ("person", key, None),
                 style="place",
@@ -1457,7 +1323,8 @@ class Checker:
                 self._add_naming(
                     "error",
                     "form-of-address",
-                    f"'{said}' names {_HOLE}, another recipient of this batch, not this recipient",
+                    f"'{said}' names {_NAMED_LATER}, another recipient of this batch, "
+                    "not this recipient",
                     record,
                     wanted,
                     letter_line=line,
@@ -1495,7 +1362,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"names {_HOLE}, another recipient of this batch",
+                        f"names {_NAMED_LATER}, another recipient of this batch",
                         record,
                         ("name", name, None),
                         letter_line=line,
@@ -1520,7 +1387,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"the address block names '{value}', the organisation of {_HOLE}",
+                        f"the address block names '{value}', the organisation of {_NAMED_LATER}",
                         record,
                         ("org", org, None),
                         letter_line=line,
@@ -1533,7 +1400,7 @@ class Checker:
                     self._add_naming(
                         "warning",
                         "leak",
-                        f"the address block names {postal}, the city of {_HOLE}, "
+                        f"the address block names {postal}, the city of {_NAMED_LATER}, "
                         f"not this recipient's ({ident.city})",
                         record,
                         ("city", city, None),
@@ -1796,7 +1663,7 @@ class Checker:
                     if _key(_NAME, name) in index:  # type: ignore[operator]
                         hits.append((self._want("name", name), ids, count, number))
         self._resolve()
-        self.report.findings.extend(f for f in self._late if _HOLE not in f.message)
+        self.report.findings.extend(f for f in self._late if _NAMED_LATER not in f.message)
         for wanted, ids, count, number in hits:
             if wanted.first is None:
                 continue
@@ -1841,12 +1708,12 @@ class Checker:
                     if first != finding.record:
                         finding.message += f" ('{want.key}' is the office of record '{first}')"
                 elif style == "display":
-                    finding.message = finding.message.replace(_HOLE, f"record '{first}'")
+                    finding.message = finding.message.replace(_NAMED_LATER, f"record '{first}'")
                 elif style == "where":
-                    finding.message = finding.message.replace(_HOLE, place)
+                    finding.message = finding.message.replace(_NAMED_LATER, place)
                 else:
-                    finding.message = finding.message.replace(_HOLE, f"'{first}' ({place})")
-        self.report.findings = [f for f in self.report.findings if _HOLE not in f.message]
+                    finding.message = finding.message.replace(_NAMED_LATER, f"'{first}' ({place})")
+        self.report.findings = [f for f in self.report.findings if _NAMED_LATER not in f.message]
 
     def _find_firsts(self, wanted: list[_Wanted]) -> None:
         """Read the records once more and find the first one each of ``wanted`` asks for."""
@@ -1861,7 +1728,7 @@ class Checker:
         left = len(wanted)
         warn, self.merge.warn = self.merge.warn, ignore_warning  # said the first time
         try:
-            for record in self._again():
+            for record in self._reread_records():
                 found = list(ids.get(record.id, ()))
                 if files:
                     found += files.get(self._file_key(record), ())

@@ -8,7 +8,7 @@ import hashlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from lettergen.checks.checker import Checker, ChecksFailed
+from lettergen.checks import Checker, ChecksFailed
 from lettergen.errors import OutputError, Warn, ignore_warning
 from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge

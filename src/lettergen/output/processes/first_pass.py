@@ -40,7 +40,7 @@ from lettergen.output.processes.workers import Workers
 from lettergen.output.spool import Ref, Spool, SpooledLetter, Stored, WorkerFile
 
 if TYPE_CHECKING:
-    from lettergen.checks.checker import CheckedPart, Checker
+    from lettergen.checks import CheckedPart, Checker
     from lettergen.writers import Writer
 
 # Below this many bytes of recipients, starting processes costs more than it saves.
