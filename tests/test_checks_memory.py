@@ -109,7 +109,7 @@ def test_checker_state_does_not_grow_with_records(
 ) -> None:
     # The caches (of letter lines, of phrases found in the index) are bounded; a small bound
     # shows that it is kept, at both sizes.
-    monkeypatch.setattr(checks, "_LINES_CACHED", 200)
+    monkeypatch.setattr(checks, "LINES_CACHED", 200)
     small, small_report = run(tmp_path, 1000, raising)
     large, large_report = run(tmp_path, 3000, raising)
     for checker in (small, large):

@@ -27,9 +27,9 @@ def test_the_checks_index_answers_as_a_set_does_across_growth() -> None:
     # The checks' index (checks._Hashes) inlines HashSet.add: same answers, same growth.
     import random
 
-    from lettergen.checks.checker import _Hashes
+    from lettergen.checks.index import RecipientHashes
 
-    index = _Hashes()
+    index = RecipientHashes()
     reference: set[int] = set()
     numbers = random.Random(5)
     values = [numbers.getrandbits(64) - 2**63 for _ in range(15_000)] + [0, 1]
