@@ -40,9 +40,13 @@ class LettergenError(Exception):
         line: int | None = None,
         record: str | None = None,
         field: str | None = None,
+        missing_field: str | None = None,
     ) -> None:
         super().__init__(message)
         self.message = message
+        # The field a template used that the record or profile lacks, when that is the error:
+        # the checks count these by field instead of reporting each letter.
+        self.missing_field = missing_field
         self.path = Path(path) if path is not None else None
         self.line = line
         self.record = record

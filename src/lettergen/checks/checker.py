@@ -17,7 +17,6 @@ the template personalises them.
 from __future__ import annotations
 
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -349,9 +348,8 @@ class Checker:
         try:
             letter = self.merge.render(record, marked=True)
         except LettergenError as error:
-            match = re.search(r"missing field '([^']+)'", error.message)
-            if match:
-                self._count(self._missing, match.group(1), record, only_new=True)
+            if error.missing_field is not None:
+                self._count(self._missing, error.missing_field, record, only_new=True)
             elif not skip:
                 self.add("error", "render", error.message, record, letter_line=None)
             return None

@@ -159,12 +159,22 @@ class Merge:
                     "'sender:' in the template's front matter)",
                     path=self.template.path,
                     record=record.id,
+                    missing_field=exc.field,
                 )
             if exc.field.startswith("sender."):
-                return SenderError(error.message, path=self.sender_path, record=record.id)
+                return SenderError(
+                    error.message,
+                    path=self.sender_path,
+                    record=record.id,
+                    missing_field=exc.field,
+                )
             hint = mapping_hint(exc.field, record.fields) if origin is RecipientsError else ""
             return origin(
-                error.message + hint, path=record.path, line=record.line, record=record.id
+                error.message + hint,
+                path=record.path,
+                line=record.line,
+                record=record.id,
+                missing_field=exc.field,
             )
         return TemplateError(error.message, path=error.path, line=error.line, record=record.id)
 
