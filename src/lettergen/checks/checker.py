@@ -16,6 +16,7 @@ the template personalises them.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
@@ -363,8 +364,9 @@ class Checker:
         self._check_characters(letter)
         ident = identity_of(letter.record)
         self._check_person(letter.record, ident)
-        self._check_letter(letter, use, ident)
-        return letter
+        # The letter as printed, without the marks the checks read it with: a new letter, so
+        # the one rendered for the checks is left as it was.
+        return dataclasses.replace(letter, text=self._check_letter(letter, use, ident))
 
     def _check_characters(self, letter: Letter) -> None:
         """Report a value holding a character no letter should (a vertical tab pasted from
@@ -576,7 +578,8 @@ class Checker:
 
     # -- one letter --
 
-    def _check_letter(self, letter: Letter, use: TemplateUse, ident: Identity) -> None:
+    def _check_letter(self, letter: Letter, use: TemplateUse, ident: Identity) -> str:
+        """Check one rendered letter's lines; return its text as printed (the marks left out)."""
         record = letter.record
         marked = letter.text
         own = own_strings(record.fields)
@@ -655,7 +658,7 @@ class Checker:
         texts = [line.text for line in lines]
         self._check_sameness(letter, use, texts, values, salutation, skeleton)
         # The letter as printed: its lines without marks, at hand already.
-        letter.text = "\n".join(texts)
+        return "\n".join(texts)
 
     def _plan(self, skeleton: tuple[str, ...], lines: list[LetterLine]) -> LinePlan:
         """Return (and keep) which lines of a letter laid out as ``lines`` need a look:
