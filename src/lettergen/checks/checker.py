@@ -293,9 +293,8 @@ class Checker:
                 index.add(salted_key(NAME_SALT, ident.name))
                 self._name_words = max(self._name_words, min(8, words))
             if ident.surname and index.add(salted_key(SURNAME_SALT, ident.surname)):
-                index.add(
-                    salted_key(SECOND_SURNAME_SALT, ident.surname)
-                )  # more than one record has it
+                # More than one record has this surname.
+                index.add(salted_key(SECOND_SURNAME_SALT, ident.surname))
             words = len(ident.organisation.split())
             # One-word organisations ("Parliament") are too common a word to be a leak.
             if words >= 2:
@@ -1126,38 +1125,34 @@ class Checker:
         people, offices = by_kind.get("person", {}), by_kind.get("office", {})
         who = names or surnames or orgs or cities or people or offices
         left = len(wanted)
-        warn, self.merge.warn = self.merge.warn, ignore_warning  # said the first time
-        try:
-            for record in self._reread_records():
-                found = list(ids.get(record.id, ()))
-                if files:
-                    found += files.get(self._file_key(record), ())
-                if who:
-                    ident = identity_of(record)
-                    found += names.get(ident.name, ())
-                    found += surnames.get(ident.surname, ())
-                    found += orgs.get(ident.organisation, ())
-                    found += cities.get(ident.city, ())
-                    for key in person_keys(ident) if people else ():
-                        found += people.get(key, ())
-                    for office, wants in offices.items() if ident.offices else ():
-                        if holds_office(office, ident.offices):
-                            found += wants
-                for want in found:
-                    if want.first is None and record.id != want.exclude:
-                        want.first = (record.id, record.location)
-                        left -= 1
-                if not left:
-                    break
-        finally:
-            self.merge.warn = warn
+        for record in self._reread_records():
+            found = list(ids.get(record.id, ()))
+            if files:
+                found += files.get(self._file_key(record), ())
+            if who:
+                ident = identity_of(record)
+                found += names.get(ident.name, ())
+                found += surnames.get(ident.surname, ())
+                found += orgs.get(ident.organisation, ())
+                found += cities.get(ident.city, ())
+                for key in person_keys(ident) if people else ():
+                    found += people.get(key, ())
+                for office, wants in offices.items() if ident.offices else ():
+                    if holds_office(office, ident.offices):
+                        found += wants
+            for want in found:
+                if want.first is None and record.id != want.exclude:
+                    want.first = (record.id, record.location)
+                    left -= 1
+            if not left:
+                break
 
     def _file_key(self, record: Record) -> str | None:
         """Return the folded file name of ``record``'s letter (None if it has none)."""
         try:
             if self.merge.name_pattern is None:
                 return safe_filename(record.id).casefold() or None
-            return self.merge.render(record).name.casefold()
+            return self.merge.render(record, quiet=True).name.casefold()
         except LettergenError:
             return None
 

@@ -73,12 +73,15 @@ class Merge:
             )
         return path
 
-    def records(self) -> Iterator[Record]:
-        """Yield the records this run writes to: all, or those chosen by only, where, limit."""
+    def records(self, *, quiet: bool = False) -> Iterator[Record]:
+        """Yield the records this run writes to: all, or those chosen by only, where, limit.
+
+        ``quiet`` reads them once more without repeating the warnings the first reading gave.
+        """
         records = read_recipients(
             self.options.recipients,
             encoding=self.options.encoding,
-            warn=self.warn,
+            warn=ignore_warning if quiet else self.warn,
             sheet=self.options.sheet,
             field_map=self.options.field_map,
         )
@@ -129,8 +132,11 @@ class Merge:
         template.meta = {**self.template.meta, "locale": tag, **template.meta}
         return template, Fields(template.meta, "letter")
 
-    def render(self, record: Record, *, marked: bool = False) -> Letter:
-        """Render the letter for one record, or raise a LettergenError naming record and line."""
+    def render(self, record: Record, *, marked: bool = False, quiet: bool = False) -> Letter:
+        """Render the letter for one record, or raise a LettergenError naming record and line.
+
+        ``quiet`` renders a letter once more without repeating its warnings.
+        """
         template, meta = self.template_for(record)
         if self._sender_fields is None:
             self._sender_fields = Fields(self.sender, "sender")
@@ -141,7 +147,7 @@ class Merge:
             raise self._render_error(exc, record, template) from None
         return Letter(
             record=record,
-            name=self._file_name(record, context),
+            name=self._file_name(record, context, ignore_warning if quiet else self.warn),
             text=text,
             context=context,
             template=template.path,
@@ -178,7 +184,7 @@ class Merge:
             )
         return TemplateError(error.message, path=error.path, line=error.line, record=record.id)
 
-    def _file_name(self, record: Record, context: dict[str, Any]) -> str:
+    def _file_name(self, record: Record, context: dict[str, Any], warn: Warn) -> str:
         if self.name_pattern is None:
             raw = record.id
         else:
@@ -195,7 +201,7 @@ class Merge:
         if not name:
             raise record.error(f"file name {raw!r} has no usable characters", field="id")
         if name != raw:
-            self.warn(
+            warn(
                 f"{record.location}: warning: record '{record.id}': file name {raw!r} "
                 f"is not safe; written as {name!r}"
             )
@@ -224,15 +230,11 @@ class Merge:
 
     def _first_named(self, key: str, duplicate: Record) -> str | None:
         """Return the record before ``duplicate`` whose file name folds to ``key``, if any."""
-        warn, self.warn = self.warn, ignore_warning  # its warnings were given the first time
-        try:
-            for record in self.records():
-                if record.path == duplicate.path and record.line == duplicate.line:
-                    return None
-                if self.render(record).name.casefold() == key:
-                    return f"'{record.id}' ({record.location})"
-        finally:
-            self.warn = warn
+        for record in self.records(quiet=True):
+            if record.path == duplicate.path and record.line == duplicate.line:
+                return None
+            if self.render(record, quiet=True).name.casefold() == key:
+                return f"'{record.id}' ({record.location})"
         return None
 
 
