@@ -263,6 +263,39 @@ def expected_letter(i: int) -> str:
     return f"Dear Person {i},\nYour number is {i * 7} ({sum(range(100))}).\n"
 
 
+def live_members(group: int) -> list[int]:
+    """Return the processes of process group ``group`` that still run (zombies do not)."""
+    members = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # it ended while we looked
+        state, pgrp = fields[0], int(fields[2])
+        if pgrp == group and state not in ("Z", "X"):
+            members.append(int(stat.parent.name))
+    return members
+
+
+def wait_until_gone(group: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while live_members(group):
+        assert time.monotonic() < deadline, f"still running: {live_members(group)}"
+        time.sleep(0.01)
+
+
+def test_live_members_sees_a_running_group() -> None:
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; time.sleep(30)"], start_new_session=True
+    )
+    try:
+        assert live_members(child.pid) == [child.pid]
+    finally:
+        child.kill()
+        child.wait()
+    assert live_members(child.pid) == []
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_killed_run_resumes_with_skip_unchanged(
     runner: CliRunner, tmp_path: Path, how: signal.Signals
@@ -279,6 +312,7 @@ def test_killed_run_resumes_with_skip_unchanged(
         [sys.executable, "-m", "lettergen", "render", str(template), str(people), "-o", str(out)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its workers share its process group: see below
     )
     try:
         deadline = time.monotonic() + 60
@@ -289,6 +323,9 @@ def test_killed_run_resumes_with_skip_unchanged(
         process.send_signal(how)
     finally:
         process.wait(timeout=60)
+    # The kernel kills the workers when the main process dies, but a worker may be finishing
+    # a rename at that moment: look at the folder once no process of the run is left.
+    wait_until_gone(process.pid)
     written_before = {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in out.glob("p*.txt")}
     # The kill came part-way: some letters exist, not all.
     assert 100 <= len(written_before) < TOTAL
