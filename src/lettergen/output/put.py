@@ -9,7 +9,7 @@ from its latest row is never taken as up to date). The rows of a run are in the 
 groups were finished, not always in the order of the records.
 
 The processes read the spool through a handle of their own (its offset is theirs) and the
-files built by ``--jobs`` workers from the shelves, by offset. They report each group they
+files built by ``--jobs`` workers from the workers' files, by offset. They report each group they
 finish, or their error, on a pipe; the main process draws the progress bar from it.
 """
 

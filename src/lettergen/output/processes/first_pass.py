@@ -4,7 +4,7 @@ A run renders each letter once, in its first pass (see :mod:`lettergen.output.pl
 above one, forked worker processes (:mod:`lettergen.output.processes.workers`) render, check and
 build chunks of records. The main process reads the records, sends them on in order (packed: see
 :func:`_pack`) and takes the results back in order: each letter's file name (to find clashes and
-existing files), where the worker put its files (on the worker's shelf of the spool, with their
+existing files), where the worker put its files (in the worker's own file of the spool, with their
 SHA-256), and its body in a combined document. The main process spools those, so that clashes,
 existing files and errors are found exactly as in a one-process run; the second pass then puts the
 files in place with several processes too (:mod:`lettergen.output.put`). At most a few chunks are in
@@ -93,15 +93,15 @@ def first_pass(
     """Return the letters of the first pass, rendered and checked (``writer.check``) by
     worker processes.
 
-    With a ``spool``, the workers also build each letter's files, which they put on shelves
+    With a ``spool``, the workers also build each letter's files, which they put in their own files
     of the spool, and its body in a combined document (``body``); the letters come back as
     :class:`~lettergen.output.spool.SpooledLetter`, holding where their files are (without,
     a letter comes back without its text, to be named and counted). With a
     ``checker``, the workers check the letters too, each part of the run with a copy of it,
     and what they find is merged into it in the order of the records.
     """
-    shelves = spool.worker_files(jobs) if spool is not None else None
-    work = _Work(merge, writers, body, shelves, checker)
+    worker_files = spool.worker_files(jobs) if spool is not None else None
+    work = _Work(merge, writers, body, worker_files, checker)
     return _named_once(merge, _parallel(work, jobs))
 
 
@@ -123,11 +123,11 @@ class _Work:
     merge: Merge
     writers: list[Writer]
     body: BodyOf | None
-    shelves: list[WorkerFile] | None
+    worker_files: list[WorkerFile] | None
     # The run's checks (a copy of them in each worker), when they are on.
     checker: Checker | None = None
-    # This worker's shelf, once the worker has started.
-    shelf: WorkerFile | None = None
+    # This worker's file of the spool, once the worker has started.
+    worker_file: WorkerFile | None = None
 
 
 # What a worker hands back for one letter, as a plain tuple (a dataclass took three times as
@@ -198,7 +198,7 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     work = _work
     assert work is not None
     records = _unpack(packed)
-    merge, shelf, checker = work.merge, work.shelf, work.checker
+    merge, worker_file, checker = work.merge, work.worker_file, work.checker
     if checker is not None:
         checker.begin_part()
     # Checked and built as in one process (output.plan).
@@ -215,12 +215,12 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
             else:
                 letter = merge.render(record)
             template = os.fspath(letter.template) if letter.template is not None else None
-            if shelf is None:
+            if worker_file is None:
                 builder.check(letter)
                 done.append((letter.name, template, [], None, None, warnings or None, None))
             else:
                 built = builder.build(letter)
-                files: list[Stored] = [_shelve(shelf, data, record) for data in built]
+                files: list[Stored] = [_store(worker_file, data, record) for data in built]
                 digests = [hashlib.sha256(data).hexdigest() for data in built]
                 body = work.body(letter, number) if work.body is not None else None
                 sha = record_sha256(record.fields)
@@ -232,9 +232,9 @@ def _build_chunk(first: int, packed: _Packed) -> _Result:
     return done, None, checker.take_part() if checker is not None else None
 
 
-def _shelve(shelf: WorkerFile, data: bytes, record: Record) -> Ref:
+def _store(worker_file: WorkerFile, data: bytes, record: Record) -> Ref:
     try:
-        return shelf.put(data)
+        return worker_file.put(data)
     except OSError as exc:
         raise OutputError(f"cannot spool the letter: {exc.strerror}", record=record.id) from None
 
@@ -270,7 +270,7 @@ def _parallel(work: _Work, jobs: int) -> Iterator[tuple[Letter, SpooledLetter | 
                 writer.to_bytes(merge.render(head))
     finally:
         merge.warn = warn
-    pool = Workers(jobs, _run_chunk, _take_shelf)
+    pool = Workers(jobs, _run_chunk, _take_worker_file)
     try:
         yield from _run(pool, merge, head, records, jobs, work.checker)
     finally:
@@ -283,10 +283,10 @@ def _run_chunk(first: int, packed: _Packed) -> _Result:
     return _build_chunk(first, packed)
 
 
-def _take_shelf(number: int) -> None:
-    """Give a new worker process its own shelf of the spool."""
-    if _work is not None and _work.shelves is not None:
-        _work.shelf = _work.shelves[number]
+def _take_worker_file(number: int) -> None:
+    """Give a new worker process its own file of the spool."""
+    if _work is not None and _work.worker_files is not None:
+        _work.worker_file = _work.worker_files[number]
 
 
 def _run(
