@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lettergen.checks import Checker, Finding, Report, check_files
+from lettergen.checks import Finding, Report, check_files
+from lettergen.checks.letter import LetterChecks
 from lettergen.cli import cli
 from lettergen.options import MergeOptions
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER, snapshot, write
@@ -618,7 +619,7 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # After the first letter of a layout, only the lines that print values are looked at
-    # anew (Checker._plan). Slips in later letters must be found as without that shortcut.
+    # anew (LetterChecks._plan). Slips in later letters must be found as without that shortcut.
     people = []
     for number in range(12):
         base = (FABIUS if number % 2 else VALLS).replace("id: ", f"id: p{number}-", 1)
@@ -636,16 +637,18 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(
         return government(tmp_path, template=template, people="".join(people)).lines()
 
     plans: list[int] = []
-    plan = Checker._plan
+    plan = LetterChecks._plan
     monkeypatch.setattr(
-        Checker,
+        LetterChecks,
         "_plan",
         lambda self, skeleton, lines: plans.append(1) or plan(self, skeleton, lines),
     )
     planned = report()
     assert len(plans) == 1  # every letter is laid out alike: one plan for twelve letters
     # Without the shortcut: every line of every letter is looked at.
-    monkeypatch.setattr(Checker, "_plan", lambda self, skeleton, lines: (range(len(lines)),) * 3)
+    monkeypatch.setattr(
+        LetterChecks, "_plan", lambda self, skeleton, lines: (range(len(lines)),) * 3
+    )
     assert report() == planned
     found = [
         line.split(": letter line ")[0].split(": record ")[1]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from lettergen.checks import Checker, Report
-from lettergen.checks import checker as checks
+from lettergen.checks import letter as letter_checks
 from lettergen.merge.render import Merge
 from lettergen.options import MergeOptions
 
@@ -73,22 +73,42 @@ def _size(value: Any) -> int:
     return 0
 
 
+def _parts(checker: Checker) -> dict[str, object]:
+    """Return every attribute of the checker and of the objects of lettergen.checks it holds
+    (its tally, its index, its letter checks), by dotted name."""
+    found: dict[str, object] = {}
+    todo: list[tuple[str, object]] = [("checker", checker)]
+    while todo:
+        prefix, obj = todo.pop()
+        for name, value in vars(obj).items():
+            found[f"{prefix}.{name}"] = value
+            if type(value).__module__.startswith("lettergen.checks") and hasattr(value, "__dict__"):
+                todo.append((f"{prefix}.{name}", value))
+    return found
+
+
 def _state(checker: Checker) -> dict[str, int]:
     """Return the size of every container the checker holds (the report aside)."""
-    sizes = {name: _size(getattr(checker, name)) for name in _attributes(checker)}
-    sizes.pop("report", None)
-    return sizes
+    return {
+        name: _size(value)
+        for name, value in _parts(checker).items()
+        if not name.endswith(".report")
+    }
 
 
-def _attributes(checker: Checker) -> list[str]:
-    return [name for name in vars(checker) if not name.startswith("__")]
+def _caches(checker: Checker) -> list[Any]:
+    """Return the checker's bounded caches (of letter lines, values, index look-ups)."""
+    parts = _parts(checker)
+    return [
+        v for n, v in parts.items() if n.rsplit(".", 1)[1] in ("_line_cache", "_hits", "_values")
+    ]
 
 
 def _hash_bytes(checker: Checker) -> int:
     """Return the bytes of the checker's tables of 64-bit hashes."""
     total = 0
-    for name in _attributes(checker):
-        table = getattr(getattr(checker, name), "table", None)
+    for value in _parts(checker).values():
+        table = getattr(value, "table", None)
         if isinstance(table, array):
             total += table.itemsize * len(table)
     return total
@@ -109,11 +129,13 @@ def test_checker_state_does_not_grow_with_records(
 ) -> None:
     # The caches (of letter lines, of phrases found in the index) are bounded; a small bound
     # shows that it is kept, at both sizes.
-    monkeypatch.setattr(checks, "LINES_CACHED", 200)
+    monkeypatch.setattr(letter_checks, "LINES_CACHED", 200)
     small, small_report = run(tmp_path, 1000, raising)
     large, large_report = run(tmp_path, 3000, raising)
     for checker in (small, large):
-        for cache in (checker._line_cache, checker._hits, checker._values):
+        caches = _caches(checker)
+        assert len(caches) == 3
+        for cache in caches:
             assert 0 < len(cache) <= 200
             cache.clear()
     # Clean recipients: nothing found, so nothing the report must hold grows either.

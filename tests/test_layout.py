@@ -77,23 +77,10 @@ def test_the_package_has_no_import_cycle() -> None:
     assert import_cycles(graph) == []
 
 
-# Modules not yet split (issue 11): each must shrink under the limit, and then leave this list.
-NOT_YET_SPLIT = {
-    "checks/checker.py",
-}
-
-
 @pytest.mark.parametrize(
     "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
 )
 def test_no_module_is_over_500_lines(path: Path) -> None:
     name = str(path.relative_to(PACKAGE))
     lines = len(path.read_text(encoding="utf-8").splitlines())
-    if name in NOT_YET_SPLIT:
-        assert lines > MAX_LINES, f"{name} has {lines} lines now: take it off NOT_YET_SPLIT"
-    else:
-        assert lines <= MAX_LINES, f"{name} has {lines} lines: split its jobs"
-
-
-def test_every_module_not_yet_split_exists() -> None:
-    assert all((PACKAGE / name).is_file() for name in NOT_YET_SPLIT)
+    assert lines <= MAX_LINES, f"{name} has {lines} lines: split its jobs"

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from lettergen.checks.findings import (
     Finding,
 )
-from lettergen.checks.identity import Identity
+from lettergen.checks.identity import OFFICE_WORDS, Identity, core_words, identity_of
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients import Record
 
@@ -93,3 +93,46 @@ class FieldCount:
     ids: list[str] = field(default_factory=list)
     count: int = 0
     first: Record | None = None
+
+
+@dataclass
+class BatchIndex:
+    """Who the recipients of a run are, as hashes: read from every record before the first
+    letter, so each letter can be compared with the whole batch as it is rendered."""
+
+    hashes: RecipientHashes = field(default_factory=RecipientHashes)
+    # How many records the run has.
+    total: int = 0
+    # The most words a name, and an organisation, of the batch has (phrases looked up).
+    name_words: int = 0
+    org_words: int = 0
+    # The first record addressed as "Excellency" (None if none is).
+    excellent: str | None = None
+    # Words of offices a letter may name: the usual ones and every recipient's.
+    office_words: set[str] = field(default_factory=lambda: set(OFFICE_WORDS))
+
+    def add(self, record: Record) -> None:
+        """Add who ``record`` is."""
+        index = self.hashes
+        self.total += 1
+        ident = identity_of(record)
+        # Every recipient's office is an office a letter may name, wherever it stands in the
+        # list (and whichever process checks the letter).
+        for office in ident.offices:
+            self.office_words.update(core_words(office))
+        words = len(ident.name.split())
+        if words >= 2:
+            index.add(salted_key(NAME_SALT, ident.name))
+            self.name_words = max(self.name_words, min(8, words))
+        if ident.surname and index.add(salted_key(SURNAME_SALT, ident.surname)):
+            # More than one record has this surname.
+            index.add(salted_key(SECOND_SURNAME_SALT, ident.surname))
+        words = len(ident.organisation.split())
+        # One-word organisations ("Parliament") are too common a word to be a leak.
+        if words >= 2:
+            index.add(salted_key(ORG_SALT, ident.organisation))
+            self.org_words = max(self.org_words, min(20, words))
+        if ident.city:
+            index.add(salted_key(CITY_SALT, ident.city))
+        if ident.excellency and self.excellent is None:
+            self.excellent = ident.id
