@@ -24,6 +24,9 @@ from docx.oxml.ns import qn
 
 from lettergen.cli import cli
 from lettergen.errors import TemplateError
+from lettergen.inputs.recipients import Record
+from lettergen.merge.letter import Letter
+from lettergen.merge.word import WordParts
 from lettergen.templating.environment import context_for
 from lettergen.templating.loading import load_template
 from lettergen.templating.word.template import WordTemplate
@@ -97,9 +100,24 @@ def context(record: dict[str, Any] | None = None, **meta: Any) -> dict[str, Any]
     return context_for(RECORD if record is None else record, SENDER, meta, DATE)
 
 
+def filled(writer: WordTemplateWriter, context: dict[str, Any]) -> bytes:
+    """Return the .docx the writer makes of a letter rendered from its template and ``context``."""
+    template = writer.template
+    record = Record("r1", dict(context.get("recipient") or {}), template.path, 1)
+    letter = Letter(
+        record=record,
+        name="r1",
+        text="",
+        context=context,
+        template=template.path,
+        word=WordParts(template, record, context),
+    )
+    return writer.to_bytes(letter)
+
+
 def render(path: Path, record: dict[str, Any] | None = None) -> Any:
     """Render the Word template at ``path`` for ``record``; return the python-docx Document."""
-    data = WordTemplateWriter(WordTemplate(path)).render_context(context(record))
+    data = filled(WordTemplateWriter(WordTemplate(path)), context(record))
     return docx.Document(io.BytesIO(data))
 
 
@@ -250,9 +268,7 @@ def test_table_row_loop(tmp_path: Path) -> None:
             {"city": "Strasbourg", "phone": "0033 3 88 1 75136"},
         ]
     }
-    data = WordTemplateWriter(WordTemplate(path)).render_context(
-        context_for(RECORD, sender, {}, DATE)
-    )
+    data = filled(WordTemplateWriter(WordTemplate(path)), context_for(RECORD, sender, {}, DATE))
     (result,) = docx.Document(io.BytesIO(data)).tables
     assert [[c.text for c in row.cells] for row in result.rows] == [
         ["City", "Phone"],
@@ -356,15 +372,13 @@ def test_letter_values_come_from_the_yaml_beside_the_template(tmp_path: Path) ->
     write(tmp_path / "letter.yaml", "place: Paris\nlocale: fr\n")
     template = WordTemplate(path)
     assert template.meta == {"place": "Paris", "locale": "fr"}
-    data = WordTemplateWriter(template).render_context(
-        context_for(RECORD, SENDER, template.meta, DATE)
-    )
+    data = filled(WordTemplateWriter(template), context_for(RECORD, SENDER, template.meta, DATE))
     assert texts(docx.Document(io.BytesIO(data))) == ["Paris, 25 mai 2015"]
 
 
 def test_unchanged_members_are_copied_as_they_are(tmp_path: Path) -> None:
     path = template_of(tmp_path, ("Dear {{ recipient.name }}",))
-    data = WordTemplateWriter(WordTemplate(path)).render_context(context())
+    data = filled(WordTemplateWriter(WordTemplate(path)), context())
     with zipfile.ZipFile(path) as original, zipfile.ZipFile(io.BytesIO(data)) as rendered:
         assert rendered.testzip() is None
         assert sorted(rendered.namelist()) == sorted(original.namelist())
@@ -770,7 +784,7 @@ def test_a_header_without_recipient_fields_follows_the_sender(tmp_path: Path) ->
     headers = []
     for sender, date in (({"name": "A"}, DATE), ({"name": "A"}, DATE), ({"name": "B"}, DATE)):
         for day in (date, dt.date(2016, 1, 1)):
-            data = writer.render_context(context_for(RECORD, sender, {}, day))
+            data = filled(writer, context_for(RECORD, sender, {}, day))
             headers.append(docx.Document(io.BytesIO(data)).sections[0].header.paragraphs[0].text)
     assert headers == ["A, 2015", "A, 2016", "A, 2015", "A, 2016", "B, 2015", "B, 2016"]
 

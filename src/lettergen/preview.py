@@ -143,6 +143,7 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         text=preview.text,
         context=preview.letter.context,
         template=preview.letter.template,
+        word=preview.letter.word,
     )
     with tempfile.TemporaryDirectory(prefix="lettergen-preview-") as folder:
         staged = Path(folder) / f"{letter.name}.docx"

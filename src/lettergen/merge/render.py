@@ -23,6 +23,7 @@ from lettergen.inputs.recipients import Record, mapping_hint, read_recipients
 from lettergen.inputs.sender import read_sender
 from lettergen.merge.letter import Letter
 from lettergen.merge.selection import Where, select
+from lettergen.merge.word import WordParts
 from lettergen.naming import safe_filename
 from lettergen.options import MergeOptions
 from lettergen.templating.environment import (
@@ -34,6 +35,7 @@ from lettergen.templating.environment import (
 )
 from lettergen.templating.loading import load_template
 from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
+from lettergen.templating.word.template import WordTemplate
 
 
 class Merge:
@@ -151,6 +153,9 @@ class Merge:
             text=text,
             context=context,
             template=template.path,
+            word=WordParts(template, record, context)
+            if isinstance(template, WordTemplate)
+            else None,
         )
 
     def _render_error(

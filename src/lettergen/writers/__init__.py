@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import UsageError
+from lettergen.templating.environment import LetterTemplate
+from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -29,7 +31,7 @@ def make_writers(
     meta: Mapping[str, Any] | None = None,
     source: Path | None = None,
     signature: str | Path | None = None,
-    template: Any = None,
+    template: LetterTemplate | None = None,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
@@ -43,7 +45,7 @@ def make_writers(
             from lettergen.writers.text import TextWriter
 
             writers.append(TextWriter())
-        elif fmt == "docx" and getattr(template, "is_word", False):
+        elif fmt == "docx" and isinstance(template, WordTemplate):
             # A Word template is its own letterhead: its document is filled in as it is.
             if letterhead is not None:
                 raise UsageError(
@@ -52,7 +54,7 @@ def make_writers(
                 )
             from lettergen.writers.word_filled import WordTemplateWriter
 
-            writers.append(WordTemplateWriter(template, getattr(template, "encoding", None)))
+            writers.append(WordTemplateWriter(template))
         elif fmt == "docx":
             from lettergen.writers.word import DocxWriter
 
@@ -93,11 +95,11 @@ def combined_document(
     A Word template combines its own documents; a text template's go on its letterhead.
     """
     template = merge.template
-    if getattr(template, "is_word", False):
+    if isinstance(template, WordTemplate):
         from lettergen.writers.word_filled import check_combine, combine_word_template
 
         check_combine(template, target, force=force)
-        return lambda: combine_word_template(writers, merge, target)
+        return lambda: combine_word_template(writers, merge, template, target)
     from lettergen.writers.combined import CombinedDocument, combine_writer
 
     writer = combine_writer(

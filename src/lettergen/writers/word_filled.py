@@ -9,61 +9,41 @@ pages) per letter.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from lettergen.errors import LettergenError, TemplateError, UsageError
-from lettergen.merge.values import field_holding, forbidden_character
-from lettergen.templating.environment import RENDER_ERRORS
-from lettergen.templating.word.escaping import ForbiddenCharacterError
-from lettergen.templating.word.values import sidecar
+from lettergen.errors import TemplateError, UsageError
+from lettergen.merge.letter import Letter
+from lettergen.merge.render import Merge
+from lettergen.merge.word import WordParts
+from lettergen.templating.environment import context_for
+from lettergen.templating.word.source import check_xml
+from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.combined import CombinedDocument, check_combine_target
 from lettergen.writers.writer import Writer
-
-if TYPE_CHECKING:
-    from lettergen.merge.letter import Letter
-    from lettergen.templating.word.template import WordTemplate
+from lettergen.writers.zipwriter import Archive, Member, read_members
 
 _DOCUMENT = "word/document.xml"
 
 
+def word_parts(letter: Letter) -> WordParts:
+    """Return the Word parts a letter from a Word template carries."""
+    if letter.word is None:
+        raise UsageError(f"letter '{letter.name}' was not rendered from a Word template")
+    return letter.word
+
+
 class WordTemplateWriter(Writer):
-    """Writes each letter as the Word template's document, filled in."""
+    """Writes each letter as its Word template's document, filled in (the letter's parts)."""
 
     format = "docx"
     suffix = ".docx"
 
-    def __init__(self, template: WordTemplate, encoding: str | None = None) -> None:
+    def __init__(self, template: WordTemplate) -> None:
         self.template = template
-        self.encoding = encoding
-        self._templates: dict[Path, WordTemplate] = {template.path: template}
         self._packages: dict[Path, _Package] = {}
-
-    def _template_for(self, letter: Letter) -> WordTemplate:
-        """Return the template the letter was rendered from (a language variant, maybe)."""
-        path = getattr(letter, "template", None) or self.template.path
-        found = self._templates.get(path)
-        if found is None:
-            from lettergen.templating.word.template import WordTemplate
-
-            found = self._templates[path] = WordTemplate(path, self.encoding)
-        return found
-
-    def _render(self, letter: Letter) -> tuple[WordTemplate, dict[str, str]]:
-        template = self._template_for(letter)
-        record = letter.record
-        try:
-            return template, template.render_parts(letter.context)
-        except ForbiddenCharacterError as exc:
-            if field_holding(letter.context, exc.char) is None:
-                raise _with_record(template.explain(exc), record.id) from None
-            values = sidecar(template.path)
-            raise forbidden_character(
-                record, letter.context, exc.char, template=template.path, values=values
-            ) from None
-        except RENDER_ERRORS as exc:
-            raise _with_record(template.explain(exc), record.id) from None
 
     def check(self, letter: Letter) -> None:
         """Render the letter's document and make sure it is a valid one, writing nothing.
@@ -72,12 +52,11 @@ class WordTemplateWriter(Writer):
         the letter, or by rendering the XML); the XML itself is parsed only when the template
         uses something that could break it (``template.may_break_xml``).
         """
-        from lettergen.templating.word.source import check_xml
-
-        template = self._template_for(letter)
-        if not template.may_break_xml and template.printed_clean(letter.context):
+        word = word_parts(letter)
+        template = word.template
+        if not template.may_break_xml and word.printed_clean():
             return  # its plain text, just rendered, printed the same values, all clean
-        template, parts = self._render(letter)
+        parts = word.parts()
         if not template.may_break_xml:
             return
         for name, xml in parts.items():
@@ -91,14 +70,11 @@ class WordTemplateWriter(Writer):
 
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the letter's .docx file."""
-        template, parts = self._render(letter)
-        return self._package(template).build(parts)
+        word = word_parts(letter)
+        return self.package(word.template).build(word.parts())
 
-    def render_context(self, context: Mapping[str, Any]) -> bytes:
-        """Return the template's document filled in from ``context`` (a letter's context)."""
-        return self._package(self.template).build(self.template.render_parts(context))
-
-    def _package(self, template: WordTemplate) -> _Package:
+    def package(self, template: WordTemplate) -> _Package:
+        """Return the zip of ``template`` (the default or a language variant), made once."""
         found = self._packages.get(template.path)
         if found is None:
             found = self._packages[template.path] = _Package(template)
@@ -114,10 +90,6 @@ class _Package:
     """
 
     def __init__(self, template: WordTemplate) -> None:
-        import zipfile
-
-        from lettergen.writers.zipwriter import Archive, read_members
-
         templated = {part.name for part in template.parts}
         try:
             members = read_members(template.data)
@@ -133,8 +105,6 @@ class _Package:
 
     def build(self, parts: Mapping[str, str]) -> bytes:
         """Return the whole .docx with ``parts`` (name -> XML) in place of the templated ones."""
-        from lettergen.writers.zipwriter import Archive, Member
-
         archive = self.archive
         if archive is None:
             # Headers and footers usually come out the same for every letter (the sender's
@@ -152,13 +122,7 @@ class _Package:
         return archive.build(_DOCUMENT, parts[_DOCUMENT].encode("utf-8"))
 
 
-def _with_record(error: LettergenError, record: str) -> LettergenError:
-    """Return ``error`` naming the record it happened for."""
-    error.record = record
-    return error
-
-
-def check_combine(template: Any, target: Path, *, force: bool) -> None:
+def check_combine(template: WordTemplate, target: Path, *, force: bool) -> None:
     """Refuse ``--combine target`` before anything is written, if it cannot be done.
 
     A combined document has one header and one footer for every letter, so they must not
@@ -177,12 +141,13 @@ def check_combine(template: Any, target: Path, *, force: bool) -> None:
             )
 
 
-def combine_word_template(writers: Sequence[object], merge: Any, target: Path) -> CombinedDocument:
-    """Return the combined document of a run from a Word template (``--combine``)."""
+def combine_word_template(
+    writers: Sequence[Writer], merge: Merge, template: WordTemplate, target: Path
+) -> CombinedDocument:
+    """Return the combined document of a run from a Word ``template`` (``--combine``)."""
     writer = next((w for w in writers if isinstance(w, WordTemplateWriter)), None)
     if writer is None:
-        writer = WordTemplateWriter(merge.template, getattr(merge.template, "encoding", None))
-    from lettergen.templating.environment import context_for
+        writer = WordTemplateWriter(template)
 
     # Headers and footers use no recipient field (check_combine): any record renders them.
     context = context_for({}, merge.sender, merge.template.meta, merge.date)
@@ -200,11 +165,9 @@ class WordTemplateCombined(CombinedDocument):
     def __init__(
         self, writer: WordTemplateWriter, target: Path, context: Mapping[str, Any]
     ) -> None:
-        from lettergen.writers.zipwriter import Archive, Member
-
         self.word_writer = writer
         template = writer.template
-        package = writer._package(template)
+        package = writer.package(template)
         names = list(package.rendered)
         headers = template.render_parts(context, names) if names else {}
         members = [*package.fixed]
@@ -214,8 +177,7 @@ class WordTemplateCombined(CombinedDocument):
 
     def body(self, letter: Letter, number: int) -> str:
         """Return the body XML of ``letter`` for :meth:`add`."""
-        template = self.word_writer._template_for(letter)
-        return template.render_body(letter.context, number)
+        return word_parts(letter).body(number)
 
     def _with_break(self, body: str) -> str:
         return body + self.word_writer.template.section_break

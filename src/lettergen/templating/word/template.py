@@ -113,8 +113,6 @@ class WordTemplate(LetterTemplate):
     :meth:`render_parts` gives the XML of its parts, which the DOCX writer zips.
     """
 
-    is_word = True
-
     def __init__(self, path: Path, encoding: str | None = None) -> None:
         self.path = path
         self.encoding = encoding
