@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from lettergen.checks import Finding, Report, check_files
-from lettergen.checks.letter import LetterChecks
+from lettergen.checks import Checker, Finding, Report, check_files
 from lettergen.cli import cli
+from lettergen.merge.render import Merge
 from lettergen.options import MergeOptions
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, SEED_LETTER, snapshot, write
 
@@ -615,11 +615,9 @@ def test_an_unreadable_file_is_reported_and_the_others_still_checked(tmp_path: P
     ]
 
 
-def test_letters_laid_out_alike_are_checked_as_the_first_one(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_letters_laid_out_alike_are_checked_as_the_first_one(tmp_path: Path) -> None:
     # After the first letter of a layout, only the lines that print values are looked at
-    # anew (LetterChecks._plan). Slips in later letters must be found as without that shortcut.
+    # anew (the checker's shortcut). Slips in later letters must be found as without that shortcut.
     people = []
     for number in range(12):
         base = (FABIUS if number % 2 else VALLS).replace("id: ", f"id: p{number}-", 1)
@@ -633,23 +631,20 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(
         "{{ recipient.form_of_address }}, I call", "Mr Prime Minister, I call"
     )
 
-    def report() -> list[str]:
-        return government(tmp_path, template=template, people="".join(people)).lines()
+    recipients = write(tmp_path / "people.yaml", "".join(people))
+    options = MergeOptions(
+        template=write(tmp_path / "letter.txt.j2", template), recipients=[recipients]
+    )
 
-    plans: list[int] = []
-    plan = LetterChecks._plan
-    monkeypatch.setattr(
-        LetterChecks,
-        "_plan",
-        lambda self, skeleton, lines: plans.append(1) or plan(self, skeleton, lines),
-    )
-    planned = report()
-    assert len(plans) == 1  # every letter is laid out alike: one plan for twelve letters
+    def report(shortcuts: bool) -> list[str]:
+        checker = Checker(Merge(options), shortcuts=shortcuts)
+        for _ in checker.letters():
+            pass
+        return checker.finish().lines()
+
+    planned = report(shortcuts=True)
     # Without the shortcut: every line of every letter is looked at.
-    monkeypatch.setattr(
-        LetterChecks, "_plan", lambda self, skeleton, lines: (range(len(lines)),) * 3
-    )
-    assert report() == planned
+    assert report(shortcuts=False) == planned
     found = [
         line.split(": letter line ")[0].split(": record ")[1]
         for line in planned

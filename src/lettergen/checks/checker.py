@@ -77,7 +77,9 @@ class Checker:
     (:class:`BatchChecks`); a clean batch needs none.
     """
 
-    def __init__(self, merge: Merge) -> None:
+    def __init__(self, merge: Merge, *, shortcuts: bool = True) -> None:
+        """``shortcuts=False`` looks at every line of every letter: slower, with the same
+        findings (what the shortcut for letters laid out alike is tested against)."""
         self.merge = merge
         self.tally = Tally()
         self._uses: dict[Path, TemplateUse] = {}
@@ -91,6 +93,7 @@ class Checker:
             self._index,
             frozenset(leaf_strings(merge.sender)),
             merge.template.path,
+            shortcuts=shortcuts,
         )
         # A control character the signatory's values hold (see _check_characters).
         self._sender_char = find_forbidden("".join(raw_strings(merge.sender)))

@@ -55,8 +55,12 @@ class LetterChecks:
         index: BatchIndex,
         signatory: frozenset[str],
         default_template: Path,
+        *,
+        shortcuts: bool = True,
     ) -> None:
         self.tally = tally
+        # Whether letters laid out alike have only their lines that print values looked at.
+        self.shortcuts = shortcuts
         self.index = index
         # The signatory's values: lines printing them (the signature) hold no form of address.
         self.signatory = signatory
@@ -82,7 +86,9 @@ class LetterChecks:
         watched: Iterable[int]
         plan = self._plans.get(skeleton)
         if plan is None and all(line.whole for line in lines):
-            plan = self._plan(skeleton, lines)
+            # Without the shortcut, every line is looked at.
+            every = tuple(range(len(lines)))
+            plan = self._plan(skeleton, lines) if self.shortcuts else (every, every, every)
         if plan is not None:
             # Only the lines that print values, or were seen to matter, need a look.
             flagged, watched, dynamic = plan
