@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from lettergen.cli import cli
-from lettergen.inputs.recipients import encoding as recipients
+from lettergen.errors import RecipientsError
 from lettergen.inputs.recipients import read_recipients
 from tests.conftest import snapshot, write
 
@@ -173,21 +173,57 @@ def test_delimiter_is_found_outside_quotes(
     assert letters(tmp_path) == {"fabius": "Laurent Fabius\n"}
 
 
-def test_bad_byte_is_found_across_read_chunks(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+READ_SIZE = 1 << 20  # the decoding trial reads a file in pieces of this many bytes
+
+
+def across_read_end(bom: bytes, codec: str, char: str, cut: int) -> tuple[bytes, int]:
+    """Return a CSV table longer than one read whose end cuts ``char`` after ``cut`` bytes.
+
+    The last row's name holds ``char`` and is "...€uro"; also returns the next line's number.
+    """
+    unit = len("a".encode(codec))
+    text = "id,name\n" + "".join(f"p{row:04d},{'a' * 990}\n" for row in range(1040 // unit))
+    fill = (READ_SIZE - cut - len(bom) - len(text.encode(codec))) // unit - len("q,")
+    text += f"q,{'b' * fill}{char}uro\n"
+    data = bom + text.encode(codec)
+    assert data.index(char.encode(codec)) == READ_SIZE - cut
+    return data, text.count("\n") + 1
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec", "char", "cut", "bad", "byte"),
+    [
+        # "€" is 3 bytes in UTF-8; the read ends after its first.
+        (codecs.BOM_UTF8, "utf-8", "€", 1, b"r,\xff\n", "ff"),
+        # "𝄞" is a surrogate pair in UTF-16; the read ends between its halves.
+        (codecs.BOM_UTF16_LE, "utf-16-le", "𝄞", 2, b"\x00\xd8", "00"),
+    ],
+)
+def test_bad_byte_after_a_character_cut_by_a_read_is_located(
+    tmp_path: Path, bom: bytes, codec: str, char: str, cut: int, bad: bytes, byte: str
 ) -> None:
-    # Chunks of 5 bytes split "é" (2 bytes in UTF-8) and "€" (3) across reads.
-    monkeypatch.setattr(recipients, "_CHUNK", 5)
     people = tmp_path / "people.csv"
-    people.write_bytes("id,name\né,€uro\nb,ok\n".encode() + b"c,\xff\n")
-    assert recipients.find_bad_byte(people, "utf-8") == (4, "ff")
-    utf16 = tmp_path / "people16.csv"
-    utf16.write_bytes("id\tname\né\t€uro\nb\tok\n".encode("utf-16") + b"\x00\xd8")
-    assert recipients.find_bad_byte(utf16, "utf-16") == (4, "00")
-    # A file that decodes has no bad byte, whatever the chunk size.
-    people.write_bytes("id,name\né,€uro\n".encode())
-    assert recipients.find_bad_byte(people, "utf-8") is None
-    assert [r.fields["name"] for r in read_recipients([people])] == ["€uro"]
+    data, line = across_read_end(bom, codec, char, cut)
+    people.write_bytes(data)
+    # A file that decodes has no bad byte, wherever a read ends.
+    assert [r.fields["name"] for r in read_recipients([people])][-1].endswith(f"{char}uro")
+    people.write_bytes(data + bad)
+    with pytest.raises(RecipientsError) as error:
+        list(read_recipients([people]))
+    assert str(error.value).startswith(f"{people}:{line}: cannot decode byte 0x{byte} as UTF-")
+
+
+def test_guessed_encoding_names_the_line_of_a_bad_byte_after_a_read_end(tmp_path: Path) -> None:
+    people = tmp_path / "people.csv"
+    data, line = across_read_end(b"", "utf-8", "€", 1)
+    people.write_bytes(data + b"r,\xff\n")
+    warnings: list[str] = []
+    records = list(read_recipients([people], warn=warnings.append))
+    assert warnings == [
+        f"{people}:{line}: warning: not UTF-8 (byte 0xff); read as Windows-1252; "
+        "if letters show wrong accents, name the encoding with --encoding"
+    ]
+    assert records[-1].fields == {"id": "r", "name": "ÿ"}
 
 
 def test_excel_sep_line_names_the_delimiter(runner: CliRunner, tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ import openpyxl
 import pytest
 
 from lettergen.errors import RecipientsError
-from lettergen.inputs.recipients import json as recipients
 from lettergen.inputs.recipients import read_recipients
 from tests.conftest import write
 
@@ -106,17 +105,22 @@ JSON_DOC = {
 }
 
 
-@pytest.mark.parametrize("chunk", [1, 3, 7, 1 << 16])
-def test_json_records_and_lines_are_the_same_whatever_the_chunk_size(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int
-) -> None:
-    # Small chunks cut strings, numbers and escapes in two, and keys from their values.
-    monkeypatch.setattr(recipients, "_JSON_CHUNK", chunk)
+READ_SIZE = 1 << 16  # the reader takes the text in pieces of this many characters
+
+
+def test_json_records_and_lines_are_the_same_wherever_a_read_ends(tmp_path: Path) -> None:
+    # A padding field moves the end of the first read through every character of the
+    # recipients: it cuts strings, numbers and escapes in two, and keys from their values.
+    def text(pad: int) -> str:
+        return json.dumps({"pad": "x" * pad, **JSON_DOC}, indent=2, ensure_ascii=False)
+
+    start = text(0).index('"recipients"')
     path = tmp_path / "people.json"
-    path.write_text(json.dumps(JSON_DOC, indent=2, ensure_ascii=False), encoding="utf-8")
-    records = list(read_recipients([path]))
-    assert [r.fields for r in records] == JSON_DOC["recipients"]
-    assert [r.line for r in records] == [10, 16, 24]
+    for offset in range(len(text(0)) - start):
+        path.write_text(text(READ_SIZE - start - offset), encoding="utf-8")
+        records = list(read_recipients([path]))
+        assert [r.fields for r in records] == JSON_DOC["recipients"], offset
+        assert [r.line for r in records] == [11, 17, 25], offset
 
 
 @pytest.mark.parametrize(
