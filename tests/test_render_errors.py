@@ -120,6 +120,17 @@ def test_template_syntax_error_names_template_and_line(
             ":3: row has 3 cells but the header has 2",
         ),
         ("people.csv", 'id,salutation\na,"Minister\n', ":2: invalid CSV: "),
+        # A truncated or shifted export: a short row is not filled in with empty fields.
+        (
+            "people.csv",
+            "id,salutation,name\na,Minister,Ann\nb,Ambassador\n",
+            ":3: row has 2 cell(s) but the header has 3: a truncated or shifted row?",
+        ),
+        (
+            "people.tsv",
+            "id\tsalutation\tname\na\tMinister\tAnn\nb\tAmbassador\n",
+            ":3: row has 2 cell(s) but the header has 3: a truncated or shifted row?",
+        ),
     ],
 )
 def test_syntax_errors_in_recipient_files_name_file_and_line(
@@ -138,6 +149,13 @@ def test_syntax_errors_in_recipient_files_name_file_and_line(
     assert result.stderr.startswith(f"{people}{message}"), result.stderr
     assert isinstance(result.exception, SystemExit), result.exception
     assert snapshot(campaign["out"]) == before
+
+
+def test_check_names_a_short_csv_row(runner: CliRunner, campaign: dict[str, Path]) -> None:
+    people = write(campaign["template"].parent / "short.csv", "id,salutation\na,Minister\nb\n")
+    result = runner.invoke(cli, ["check", str(campaign["template"]), str(people)])
+    assert result.exit_code == 1, result.output
+    assert f"{people}:3: error: row has 1 cell(s) but the header has 2" in result.output
 
 
 def test_record_that_is_not_a_mapping(

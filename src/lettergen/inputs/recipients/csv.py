@@ -114,6 +114,14 @@ def _csv_records(
             row = row[:width]
         if not "".join(row).strip():
             continue
+        if len(row) < width:
+            # A shifted or truncated export: the cells left would land in the wrong fields.
+            raise RecipientsError(
+                f"row has {len(row)} cell(s) but the header has {width}: a truncated or "
+                "shifted row? Give every column a cell, an empty one if need be (a comma each)",
+                path=path,
+                line=start_line,
+            )
         record: dict[str, Any] = {}
         if flat:
             # Plain headers (the usual case): no dotted keys to nest.
@@ -127,10 +135,6 @@ def _csv_records(
             for key, cell in zip(keys, row, strict=False):
                 if key:
                     set_dotted(record, key, text_cell(cell))
-        # A short row leaves its last fields empty, as a spreadsheet shows them.
-        for key in keys[len(row) :]:
-            if key:
-                set_dotted(record, key, "")
         yield start_line, record
 
 
