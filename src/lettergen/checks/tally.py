@@ -212,9 +212,7 @@ class Tally:
         for name, number in part.keys.items():
             self.keys[name] = self.keys.get(name, 0) + number
         for shape, number in part.shapes.items():
-            self.shapes[shape] = self.shapes.get(shape, 0) + number
-        if len(self.shapes) > SHAPES_KEPT:
-            self.count_shapes()
+            self.count_shape(shape, number)
         for skeleton, (text, ids, number) in part.skeletons.items():
             known = self.skeletons.get(skeleton)
             if known is not None:
