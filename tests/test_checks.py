@@ -22,7 +22,7 @@ FABIUS = """\
   address:
     - 37, Quai d'Orsay
     - 75700 Paris 07SP
-  salutation: Dear Minister of Foreign Affairs,
+  salutation: Dear Minister,
   form_of_address: Minister
 """
 
@@ -318,7 +318,7 @@ def test_placeholder_in_the_template_is_reported_once_for_all_letters(tmp_path: 
 
 
 def test_salutation_naming_another_recipient_is_an_error(tmp_path: Path) -> None:
-    people = FABIUS.replace("Dear Minister of Foreign Affairs,", "Dear Mr Valls,") + VALLS
+    people = FABIUS.replace("Dear Minister,", "Dear Mr Valls,") + VALLS
     finding = only(government(tmp_path, people=people), "form-of-address")
     assert finding.record == "laurent-fabius"
     assert finding.letter_line == 6
@@ -623,7 +623,7 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(tmp_path: Path) -> 
         base = (FABIUS if number % 2 else VALLS).replace("id: ", f"id: p{number}-", 1)
         base = base.replace("name: ", f"name: Person{number} ", 1)
         people.append(base)
-    people[5] = people[5].replace("Dear Minister of Foreign Affairs,", "Dear Mr Person4 Valls,")
+    people[5] = people[5].replace("Dear Minister,", "Dear Mr Person4 Valls,")
     people[6] = people[6].replace("57, rue de Varenne", "TODO")
     people[7] = people[7].replace("37, Quai d'Orsay", "Hôtel de Matignon")
     people[9] = people[9].replace("37, Quai d'Orsay", "c/o Person8 Manuel Valls")

@@ -14,7 +14,7 @@ from typing import Any
 
 from lettergen.checks.fields import MISSING, TemplateUse, is_empty, listed, lookup
 from lettergen.checks.findings import SEVERITIES, Finding, Report
-from lettergen.checks.identity import holds_office, identity_of, normalise
+from lettergen.checks.identity import holds_office, identity_of
 from lettergen.checks.index import (
     NAME_SALT,
     NAMED_LATER,
@@ -29,6 +29,7 @@ from lettergen.errors import LettergenError
 from lettergen.inputs.recipients import Record
 from lettergen.merge.render import Merge
 from lettergen.naming import safe_filename
+from lettergen.protocol.words import normalise
 from lettergen.templating.variants import variant_problems
 
 

@@ -29,6 +29,7 @@ GROUPS = {
     "name-clash": "file name clashes",
     "placeholder": "leftover placeholders",
     "form-of-address": "forms of address",
+    "record-form": "forms of address in the records",
     "leak": "other recipients named",
     "same-letters": "personalisation",
     "unused-field": "unused record fields",

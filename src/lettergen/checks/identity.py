@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lettergen.inputs.recipients import Record
-
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-
-
-# The caches are small: what repeats is the template's own text and a few offices; names and
-# letter lines of 100,000 recipients would each fill a cache with megabytes of strings.
-@functools.lru_cache(maxsize=4096)
-def normalise(text: str) -> str:
-    """Return ``text`` lower-case, without accents, with words separated by single spaces."""
-    if text.isascii():
-        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(_NOT_WORD.sub(" ", ascii_text.casefold()).split())
-
+from lettergen.protocol.words import normalise
 
 _HONORIFICS = (
     r"Mr|Mrs|Ms|Miss|Mx|Madam|Madame|Mme|Monsieur|M|Dr|Sir|Dame|Lord|Lady|Herr|Frau|Señor|Señora"

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lettergen.checks.fields import TemplateUse
-from lettergen.checks.identity import CAPITAL, Identity, holds_office, normalise, postal_city
+from lettergen.checks.identity import CAPITAL, Identity, holds_office, postal_city
 from lettergen.checks.index import (
     BITS_MASK,
     CITY_SALT,
@@ -43,6 +43,7 @@ from lettergen.checks.lines import (
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
+from lettergen.protocol.words import normalise
 from lettergen.templating.environment import MARKED_VALUE, strip_marks
 
 

@@ -24,10 +24,10 @@ from lettergen.checks.identity import (
     SENTENCE_END,
     SENTENCE_START,
     named_part,
-    normalise,
     office_phrase,
 )
 from lettergen.inputs.recipients import Record
+from lettergen.protocol.words import normalise
 from lettergen.templating.environment import (
     MARK_END,
     MARK_START,
