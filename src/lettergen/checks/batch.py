@@ -142,7 +142,7 @@ class BatchChecks:
         self.tally.count_shapes()
         if any(use.dynamic for use in self.uses.values()) or not self.uses:
             return
-        used = {name for use in self.uses.values() for name in use.uses}
+        used = {name for use in self.uses.values() for name in (*use.uses, *use.read_by_filters)}
         for key, count in sorted(self.tally.keys.items()):
             if key == "recipient.id" or key == "recipient.language":
                 continue  # ids name the files; a language picks the template

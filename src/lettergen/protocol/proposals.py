@@ -18,6 +18,8 @@ from lettergen.protocol.knowledge import FORM_KEYS, Gender, Held, offices_named
 
 # The record fields a title is read from, in order of preference.
 TITLE_FIELDS = ("title", "position", "office", "function", "job_title", "role")
+# Every field a proposal reads: a template printing a proposal uses them all (when present).
+READS = (*TITLE_FIELDS, "gender", "honorific", "name", "first_name", "last_name")
 _PLACEHOLDER = re.compile(r"\{(name|surname|honorific|portfolio_title)\}")
 
 
