@@ -221,3 +221,25 @@ def test_proposals_follow_office_gender_and_language() -> None:
     assert unknown is not None
     assert unknown.salutation == "Madame, Monsieur le Ministre,"
     assert propose({"title": "Chief Whip of the Greens"}, "en") is None
+
+
+def test_a_word_said_by_the_template_and_the_value_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "me.yaml", "name: Mady Delvaux-Stehres\n")
+    template = write(
+        tmp_path / "letter.txt.j2",
+        "---\nsender: me.yaml\n---\nDear {{ recipient.salutation }}\n\nIn {{ recipient.city }}.\n",
+    )
+    people = write(
+        tmp_path / "people.yaml",
+        """
+        - {id: a, title: Minister, salutation: "Dear Minister,", city: Paris}
+        - {id: b, title: Minister, salutation: "Minister,", city: In Paris}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["check", str(template), str(people)])
+    assert result.exit_code == 1
+    found = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if "record '" in line]
+    assert found[0] == (
+        "record 'a': letter line 1: error: 'Dear Dear': the template and a value both say 'Dear'"
+    )
+    assert "record 'b': letter line 3: error: 'In In'" in result.stdout

@@ -28,6 +28,7 @@ GROUPS = {
     "duplicate-person": "the same person twice",
     "name-clash": "file name clashes",
     "placeholder": "leftover placeholders",
+    "doubled-word": "words said twice",
     "form-of-address": "forms of address",
     "record-form": "forms of address in the records",
     "leak": "other recipients named",

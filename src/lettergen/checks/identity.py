@@ -95,9 +95,18 @@ GENERIC = re.compile(rf"(?:{_HONORIFICS}|Your|His|Her)\b")
 EXCELLENCY = re.compile(r"\b(?:Your|His|Her)\s+Excellency\b")
 
 
+# Instruction text a template or starter leaves for its author ("Write the body of your letter
+# here"): a warning, as a sentence may say "here" for real.
+INSTRUCTION = re.compile(
+    r"\b(?:Write|Insert|Type|Add|Replace|Put|Enter)\b[^.\n]{0,60}?\bhere\b", re.IGNORECASE
+)
+# What every merge syntax leaves behind when a field was not filled: Jinja's own marks, Word's
+# «Field», {field} and ${field}, %field%, [FirstName] and [NAME], <<field>>, XXX, TODO, TBC...
 PLACEHOLDERS = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]+[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
-    r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
+    r"\{\{|\}\}|\{%|%\}|\{#|\$?\{[A-Za-z_][\w.]*\}|%[A-Za-z_]\w*%"
+    r"|\[[A-Z][A-Z0-9_ .-]+[A-Z0-9_]\]|\[[A-Z][a-z]+(?:[A-Z][a-z]*)+\]|\[[a-z]+(?:_[a-z]+)+\]"
+    r"|<<[^<>\n]*>>|«[A-Za-z_][\w ]*»"
+    r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b|\bTBC\b|" + f"(?i:{INSTRUCTION.pattern})"
 )
 
 
