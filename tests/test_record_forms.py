@@ -98,6 +98,7 @@ def test_the_sample_campaign_checks_clean(monkeypatch: pytest.MonkeyPatch) -> No
 TEMPLATE = """\
 ---
 sender: me.yaml
+locale: en
 ---
 {{ recipient.salutation }}
 
@@ -168,7 +169,7 @@ CLEAN = """
 - {id: b, title: Minister of Foreign Affairs, salutation: "Dear Minister,",
    form_of_address: Foreign Minister}
 - {id: c, title: Federal Minister for Foreign Affairs, salutation: "Dear Minister,"}
-- {id: d, title: Ministre de l'Intérieur, salutation: "Madame, Monsieur le Ministre,"}
+- {id: d, title: Ministre de l'Intérieur, salutation: "Dear Minister,"}
 - {id: e, honorific: Mr, title: Prime Minister, salutation: "Dear Prime Minister,"}
 - {id: f, gender: female, title: Ministra de Justicia, salutation: "Dear Minister,"}
 - {id: g, honorific: Dr, title: Minister for Foreign Affairs and Trade,
@@ -243,3 +244,20 @@ def test_a_word_said_by_the_template_and_the_value_is_an_error(tmp_path: Path) -
         "record 'a': letter line 1: error: 'Dear Dear': the template and a value both say 'Dear'"
     )
     assert "record 'b': letter line 3: error: 'In In'" in result.stdout
+
+
+def test_a_salutation_in_another_language_than_the_letter_is_a_warning(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: de, title: Bundesminister des Innern,
+           salutation: "Sehr geehrter Herr Bundesminister,"}
+        - {id: en, title: Minister of the Interior, salutation: "Dear Minister,"}
+        """,
+    )
+    warnings = [line for line in lines if "record '" in line]
+    assert len(warnings) == 1
+    assert warnings[0].endswith(
+        "record 'de': warning: field 'recipient.salutation': 'Sehr geehrter Herr "
+        "Bundesminister,' opens a letter in de, but this letter is in 'en'"
+    )

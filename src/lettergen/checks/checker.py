@@ -221,7 +221,8 @@ class Checker:
         ident = identity_of(letter.record)
         self._check_person(letter.record, ident)
         template, _ = self.merge.template_for(letter.record)
-        self._record_checks.check(letter.record, str(template.meta.get("locale") or "en"))
+        locale = template.meta.get("locale")
+        self._record_checks.check(letter.record, str(locale) if locale else None)
         # The letter as printed, without the marks the checks read it with: a new letter, so
         # the one rendered for the checks is left as it was.
         text = self._letter_checks.check(letter, use, ident)

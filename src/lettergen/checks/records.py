@@ -20,6 +20,7 @@ from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.protocol.genders import gender_field, honorific_gender, presumed_gender
 from lettergen.protocol.knowledge import Gender, Held, holds, offices_named
+from lettergen.protocol.languages import salutation_languages
 from lettergen.protocol.proposals import propose, record_offices, record_title
 
 # The fields that say how the recipient is addressed, as templates print them.
@@ -36,8 +37,13 @@ class RecordChecks:
         # The form fields of the record checked last: a value repeated from it may be filled down.
         self._previous: dict[str, str] = {}
 
-    def check(self, record: Record, language: str) -> None:
-        """Report the fields of ``record`` that address someone else, or another gender."""
+    def check(self, record: Record, language: str | None) -> None:
+        """Report the fields of ``record`` that address someone else, or another gender.
+
+        ``language`` is the letter's (its template's ``locale``), None when the template does
+        not say: then a salutation's language is not held against it, and protocol's forms are
+        looked up in English.
+        """
         fields = record.fields
         forms = {
             key: value.strip()
@@ -92,8 +98,28 @@ class RecordChecks:
                     copied,
                 )
                 continue
-            if key == "salutation" and said:
-                self._unusual(record, text, said, language, copied)
+            if key != "salutation":
+                continue
+            if language and self._other_language(record, text, language, copied):
+                continue
+            if said:
+                self._unusual(record, text, said, language or "en", copied)
+
+    def _other_language(self, record: Record, text: str, language: str, copied: bool) -> bool:
+        """Warn about a salutation in another language than the letter's; return whether."""
+        written_in = salutation_languages(text)
+        letter = language.replace("_", "-").split("-")[0].lower()
+        if not written_in or letter in written_in:
+            return False
+        self._add(
+            "warning",
+            record,
+            "salutation",
+            f"'{text}' opens a letter in {'/'.join(sorted(written_in))}, but this letter is in "
+            f"'{letter}'",
+            copied,
+        )
+        return True
 
     def _unusual(
         self, record: Record, text: str, said: tuple[Held, ...], language: str, copied: bool
