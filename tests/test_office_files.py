@@ -607,3 +607,17 @@ def test_a_macro_project_in_a_letterhead_is_refused(tmp_path):
         "'Word Document (.docx)', which leaves the macros out, and use that file",
         tmp_path,
     )
+
+
+def test_members_that_add_up_past_the_cap_are_refused(tmp_path):
+    members: dict[str, bytes | Member] = dict(members_of(clean_template()))
+    for number in range(3):
+        # Each just under the size cap, inflating less than 200 times: together 1.5 GB.
+        name = f"word/media/image{number}.png"
+        members[name] = Member(name, zipfile.ZIP_DEFLATED, 0, 500 << 20, b"\0" * (3 << 20))
+    template = rezip(tmp_path / "letter.docx", members)
+    refused(
+        render(tmp_path, template, "-f", "docx"),
+        f"{template}: its members inflate to more than 1,024 MB in all; lettergen refuses it",
+        tmp_path,
+    )

@@ -38,6 +38,8 @@ MAX_MEMBER = 512 << 20
 RATIO_FROM = 1 << 20
 MAX_RATIO = 200
 MAX_MEMBERS = 10_000
+# All members together (many members each under the caps add up).
+MAX_TOTAL = 1 << 30
 _CHUNK = 1 << 16
 
 # Where a package's relationships point from: the part itself, or the package (``_rels/.rels``).
@@ -126,6 +128,11 @@ class Package:
         try:
             for info in infos:
                 self._check_member(info)
+            if sum(info.file_size for info in infos) > MAX_TOTAL:
+                raise fail(
+                    f"its members inflate to more than {MAX_TOTAL >> 20:,} MB in all; "
+                    "lettergen refuses it"
+                )
         except LettergenError:
             self.zip.close()
             raise
