@@ -74,15 +74,20 @@ def changed(data: bytes, path: Path, parts: dict[str, bytes | Member]) -> Path:
 
 
 def bomb(name: str, size: int, *, declared: int | None = None) -> Member:
-    """Return a member inflating to ``size`` zero bytes (declaring ``declared`` if given)."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    """Return a member inflating to ``size`` zero bytes (declaring ``declared`` if given).
+
+    After a full flush, deflate starts afresh: one megabyte of zeros deflates to the same
+    block every time, so the block is made once and repeated.
+    """
     chunk = b"\0" * (1 << 20)
-    parts, crc = [], 0
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    block = compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH)
+    assert compressor.compress(chunk) + compressor.flush(zlib.Z_FULL_FLUSH) == block
+    crc = 0
     for _ in range(size >> 20):
-        parts.append(compressor.compress(chunk))
         crc = zlib.crc32(chunk, crc)
-    parts.append(compressor.flush())
-    return Member(name, zipfile.ZIP_DEFLATED, crc, declared or size, b"".join(parts))
+    data = block * (size >> 20) + compressor.flush()
+    return Member(name, zipfile.ZIP_DEFLATED, crc, declared or size, data)
 
 
 def setup(tmp_path: Path) -> tuple[Path, Path]:

@@ -155,7 +155,9 @@ class _SheetHandler(TextCollector):
         elif name == self.value_tag:
             self.collecting = None
         elif name == self.row_tag:
-            self.ready.append((self.number, self.values))
+            # A row without a value is empty and skipped: a million of them cost only parsing.
+            if self.values:
+                self.ready.append((self.number, self.values))
         elif name != self.inline_tag:
             self.end_text(name)
 
