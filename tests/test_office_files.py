@@ -358,6 +358,40 @@ def test_external_links_of_a_letterhead_are_removed_with_a_warning(tmp_path):
     assert docx.Document(str(letter)).paragraphs[0].text == "Dear Ada Lovelace,"
 
 
+@pytest.mark.parametrize(
+    ("field", "xml"),
+    [
+        (
+            "INCLUDEPICTURE",
+            '<w:r><w:fldChar w:fldCharType="begin"/></w:r><w:r><w:instrText xml:space="preserve">'
+            ' INCLUDEPICTURE "http://tracker.</w:instrText></w:r><w:r><w:instrText>example/p.gif"'
+            ' \\d </w:instrText></w:r><w:r><w:fldChar w:fldCharType="end"/></w:r>',
+        ),
+        ("INCLUDETEXT", '<w:fldSimple w:instr=" INCLUDETEXT &quot;\\\\srv\\x.docx&quot; "/>'),
+        ("DDEAUTO", '<w:fldSimple w:instr="DDEAUTO c:\\windows\\cmd.exe &quot;/k&quot;"/>'),
+    ],
+)
+def test_a_field_that_fetches_from_outside_is_refused(tmp_path, field, xml):
+    data = clean_template()
+    document = members_of(data)["word/document.xml"].replace(
+        b"<w:r><w:t>We write", xml.encode() + b"<w:r><w:t>We write", 1
+    )
+    template = changed(data, tmp_path / "letter.docx", {"word/document.xml": document})
+    target = {
+        "INCLUDEPICTURE": "http://tracker.example/p.gif",
+        "INCLUDETEXT": "\\\\srv\\x.docx",
+        "DDEAUTO": "c:\\windows\\cmd.exe",
+    }[field]
+    refused(
+        render(tmp_path, template, "-f", "docx"),
+        f"{template}: its part word/document.xml holds a {field} field, which loads {target} "
+        "from outside when Word updates it; lettergen sends no letter that fetches anything: "
+        "remove the field in Word (for a picture, paste the picture itself) and save the "
+        "document again",
+        tmp_path,
+    )
+
+
 # -- zip bombs ------------------------------------------------------------------------------------
 
 

@@ -51,6 +51,14 @@ _CLICKED = ("http://", "https://", "mailto:")
 _NOT_ZIP = "not a Word document (.docx): not a zip file"
 _SAVE_AGAIN = "open it in Word and save it as 'Word Document (.docx)'"
 
+_W_FLD_SIMPLE = f"{{{W_NS}}}fldSimple"
+_W_INSTR = f"{{{W_NS}}}instr"
+_W_INSTR_TEXT = f"{{{W_NS}}}instrText"
+# A field instruction that loads a file or address: its name, then what it loads.
+_FETCHING_FIELD = re.compile(
+    r"(?:^|\s)(INCLUDEPICTURE|INCLUDETEXT|LINK|DDEAUTO|DDE)\s+(\"[^\"]*\"|\S+)", re.IGNORECASE
+)
+
 Fail = Callable[[str], LettergenError]
 
 
@@ -253,13 +261,15 @@ class Package:
         """Make a Word document fit to be copied into letters, or refuse it.
 
         Every member is read once against its checksum (they are copied as they are), every
-        XML part is parsed (no DTD), macros are refused and external links removed.
+        XML part is parsed (no DTD), macros and fields that fetch are refused, and external
+        links removed.
         """
         for name in self.infos:
             if name.endswith("/"):
                 continue
             if name.endswith((".xml", ".rels")):
-                parse_part(self.read(name), name, self.fail)
+                root = parse_part(self.read(name), name, self.fail)
+                self._refuse_fetching_fields(name, root)
             else:
                 for _ in self.chunks(name):
                     pass
@@ -288,6 +298,30 @@ class Package:
                     self._macro_message(
                         types, f"says {part} is {kind}, a macro-enabled document (a .docm)"
                     )
+                )
+
+    def _refuse_fetching_fields(self, name: str, root: Any) -> None:
+        """Refuse a field that loads something from outside when Word updates it.
+
+        ``INCLUDEPICTURE "http://..."``, ``INCLUDETEXT``, ``LINK`` and ``DDE`` fields are not
+        relationships: their target sits in the field's instruction, where removing it would
+        leave a broken field. They are rare in letters and a known way to track a reader, so
+        the document is refused and the user removes the field in Word.
+        """
+        instructions = [e.get(_W_INSTR, "") for e in root.iter(_W_FLD_SIMPLE)]
+        for paragraph in root.iter(f"{{{W_NS}}}p"):
+            text = "".join(e.text or "" for e in paragraph.iter(_W_INSTR_TEXT))
+            if text:
+                instructions.append(text)
+        for instruction in instructions:
+            found = _FETCHING_FIELD.search(instruction)
+            if found:
+                field, target = found.group(1).upper(), found.group(2).strip('"')
+                raise self.fail(
+                    f"its part {name} holds a {field} field, which loads {target} from "
+                    "outside when Word updates it; lettergen "
+                    "sends no letter that fetches anything: remove the field in Word (for a "
+                    "picture, paste the picture itself) and save the document again"
                 )
 
     def _macro_message(self, part: str, what: str) -> str:
