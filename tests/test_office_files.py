@@ -224,14 +224,27 @@ def test_a_member_with_a_bad_checksum_is_never_copied_into_letters(tmp_path):
 # -- macros ---------------------------------------------------------------------------------------
 
 
-def test_a_macro_project_is_refused(tmp_path):
-    template = changed(clean_template(), tmp_path / "letter.docx", {"word/vbaProject.bin": b"V"})
+@pytest.mark.parametrize(
+    ("part", "message"),
+    [
+        (
+            "word/vbaProject.bin",
+            "holds a macro project (VBA); lettergen does not pass macros on to recipients: "
+            "open it in Word and save it as 'Word Document (.docx)', which leaves the macros "
+            "out, and use that file",
+        ),
+        (
+            "word/activeX/activeX1.bin",
+            "is an ActiveX control (code run inside the document); lettergen does not pass "
+            "code on to recipients: delete the control in Word (Developer > Design Mode) and "
+            "save the document again",
+        ),
+    ],
+)
+def test_a_macro_project_or_activex_control_is_refused(tmp_path, part, message):
+    template = changed(clean_template(), tmp_path / "letter.docx", {part: b"code"})
     refused(
-        render(tmp_path, template, "-f", "docx"),
-        f"{template}: its part word/vbaProject.bin holds a macro project (VBA); lettergen does "
-        "not pass macros on to recipients: open it in Word and save it as 'Word Document "
-        "(.docx)', which leaves the macros out, and use that file",
-        tmp_path,
+        render(tmp_path, template, "-f", "docx"), f"{template}: its part {part} {message}", tmp_path
     )
 
 

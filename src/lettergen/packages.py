@@ -11,7 +11,8 @@ letter it sends. Every zip and XML part lettergen reads is opened here, under on
   they are then copied as they are into every letter;
 - no XML part may declare a DTD (``<!DOCTYPE``): Word and Excel never write one, and its
   entities could pull in other files or expand to gigabytes;
-- a Word document carrying a macro project is refused (see :meth:`Package.refuse_macros`);
+- a Word document carrying a macro project or ActiveX control, or a field that loads from
+  outside (``INCLUDEPICTURE "http://..."``), is refused (see :meth:`Package.refuse_macros`);
 - a Word document's external relationships are removed with a warning, hyperlinks to web and
   mail addresses excepted (see :meth:`Package.strip_external_links`).
 """
@@ -277,7 +278,8 @@ class Package:
         self.strip_external_links(warn)
 
     def refuse_macros(self) -> None:
-        """Refuse a document holding a macro project (``vbaProject.bin``, a ``.docm``).
+        """Refuse a document holding a macro project (``vbaProject.bin``, a ``.docm``) or an
+        ActiveX control (``word/activeX/``), code run inside the document.
 
         Refused rather than removed: a macro project is code the document's author meant to
         run, lettergen cannot tell what the document loses without it, and a document whose
@@ -287,6 +289,12 @@ class Package:
         for name in self.infos:
             if PurePosixPath(name).name.lower() in ("vbaproject.bin", "vbadata.xml"):
                 raise self.fail(self._macro_message(name, "holds a macro project (VBA)"))
+            if "/activex/" in f"/{name.lower()}":
+                raise self.fail(
+                    f"its part {name} is an ActiveX control (code run inside the document); "
+                    "lettergen does not pass code on to recipients: delete the control in Word "
+                    "(Developer > Design Mode) and save the document again"
+                )
         types = "[Content_Types].xml"
         if not self.has(types):
             return
