@@ -45,6 +45,9 @@ class Merge:
         self.options = options
         self.warn = warn
         self.template = load_template(options.template, options.encoding)
+        if isinstance(self.template, WordTemplate):
+            for message in self.template.warnings:
+                warn(message)  # what loading the package removed (external links)
         self.sender_path = self._sender_path()
         self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
         self.date = options.date or _meta_date(self.template) or dt.date.today()
