@@ -41,7 +41,7 @@ def test_records_larger_than_a_pipe_holds_cross_intact(runner, tmp_path):
     assert len(list(out.glob("*.docx"))) == 200
 
 
-def _broken_chunk(first, packed):
+def _broken_chunk(first, packed, before=None):
     raise ValueError("a bug in a worker")
 
 

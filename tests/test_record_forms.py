@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from lettergen.cli import cli
+from lettergen.output.processes.first_pass import PARALLEL_FROM
 from lettergen.protocol.knowledge import holds, offices_named
 from lettergen.protocol.proposals import propose
 
@@ -261,3 +262,53 @@ def test_a_salutation_in_another_language_than_the_letter_is_a_warning(tmp_path:
         "record 'de': warning: field 'recipient.salutation': 'Sehr geehrter Herr "
         "Bundesminister,' opens a letter in de, but this letter is in 'en'"
     )
+
+
+def test_a_ministry_filled_down_into_another_ministers_row_is_a_warning(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: taubira, title: Minister of Justice, organisation: Ministère de la Justice,
+           salutation: "Dear Minister,"}
+        - {id: cazeneuve, title: Minister of the Interior, organisation: Ministère de la Justice,
+           salutation: "Dear Minister,"}
+        - {id: fabius, title: Minister of Foreign Affairs, salutation: "Dear Minister,",
+           organisation: Ministère des Affaires étrangères et du Développement international}
+        """,
+    )
+    found = [line.split(": ", 1)[1] for line in lines if "record '" in line]
+    assert found == [
+        "record 'cazeneuve': warning: field 'recipient.organisation': 'Ministère de la Justice' "
+        "is the ministry of justice, but the record's title is 'Minister of the Interior' (the "
+        "same as the record before it: filled down or copied?)"
+    ]
+
+
+@pytest.mark.parametrize("at", [1, 63, 64, 65, 128])
+def test_a_copied_value_reads_alike_in_one_process_and_in_several(tmp_path: Path, at: int) -> None:
+    """Workers check the records in parts of 64; the record before a part is still 'before'."""
+    rows = [
+        f"- {{id: m{i:03}, title: Minister of Justice, salutation: 'Dear Minister,'}}"
+        for i in range(200)
+    ]
+    rows[at - 1] = (
+        f"- {{id: m{at - 1:03}, title: Prime Minister, salutation: 'Dear Prime Minister,'}}"
+    )
+    rows[at] = f"- {{id: m{at:03}, title: Minister of Justice, salutation: 'Dear Prime Minister,'}}"
+    write(tmp_path / "me.yaml", "name: Mady Delvaux-Stehres\n")
+    template = write(tmp_path / "letter.txt.j2", TEMPLATE)
+    people = write(tmp_path / "people.yaml", "\n".join(rows) + "\n")
+    # Big enough a file for two processes to be used.
+    padding = "".join(f"# {'.' * 98}\n" for _ in range(PARALLEL_FROM // 100 + 1))
+    people.write_text(people.read_text() + padding)
+    runner = CliRunner()
+    outputs = []
+    for jobs in ("1", "2"):
+        args = ["render", str(template), str(people), "-o", str(tmp_path / "out"), "-j", jobs]
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 1
+        outputs.append(result.stderr)
+    assert outputs[0] == outputs[1]
+    assert f"record 'm{at:03}': error: field 'recipient.salutation'" in outputs[0]
+    assert "(the same as the record before it: filled down or copied?)" in outputs[0]
+    assert not (tmp_path / "out").exists()

@@ -171,12 +171,12 @@ def test_a_worker_that_dies_stops_the_run_with_a_message_and_writes_nothing(
 _BUILD_CHUNK = None
 
 
-def _dying(first, packed):
+def _dying(first, packed, before=None):
     """A worker's chunk that kills the worker part-way through the run."""
     if first > 200:
         os._exit(9)
     assert _BUILD_CHUNK is not None
-    return _BUILD_CHUNK(first, packed)
+    return _BUILD_CHUNK(first, packed, before)
 
 
 def test_a_full_disk_while_spooling_is_an_error_not_a_traceback(tmp_path):

@@ -336,10 +336,13 @@ class Checker:
 
     # -- parts of a run, checked in worker processes --
 
-    def begin_part(self) -> None:
+    def begin_part(self, previous: Record | None = None) -> None:
         """Start checking a part of the run's letters afresh (in a worker process), for
-        :meth:`take_part` to hand what it finds to the run's checker (:meth:`merge_part`)."""
+        :meth:`take_part` to hand what it finds to the run's checker (:meth:`merge_part`).
+
+        ``previous`` is the record before the part's first (None for the run's first)."""
         self.tally = self._letter_checks.tally = self._record_checks.tally = Tally()
+        self._record_checks.follow(previous)
         self._persons = []
 
     def note_template(self, record: Record) -> None:

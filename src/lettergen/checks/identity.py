@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lettergen.inputs.recipients import Record
+from lettergen.protocol.proposals import TITLE_FIELDS
 from lettergen.protocol.words import normalise
 
 _HONORIFICS = (
@@ -124,13 +125,13 @@ _FIRST_FIELDS = ("first_name", "firstname", "given_name")
 _LAST_FIELDS = ("last_name", "lastname", "family_name", "surname")
 
 
-_OFFICE_FIELDS = ("title", "position", "office", "function", "job_title", "role")
+_OFFICE_FIELDS = TITLE_FIELDS
 
 
 _ADDRESS_FORM_FIELDS = ("salutation", "form_of_address", "vocative", "address_as")
 
 
-_ORG_FIELDS = ("organisation", "organization", "ministry", "institution", "department")
+ORG_FIELDS = ("organisation", "organization", "ministry", "institution", "department")
 
 
 IDENTITY_FIELDS = frozenset(
@@ -148,7 +149,7 @@ IDENTITY_FIELDS = frozenset(
         *_LAST_FIELDS,
         *_OFFICE_FIELDS,
         *_ADDRESS_FORM_FIELDS,
-        *_ORG_FIELDS,
+        *ORG_FIELDS,
     )
 )
 
@@ -322,7 +323,7 @@ def _identity_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         _FIRST_FIELDS,
         _OFFICE_FIELDS,
         _ADDRESS_FORM_FIELDS,
-        _ORG_FIELDS,
+        ORG_FIELDS,
     )
     return tuple(tuple(key for key in group if key in have) for group in groups)
 

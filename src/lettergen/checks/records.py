@@ -14,14 +14,17 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Mapping
 from typing import Any
 
+from lettergen.checks.identity import ORG_FIELDS
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.protocol.genders import gender_field, honorific_gender, presumed_gender
-from lettergen.protocol.knowledge import Gender, Held, holds, offices_named
+from lettergen.protocol.knowledge import Gender, Held, holds, knowledge, offices_named
 from lettergen.protocol.languages import salutation_languages
 from lettergen.protocol.proposals import propose, record_offices, record_title
+from lettergen.protocol.words import normalise
 
 # The fields that say how the recipient is addressed, as templates print them.
 FORM_FIELDS = ("salutation", "form_of_address", "closing", "vocative", "address_as")
@@ -36,6 +39,17 @@ class RecordChecks:
         self.tally = tally
         # The form fields of the record checked last: a value repeated from it may be filled down.
         self._previous: dict[str, str] = {}
+        self._previous_organisations: dict[str, str] = {}
+
+    def follow(self, record: Record | None) -> None:
+        """Take ``record`` as the one before the next (None: the next is the first).
+
+        A part of a run checked in a worker process starts after the last record of the part
+        before it, so that "the same as the record before it" reads alike in every process.
+        """
+        fields = record.fields if record is not None else {}
+        self._previous = _texts(fields, FORM_FIELDS)
+        self._previous_organisations = _texts(fields, ORG_FIELDS)
 
     def check(self, record: Record, language: str | None) -> None:
         """Report the fields of ``record`` that address someone else, or another gender.
@@ -45,11 +59,7 @@ class RecordChecks:
         looked up in English.
         """
         fields = record.fields
-        forms = {
-            key: value.strip()
-            for key in FORM_FIELDS
-            if isinstance(value := fields.get(key), str) and value.strip()
-        }
+        forms = _texts(fields, FORM_FIELDS)
         previous, self._previous = self._previous, forms
         gender, said_by = _stated_gender(record)
         if said_by == "contradiction":
@@ -60,10 +70,19 @@ class RecordChecks:
                 f"'{fields.get('honorific')}'",
                 record,
             )
-        if not forms:
-            return
         title = record_title(fields)
         own = record_offices(fields)
+        organisations = _texts(fields, ORG_FIELDS)
+        previous_organisations, self._previous_organisations = (
+            self._previous_organisations,
+            organisations,
+        )
+        if own:
+            for key, text in organisations.items():
+                copied = previous_organisations.get(key) == text
+                self._ministry(record, key, text, title, own, copied)
+        if not forms:
+            return
         for key, text in forms.items():
             copied = previous.get(key) == text
             said = offices_named(text)
@@ -104,6 +123,25 @@ class RecordChecks:
                 continue
             if said:
                 self._unusual(record, text, said, language or "en", copied)
+
+    def _ministry(
+        self, record: Record, key: str, text: str, title: str, own: tuple[Held, ...], copied: bool
+    ) -> None:
+        """Warn about an organisation that is the ministry of another portfolio than the title's
+        ("Ministère de la Justice" above the Minister of the Interior's street)."""
+        held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
+        if not held:
+            return
+        named = knowledge().portfolios_in(normalise(text).split())
+        if named and not named & held:
+            self._add(
+                "warning",
+                record,
+                key,
+                f"'{text}' is the ministry of {_portfolios(named)}, but the record's title is "
+                f"'{title}'",
+                copied,
+            )
 
     def _other_language(self, record: Record, text: str, language: str, copied: bool) -> bool:
         """Warn about a salutation in another language than the letter's; return whether."""
@@ -150,6 +188,15 @@ class RecordChecks:
 _WORDS: dict[Gender, str] = {"female": "woman", "male": "man", "neutral": "person"}
 
 
+def _texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
+    """The non-blank text values of ``keys``, stripped."""
+    return {
+        key: value.strip()
+        for key in keys
+        if isinstance(value := fields.get(key), str) and value.strip()
+    }
+
+
 def _stated_gender(record: Record) -> tuple[Gender | None, str]:
     """The gender the record states and which field says so ("contradiction" when two do)."""
     by_field = gender_field(record.fields.get("gender"))
@@ -166,6 +213,11 @@ def _stated_gender(record: Record) -> tuple[Gender | None, str]:
 def _offices(held: tuple[Held, ...]) -> str:
     """How a message names offices: their wordings, ``prime minister``."""
     return " / ".join(dict.fromkeys(h.wording for h in held))
+
+
+def _portfolios(ids: frozenset[str]) -> str:
+    """How a message names portfolios: ``foreign affairs / development``."""
+    return " / ".join(sorted(i.replace("_", " ") for i in ids))
 
 
 @functools.lru_cache(maxsize=1024)

@@ -192,15 +192,17 @@ def _unpack(packed: _Packed) -> list[Record]:
     return records
 
 
-def _build_chunk(first: int, packed: _Packed) -> _Result:
+def _build_chunk(first: int, packed: _Packed, before: _Packed | None = None) -> _Result:
     """Render, check and (when building) make the files of the ``packed`` records, numbered
-    from ``first``, in a worker; return what the main process needs, and the first error."""
+    from ``first``, in a worker; return what the main process needs, and the first error.
+
+    ``before`` holds the record before the chunk's first, which some checks compare with."""
     work = _work
     assert work is not None
     records = _unpack(packed)
     merge, worker_file, checker = work.merge, work.worker_file, work.checker
     if checker is not None:
-        checker.begin_part()
+        checker.begin_part(_unpack(before)[0] if before is not None else None)
     # Checked and built as in one process (output.plan).
     builder = Builder(work.writers)
     done: list[_Done] = []
@@ -278,9 +280,9 @@ def _parallel(work: _Work, jobs: int) -> Iterator[tuple[Letter, SpooledLetter | 
         pool.close()
 
 
-def _run_chunk(first: int, packed: _Packed) -> _Result:
+def _run_chunk(first: int, packed: _Packed, before: _Packed | None = None) -> _Result:
     # Looked up when called, so that a test can stand in for _build_chunk.
-    return _build_chunk(first, packed)
+    return _build_chunk(first, packed, before)
 
 
 def _take_worker_file(number: int) -> None:
@@ -301,9 +303,11 @@ def _run(
     first = 1
     # The chunks in flight, oldest first, each with the worker that has it.
     pending: deque[tuple[list[Record], int]] = deque()
+    before: _Packed | None = None
     for chunk in _chunks(itertools.chain([head], records), _CHUNK):
-        pending.append((chunk, pool.submit(first, _pack(chunk))))
+        pending.append((chunk, pool.submit(first, _pack(chunk), before)))
         first += len(chunk)
+        before = _pack(chunk[-1:])
         if len(pending) >= jobs * _AHEAD:
             chunk, worker = pending.popleft()
             yield from _collect(chunk, pool.result(worker), merge.warn, checker)
