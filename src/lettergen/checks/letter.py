@@ -34,7 +34,6 @@ from lettergen.checks.lines import (
     LetterLine,
     LinePlan,
     LineValue,
-    doubled_words,
     excerpt,
     is_identity_value,
     own_strings,
@@ -124,6 +123,14 @@ class LetterChecks:
                 closing_at = number
             if line.excellency and excellency is None:
                 excellency = number
+            for word in line.doubled:
+                self.tally.add(
+                    "error",
+                    "doubled-word",
+                    f"'{word} {word}': the template and a value both say '{word}'",
+                    record,
+                    letter_line=number,
+                )
             for found, column in line.placeholders:
                 instruction = INSTRUCTION.fullmatch(found) is not None
                 self.tally.add(
@@ -135,14 +142,6 @@ class LetterChecks:
                     letter_line=number,
                 )
         closing = closing_at or len(lines) + 1
-        for number, word in doubled_words(marked):
-            self.tally.add(
-                "error",
-                "doubled-word",
-                f"'{word} {word}': the template and a value both say '{word}'",
-                record,
-                letter_line=number,
-            )
         # Lines that print the signatory's values (the signature) hold no form of address.
         signatory = self.signatory
         signed = {line for line, value, mine in values if not mine and value in signatory}

@@ -80,6 +80,7 @@ class LetterLine:
     closing: bool
     excellency: bool
     placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
+    doubled: tuple[str, ...]  # words said by the template and a value at their join
     plain: bool  # none of salutation, closing, Excellency or placeholders
     # The forms of address found so far, by in_body + 2 * salutation (see forms).
     known: list[tuple[_Form, ...] | None]
@@ -149,6 +150,7 @@ def read_letter_line(marked: str) -> LetterLine:
     found = PLACEHOLDERS.finditer(text) if triggered else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
     salutation = _is_salutation(text)
+    doubled = doubled_words(marked) if MARK_START in marked else ()
     closing = CLOSING.match(text) is not None
     excellency = "Excellency" in text and EXCELLENCY.search(text) is not None
     return LetterLine(
@@ -160,7 +162,8 @@ def read_letter_line(marked: str) -> LetterLine:
         closing=closing,
         excellency=excellency,
         placeholders=placeholders,
-        plain=not (salutation or closing or excellency or placeholders),
+        doubled=doubled,
+        plain=not (salutation or closing or excellency or placeholders or doubled),
         known=[None, None, None, None],
     )
 
@@ -287,32 +290,41 @@ def excerpt(line: str, at: int, width: int = 60) -> str:
     return ("…" if start else "") + text + ("…" if start + width < len(line) else "")
 
 
-_LAST_WORD = re.compile(r"(\w+)[ \t]*\Z")
-_FIRST_WORD = re.compile(r"[ \t]*(\w+)")  # used with match(): anchored where it starts
+_WORD_AT = re.compile(r"[ \t]*(\w+)")  # with match(): the word at a place, after blanks
+_NOT_WORD_CHAR = re.compile(r"\W")
 
 
-def doubled_words(marked: str) -> Iterator[tuple[int, str]]:
-    """Where a word is said twice across a join of template and value ("Dear Dear Minister").
-
-    Yields the line number (from 1) and the word, for each value whose first word repeats the
-    template's word before it, or whose last word repeats the template's word after it.
-    """
+def doubled_words(marked: str) -> tuple[str, ...]:
+    """The words a marked line says twice across a join of template and value: a word of the
+    template right before a value that starts with it ("Dear <Dear Minister,>"), or a value
+    that ends with the word the template says right after it ("<in Paris> Paris")."""
+    found = []
     start = marked.find(MARK_START)
     while start != -1:
         end = marked.find(MARK_END, start)
         if end == -1:
-            return
+            break
         value = marked[start + 1 : end]
-        before = _LAST_WORD.search(marked, max(0, start - 40), start)
-        first = _FIRST_WORD.match(value)
-        after = _FIRST_WORD.match(marked, end + 1)
-        last = _LAST_WORD.search(value)
-        for outside, inside in ((before, first), (after, last)):
-            if (
-                outside
-                and inside
-                and len(inside.group(1)) > 1
-                and outside.group(1).casefold() == inside.group(1).casefold()
-            ):
-                yield marked.count("\n", 0, start) + 1, inside.group(1)
+        before = _last_word(marked[max(0, start - 40) : start])
+        first = _WORD_AT.match(value)
+        if before and first and _same(before, first.group(1)):
+            found.append(first.group(1))
+        after = _WORD_AT.match(marked, end + 1)
+        last = _last_word(value, blank=False)
+        if after and last and after.start(1) > end + 1 and _same(last, after.group(1)):
+            found.append(last)
         start = marked.find(MARK_START, end)
+    return tuple(found)
+
+
+def _last_word(text: str, *, blank: bool = True) -> str:
+    """The word ``text`` ends with (after blanks, which must be there when ``blank``)."""
+    stripped = text.rstrip(" \t")
+    if blank and len(stripped) == len(text):
+        return ""
+    words = _NOT_WORD_CHAR.split(stripped[-40:])
+    return words[-1] if words else ""
+
+
+def _same(one: str, two: str) -> bool:
+    return len(one) > 1 and one.casefold() == two.casefold()

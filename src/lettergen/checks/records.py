@@ -21,10 +21,9 @@ from lettergen.checks.identity import ORG_FIELDS
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.protocol.genders import gender_field, honorific_gender, presumed_gender
-from lettergen.protocol.knowledge import Gender, Held, holds, knowledge, offices_named
+from lettergen.protocol.knowledge import Gender, Held, holds, offices_named, portfolios_named
 from lettergen.protocol.languages import salutation_languages
 from lettergen.protocol.proposals import propose, record_offices, record_title
-from lettergen.protocol.words import normalise
 
 # The fields that say how the recipient is addressed, as templates print them.
 FORM_FIELDS = ("salutation", "form_of_address", "closing", "vocative", "address_as")
@@ -61,7 +60,7 @@ class RecordChecks:
         fields = record.fields
         forms = _texts(fields, FORM_FIELDS)
         previous, self._previous = self._previous, forms
-        gender, said_by = _stated_gender(record)
+        gender, said_by = _stated_gender(fields.get("gender"), fields.get("honorific"))
         if said_by == "contradiction":
             self.tally.add(
                 "error",
@@ -86,7 +85,7 @@ class RecordChecks:
         for key, text in forms.items():
             copied = previous.get(key) == text
             said = offices_named(text)
-            if own and said and not holds(said, own):
+            if own and said and not _holds(text, title):
                 self._add(
                     "error",
                     record,
@@ -132,7 +131,7 @@ class RecordChecks:
         held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
         if not held:
             return
-        named = knowledge().portfolios_in(normalise(text).split())
+        named = portfolios_named(text)
         if named and not named & held:
             self._add(
                 "warning",
@@ -163,13 +162,13 @@ class RecordChecks:
         self, record: Record, text: str, said: tuple[Held, ...], language: str, copied: bool
     ) -> None:
         """Warn about a salutation naming a portfolio where protocol names only the office."""
+        if not any(h.portfolios for h in said):
+            return
         proposal = propose(record.fields, language)
         if proposal is None or proposal.salutation is None:
             return
-        if (
-            any(h.portfolios for h in said)
-            and not _names_portfolio(proposal.salutation)
-            and _LEADING.sub("", text) != _LEADING.sub("", proposal.salutation)
+        if not _names_portfolio(proposal.salutation) and _LEADING.sub("", text) != _LEADING.sub(
+            "", proposal.salutation
         ):
             self._add(
                 "warning",
@@ -197,10 +196,20 @@ def _texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
     }
 
 
-def _stated_gender(record: Record) -> tuple[Gender | None, str]:
-    """The gender the record states and which field says so ("contradiction" when two do)."""
-    by_field = gender_field(record.fields.get("gender"))
-    by_honorific = honorific_gender(record.fields.get("honorific"))
+def _stated_gender(gender: Any, honorific: Any) -> tuple[Gender | None, str]:
+    """The gender a record's ``gender`` and ``honorific`` state and which says so
+    ("contradiction" when they disagree)."""
+    if not isinstance(gender, str):
+        gender = None
+    if not isinstance(honorific, str):
+        honorific = None
+    return _gender_of(gender, honorific)
+
+
+@functools.lru_cache(maxsize=256)
+def _gender_of(gender: str | None, honorific: str | None) -> tuple[Gender | None, str]:
+    by_field = gender_field(gender)
+    by_honorific = honorific_gender(honorific)
     if by_field in ("female", "male") and by_honorific and by_field != by_honorific:
         return None, "contradiction"
     if by_field in ("female", "male"):
@@ -208,6 +217,12 @@ def _stated_gender(record: Record) -> tuple[Gender | None, str]:
     if by_honorific:
         return by_honorific, "honorific"
     return None, ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _holds(text: str, title: str) -> bool:
+    """Whether every office ``text`` names is one the ``title`` names."""
+    return holds(offices_named(text), offices_named(title))
 
 
 def _offices(held: tuple[Held, ...]) -> str:

@@ -173,6 +173,12 @@ def offices_named(text: str) -> tuple[Held, ...]:
     return tuple(held)
 
 
+@functools.lru_cache(maxsize=4096)
+def portfolios_named(text: str) -> frozenset[str]:
+    """The portfolios ``text`` (an organisation: "Ministère de la Justice") names."""
+    return knowledge().portfolios_in(normalise(text).split())
+
+
 def holds(said: tuple[Held, ...], own: tuple[Held, ...]) -> bool:
     """Whether every office ``said`` (in a form of address) is one of the offices ``own``."""
     return all(any(s.same_as(o) for o in own) for s in said)
