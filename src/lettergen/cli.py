@@ -347,7 +347,9 @@ def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -
         lettergen fields templates/appeal.txt.j2 recipients/french-government.yaml
     """
     from lettergen.checks import field_table
+    from lettergen.inputs.campaign import arguments
 
+    arguments(template, recipients, None)  # a recipients file as TEMPLATE is an error
     table, total = field_table(template, recipients, encoding)
     for info in table:
         click.echo(info.describe(total))
