@@ -11,7 +11,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 
 from lettergen.errors import UsageError
-from lettergen.inputs.recipients import Record
+from lettergen.inputs.recipients import Record, mapping_hint
 from lettergen.templating.environment import RENDER_ERRORS, MissingFieldError
 
 # The names a letter's context gives a template (see templating.context_for).
@@ -48,7 +48,9 @@ class Where:
         try:
             return bool(self.function(**context))
         except MissingFieldError as exc:
-            raise record.error(f"{self.label}: missing field '{exc.field}'") from None
+            # The message a template's missing field gives, and the same hint.
+            hint = mapping_hint(exc.field, record.fields)
+            raise record.error(f"{self.label}: {exc}{hint}") from None
         except SecurityError as exc:
             raise record.error(f"{self.label}: refused by the template sandbox: {exc}") from None
         except RENDER_ERRORS as exc:
