@@ -188,3 +188,54 @@ def test_json_of_200000_brackets(folder: Path, command: str) -> None:
 
 def _inputs(folder: Path, recipients: str = "people.yaml") -> list[str]:
     return ["letter.txt.j2", recipients, "--sender", "me.yaml", "-o", "letters"]
+
+
+HALF_READ = """\
+    - id: a
+      name: A
+    - id: b
+      name: B
+     title: wrongly indented
+    - id: c
+      name: C
+    """
+
+
+def test_a_syntax_error_is_reported_alone_by_check(folder: Path, runner: CliRunner) -> None:
+    """Not followed by "lack recipient.title" for the record the error cut short."""
+    write(folder / "letter.txt.j2", "{{ recipient.title }} {{ recipient.name }}\n")
+    write(folder / "people.yaml", HALF_READ)
+    result = runner.invoke(cli, ["check", *_inputs(folder)[:4]])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "error: recipients files (1)\n"
+        "  people.yaml:5: error: invalid YAML: did not find expected '-' indicator\n"
+        "0 of 0 letter(s) rendered; 1 error(s), 0 warning(s), 0 note(s)\n"
+    )
+    assert "Traceback" not in result.output
+
+
+def test_other_files_are_still_checked(folder: Path, runner: CliRunner) -> None:
+    write(folder / "letter.txt.j2", "{{ recipient.title }} {{ recipient.name }}\n")
+    write(folder / "people.yaml", HALF_READ)
+    write(folder / "more.yaml", "- id: d\n  name: D\n")
+    result = runner.invoke(cli, ["check", *_inputs(folder)[:4], "more.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout.startswith(
+        "error: recipients files (1)\n"
+        "  people.yaml:5: error: invalid YAML: did not find expected '-' indicator\n"
+        "error: missing fields (1)\n"
+        "  more.yaml:1: record 'd': error: 1 of 1 record(s) lack recipient.title: d\n"
+    )
+
+
+def test_render_reports_the_syntax_error_not_the_half_read_record(
+    folder: Path, runner: CliRunner
+) -> None:
+    write(folder / "letter.txt.j2", "{{ recipient.title }} {{ recipient.name }}\n")
+    people = "- id: a\n  name: A\n  title: T\n- id: b\n  name: B\n title: wrongly indented\n"
+    write(folder / "people.yaml", people)
+    result = runner.invoke(cli, ["render", *_inputs(folder)])
+    assert result.exit_code == 1
+    assert result.stderr == ("people.yaml:6: invalid YAML: did not find expected '-' indicator\n")
+    assert not (folder / "letters").exists()

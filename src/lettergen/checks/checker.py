@@ -88,6 +88,9 @@ class Checker:
         # Who the recipients are: read once, before the first letter.
         self._index = BatchIndex()
         self._indexed = False
+        # The recipients files that do not read, and why (found by the reading before the
+        # first letter).
+        self._unreadable: dict[Path, LettergenError] = {}
         self._letter_checks = LetterChecks(
             self.tally,
             self._index,
@@ -129,6 +132,11 @@ class Checker:
     ) -> Iterator[Record]:
         options = self.merge.options
         for path in options.recipients:
+            if not silent and path in self._unreadable:
+                # A file that does not read is reported by its error alone: the records
+                # before the error are not checked (the last of them may be half read).
+                self.tally.add_error(self._unreadable[path], "recipients-file")
+                continue
             try:
                 yield from read_file(
                     path,
@@ -139,7 +147,9 @@ class Checker:
                     columns=columns,
                 )
             except LettergenError as error:
-                if not silent:
+                if silent:
+                    self._unreadable.setdefault(path, error)
+                else:
                     self.tally.add_error(error, "recipients-file")
 
     def _reread_records(self, columns: frozenset[str] | None = None) -> Iterator[Record]:

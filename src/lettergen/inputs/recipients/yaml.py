@@ -81,5 +81,8 @@ def _yaml_items(loader: Any, path: Path) -> Iterator[tuple[int, Any]]:
     while not loader.check_event(yaml.SequenceEndEvent):
         loader.start_unit("record")
         node = loader.compose_node(None, None)
+        # Parse on to the next event first: a syntax error just after a record (a line
+        # indented wrongly) may have cut it short, and a half-read record is no record.
+        loader.check_event()
         yield node_line(node), loader.construct_document(node)
     loader.get_event()
