@@ -239,3 +239,72 @@ def test_render_reports_the_syntax_error_not_the_half_read_record(
     assert result.exit_code == 1
     assert result.stderr == ("people.yaml:6: invalid YAML: did not find expected '-' indicator\n")
     assert not (folder / "letters").exists()
+
+
+EMPTY = {
+    "empty.yaml": "",
+    "comments.yaml": "# nobody yet\n",
+    "wrapped.yaml": "recipients: []\n",
+    "header.csv": "id,name\n",
+    "empty.json": "[]\n",
+    "wrapped.json": '{"recipients": []}\n',
+}
+
+
+@pytest.mark.parametrize("name", sorted(EMPTY))
+@pytest.mark.parametrize("command", ["render", "preview"])
+def test_no_records_is_an_error_and_creates_nothing(
+    folder: Path, runner: CliRunner, name: str, command: str
+) -> None:
+    write(folder / name, EMPTY[name])
+    args = _inputs(folder, name)
+    result = runner.invoke(cli, [command, *(args if command == "render" else args[:4])])
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"no records to write letters to; read {name} (0 records): add records, or name "
+        "another recipients file\n"
+    )
+    assert result.stdout == ""
+    assert not (folder / "letters").exists()
+
+
+def test_check_of_no_records_fails(folder: Path, runner: CliRunner) -> None:
+    write(folder / "header.csv", "id,name\n")
+    write(folder / "empty.yaml", "")
+    result = runner.invoke(cli, ["check", *_inputs(folder, "header.csv")[:4], "empty.yaml"])
+    assert result.exit_code == 1
+    assert result.stdout == (
+        "error: recipients files (1)\n"
+        "  error: no records to write letters to; read header.csv (0 records), empty.yaml "
+        "(0 records): add records, or name another recipients file\n"
+        "0 of 0 letter(s) rendered; 1 error(s), 0 warning(s), 0 note(s)\n"
+    )
+
+
+@pytest.mark.parametrize("command", ["render", "check", "preview"])
+def test_where_that_chooses_no_record(folder: Path, runner: CliRunner, command: str) -> None:
+    write(folder / "people.yaml", "- id: a\n  name: A\n- id: b\n  name: B\n")
+    write(folder / "more.csv", "id,name\n")
+    args = [*_inputs(folder)[:4], "more.csv", "--only", "a", "--where", "recipient.name == 'B'"]
+    result = runner.invoke(cli, [command, *args, *(["--no-check"] if command == "render" else [])])
+    assert result.exit_code == 1
+    message = (
+        "no record is chosen by --only a and --where \"recipient.name == 'B'\"; "
+        "read people.yaml (2 records), more.csv (0 records)"
+    )
+    if command == "check":
+        assert f"  error: {message}\n" in result.stdout
+    else:
+        assert result.stderr.endswith(message + "\n")
+    assert "Traceback" not in result.output
+    assert not (folder / "letters").exists()
+
+
+def test_the_library_refuses_no_records_too(folder: Path) -> None:
+    from lettergen import LettergenError, MergeOptions, RenderOptions, render
+
+    write(folder / "empty.yaml", "")
+    merge = MergeOptions(template=Path("letter.txt.j2"), recipients=[Path("empty.yaml")])
+    with pytest.raises(LettergenError, match=r"^no records to write letters to; read empty"):
+        render(merge, RenderOptions(output_dir=folder / "letters"))
+    assert not (folder / "letters").exists()

@@ -403,6 +403,7 @@ def preview(**kwargs: Any) -> None:
 
     options, _ = build_merge_options(kwargs)
     merge = Merge(options, warn)
+    merge.require_records()
     every = kwargs["every"]
     if every and (kwargs["pdf"] or kwargs["png"]):
         raise click.UsageError("--pdf and --png show one letter; leave out --all")

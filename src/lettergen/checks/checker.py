@@ -374,7 +374,14 @@ def check(merge: Merge) -> Report:
     checker = Checker(merge)
     for _ in checker.letters():
         pass
-    return checker.finish()
+    report = checker.finish()
+    if not report.records and not report.errors:
+        # Nothing else went wrong: an empty list (or a --where true for no record) is.
+        try:
+            merge.require_records()
+        except LettergenError as error:
+            report.findings.insert(0, Finding("error", "recipients-file", error.message))
+    return report
 
 
 def check_files(options: MergeOptions, warn: Warn | None = None) -> Report:
