@@ -37,14 +37,17 @@ class YamlLimitError(ComposerError):
 class BoundedComposer(Composer):
     """PyYAML's composer, counting aliases, what they repeat and how deep values nest.
 
-    Each node composed is given its expanded size (``1`` plus its characters for a scalar, ``1``
-    plus its children's sizes for a list or mapping), computed from its children's as they are
-    composed, so an alias costs one addition however much it stands for.
+    What an alias repeats is the expanded size of the node it names (``1`` plus its characters
+    for a scalar, ``1`` plus its children's sizes for a list or mapping), worked out the first
+    time the node is named and kept on it: counting is linear in the file's own nodes however
+    much the aliases stand for, and a file without aliases costs no counting at all.
     """
 
     def __init__(self) -> None:
         super().__init__()
         self.depth = 0
+        # The anchors of the nodes being composed: an alias to one is a value inside itself.
+        self.open_anchors: set[str] = set()
         self.unit = "file"
         self.start_unit("file")
 
@@ -55,38 +58,46 @@ class BoundedComposer(Composer):
         self.expansion = 0
 
     def compose_node(self, parent: Any, index: Any) -> Any:
-        event = self.peek_event()  # type: ignore[attr-defined]  # the parser's
-        if isinstance(event, yaml.AliasEvent):
-            target = self.anchors.get(event.anchor)
-            if target is not None:
-                self._count_alias(event, target)
-            return super().compose_node(parent, index)
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]  # the parser's
+            event = self.peek_event()  # type: ignore[attr-defined]
+            if event.anchor in self.anchors:
+                self._count_alias(event)
+        return super().compose_node(parent, index)
+
+    def compose_sequence_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_sequence_node, anchor)
+
+    def compose_mapping_node(self, anchor: Any) -> Any:
+        return self._nested(super().compose_mapping_node, anchor)
+
+    def _nested(self, compose: Any, anchor: str | None) -> Any:
+        """Compose a list or mapping one level deeper, minding the nesting limit."""
+        if self.depth >= MAX_DEPTH:
+            raise YamlLimitError(TOO_DEEP, self.peek_event().start_mark)  # type: ignore[attr-defined]
         self.depth += 1
+        if anchor is not None:
+            self.open_anchors.add(anchor)
         try:
-            if self.depth > MAX_DEPTH:
-                raise YamlLimitError(TOO_DEEP, event.start_mark)
-            node: Any = super().compose_node(parent, index)
+            return compose(anchor)
         finally:
             self.depth -= 1
-        node.expanded = _size(node)
-        return node
+            self.open_anchors.discard(anchor)
 
-    def _count_alias(self, event: Any, target: Any) -> None:
-        size = getattr(target, "expanded", None)
-        if size is None:
+    def _count_alias(self, event: Any) -> None:
+        if event.anchor in self.open_anchors:
             raise YamlLimitError(
                 f"alias *{event.anchor} stands for the value it is part of; "
                 "a value cannot contain itself",
                 event.start_mark,
             )
         self.aliases += 1
-        self.expansion += size
         if self.aliases > MAX_ALIASES:
             raise YamlLimitError(
                 f"more than {MAX_ALIASES:,} aliases (*name) in one {self.unit}; "
                 "write the values out instead",
                 event.start_mark,
             )
+        self.expansion += _expanded(self.anchors[event.anchor])
         if self.expansion > MAX_ALIAS_EXPANSION:
             raise YamlLimitError(
                 f"aliases (*name) repeat more than {MAX_ALIAS_EXPANSION:,} values and "
@@ -95,13 +106,19 @@ class BoundedComposer(Composer):
             )
 
 
-def _size(node: Any) -> int:
-    """Return the expanded size of a node whose children were composed (and sized) already."""
-    if isinstance(node, yaml.ScalarNode):
-        return 1 + len(node.value)
-    if isinstance(node, yaml.SequenceNode):
-        return 1 + sum(int(child.expanded) for child in node.value)
-    return 1 + sum(int(key.expanded) + int(value.expanded) for key, value in node.value)
+def _expanded(node: Any) -> int:
+    """Return the expanded size of a composed node, working out (and keeping) its children's
+    first; no deeper than the nesting limit, so the recursion is bounded."""
+    size: int | None = getattr(node, "expanded", None)
+    if size is None:
+        if isinstance(node, yaml.ScalarNode):
+            size = 1 + len(node.value)
+        elif isinstance(node, yaml.SequenceNode):
+            size = 1 + sum(_expanded(child) for child in node.value)
+        else:
+            size = 1 + sum(_expanded(key) + _expanded(value) for key, value in node.value)
+        node.expanded = size
+    return size
 
 
 def _loader_class() -> Any:
