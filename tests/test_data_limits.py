@@ -308,3 +308,21 @@ def test_the_library_refuses_no_records_too(folder: Path) -> None:
     with pytest.raises(LettergenError, match=r"^no records to write letters to; read empty"):
         render(merge, RenderOptions(output_dir=folder / "letters"))
     assert not (folder / "letters").exists()
+
+
+def test_the_limits_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> None:
+    """PyYAML's own parser (where PyYAML was built without libyaml) gets the same composer."""
+    import yaml
+
+    from lettergen.inputs import yamlloader
+
+    monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    loader_class = yamlloader._loader_class()
+    assert not any("cyaml" in base.__module__ for base in loader_class.__mro__)
+    loader = loader_class(laughs())
+    with pytest.raises(yamlloader.YamlLimitError) as caught:
+        loader.get_single_node()
+    assert caught.value.problem == EXPANSION.format(unit="file")
+    assert caught.value.problem_mark.line + 1 == 6
+    node = loader_class("a: &x [1]\nb: *x\n").get_single_node()
+    assert loader_class("").construct_document(node) == {"a": [1], "b": [1]}
