@@ -92,7 +92,7 @@ def test_the_arguments_the_wrong_way_round(campaign: Path, runner: CliRunner, co
     assert snapshot(campaign) == before
 
 
-@pytest.mark.parametrize("suffix", [".yml", ".json", ".csv", ".tsv", ".xlsx", ".CSV"])
+@pytest.mark.parametrize("suffix", [".yml", ".json", ".csv", ".tsv", ".xlsx", ".CSV", ".ods"])
 def test_every_kind_of_recipients_file_is_no_template(
     loose: Path, runner: CliRunner, suffix: str
 ) -> None:

@@ -22,8 +22,11 @@ from lettergen.inputs.recipients.record import (
 )
 from lettergen.inputs.recipients.yaml import yaml_rows
 
-# What a recipients file is named, and what a template never is (``.txt`` may be either).
-DATA_SUFFIXES = frozenset({".yaml", ".yml", ".json", ".csv", ".tsv", ".xlsx", ".xlsm"})
+# What a recipients file is named, and what a template never is (``.txt`` may be either);
+# with the spreadsheets lettergen cannot read, whose error says how to save them.
+DATA_SUFFIXES = frozenset(
+    {".yaml", ".yml", ".json", ".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods", ".numbers"}
+)
 
 
 def is_data_file(path: Path) -> bool:
