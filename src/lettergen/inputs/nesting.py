@@ -23,13 +23,18 @@ TOO_DEEP = (
 def too_deep(value: Any, limit: int = MAX_DEPTH) -> bool:
     """Return whether lists and mappings nest in ``value`` more than ``limit`` levels deep.
 
-    The walk keeps its own stack, so no depth makes it fail.
+    The walk goes one level at a time with lists of its own, so no depth makes it fail.
     """
-    stack = [(value, 1)] if isinstance(value, dict | list) else []
-    while stack:
-        item, depth = stack.pop()
+    level = [value] if isinstance(value, dict | list) else []
+    depth = 0
+    while level:
+        depth += 1
         if depth > limit:
             return True
-        children = item.values() if isinstance(item, dict) else item
-        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+        inner = []
+        for item in level:
+            for child in item.values() if isinstance(item, dict) else item:
+                if isinstance(child, dict | list):
+                    inner.append(child)
+        level = inner
     return False

@@ -90,7 +90,9 @@ class _JsonStream:
             # A number at the buffer's end may go on in the next chunk ("12" then "34").
             if end == len(self.text) and not self.done and self._more():
                 continue
-            if too_deep(value):
+            # Fewer brackets than levels allowed cannot nest too deep (most records).
+            brackets = self.text.count("[", self.pos, end) + self.text.count("{", self.pos, end)
+            if brackets > MAX_DEPTH and too_deep(value):
                 raise self.too_deep()
             line = self.line_at(self.pos)
             self.pos = end
