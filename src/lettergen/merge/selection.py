@@ -105,9 +105,7 @@ def no_records(
     A run with no letter to write is a mistake (an empty export, a header-only CSV, a
     ``--where`` that is never true), not a success of zero letters.
     """
-    read = ", ".join(
-        f"{path} ({count} record{'' if count == 1 else 's'})" for path, count in counts
-    )
+    read = ", ".join(f"{path} ({_records(count)})" for path, count in counts)
     choosers = ([f"--only {', '.join(only)}"] if only else []) + ([where.label] if where else [])
     if any(count for _, count in counts) and choosers:
         return RecipientsError(f"no record is chosen by {' and '.join(choosers)}; read {read}")
@@ -117,4 +115,5 @@ def no_records(
 
 
 def _records(count: int) -> str:
+    """``1 record``, ``3 records``."""
     return f"{count} record{'' if count == 1 else 's'}"
