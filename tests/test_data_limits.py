@@ -326,3 +326,9 @@ def test_the_limits_hold_without_libyaml(monkeypatch: pytest.MonkeyPatch) -> Non
     assert caught.value.problem_mark.line + 1 == 6
     node = loader_class("a: &x [1]\nb: *x\n").get_single_node()
     assert loader_class("").construct_document(node) == {"a": [1], "b": [1]}
+
+
+def test_yaml_of_200000_brackets(folder: Path) -> None:
+    write(folder / "people.yaml", "- id: a\n  name: A\n- id: b\n  x: " + "[" * 200_000 + "\n")
+    result = bounded("render", "letter.txt.j2", "people.yaml", "--sender", "me.yaml", cwd=folder)
+    assert_refused(result, f"people.yaml:4: {TOO_DEEP}", folder / "letters")

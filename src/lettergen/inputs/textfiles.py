@@ -9,7 +9,12 @@ from typing import Any
 import yaml
 
 from lettergen.errors import LettergenError
+from lettergen.inputs.nesting import TOO_DEEP
 from lettergen.inputs.yamlloader import BoundedLoader, YamlLimitError
+
+# libyaml's own nesting limit (1,000 levels), which it may meet while reading ahead of the
+# loader's (see lettergen.inputs.nesting): the same mistake, said the same way.
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
 
 def read_bytes(path: Path, error: type[LettergenError]) -> bytes:
@@ -104,6 +109,8 @@ def yaml_error(
         line = mark.line + first_line if mark else None
         if isinstance(exc, YamlLimitError):
             return error(str(exc.problem), path=path, line=line)
+        if exc.problem == LIBYAML_TOO_DEEP:  # libyaml reading ahead met its own limit first
+            return error(TOO_DEEP, path=path, line=line)
         problem = exc.problem or "invalid YAML"
         return error(f"invalid YAML: {problem}", path=path, line=line)
     return error(f"invalid YAML: {exc}", path=path)
