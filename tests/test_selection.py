@@ -166,6 +166,22 @@ def test_bad_expression_is_misuse_and_writes_nothing(
             "(text is not a number: write recipient.FIELD | int)",
         ),
         (
+            # Comparing, adding or converting a missing field says so, as a template does.
+            "recipient.seats | int > 100",
+            2,
+            "fabius",
+            "missing field 'recipient.seats'",
+        ),
+        ("recipient.seats > 100", 2, "fabius", "missing field 'recipient.seats'"),
+        ("recipient.seats + 1", 2, "fabius", "missing field 'recipient.seats'"),
+        (
+            "recipient.Staff | int > 100",
+            2,
+            "fabius",
+            "missing field 'recipient.Staff'; the record has 'staff': map it with "
+            "--map 'staff=Staff' (or 'fields:' in lettergen.yaml)",
+        ),
+        (
             "recipient.__class__.__mro__",
             2,
             "fabius",
@@ -187,6 +203,22 @@ def test_expression_failing_on_a_record_names_file_line_and_record(
     assert result.exit_code == 1
     assert result.stderr == f"{people}:{line}: record '{record}': --where \"{where}\": {message}\n"
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("use", ["recipient.seats | int > 100", "recipient.seats * 2"])
+def test_a_missing_field_reads_alike_in_where_and_in_the_template(
+    runner: CliRunner, tmp_path: Path, people: Path, use: str
+) -> None:
+    where = render(runner, tmp_path, people, "--where", use)
+    template = write(tmp_path / "uses.txt.j2", f"{{{{ {use} }}}}\n")
+    letter = runner.invoke(cli, ["render", str(template), str(people), "-o", str(tmp_path / "o")])
+    assert where.exit_code == letter.exit_code == 1
+    assert where.stderr == f"{people}:2: record 'fabius': --where \"{use}\": " + (
+        "missing field 'recipient.seats'\n"
+    )
+    assert letter.stderr == (
+        f"{people}:2: record 'fabius': missing field 'recipient.seats' (used at {template}:1)\n"
+    )
 
 
 def test_limit_must_be_positive(runner: CliRunner, tmp_path: Path, people: Path) -> None:

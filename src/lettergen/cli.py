@@ -347,7 +347,9 @@ def fields(template: Path, recipients: tuple[Path, ...], encoding: str | None) -
         lettergen fields templates/appeal.txt.j2 recipients/french-government.yaml
     """
     from lettergen.checks import field_table
+    from lettergen.inputs.campaign import arguments
 
+    arguments(template, recipients, None)  # a recipients file as TEMPLATE is an error
     table, total = field_table(template, recipients, encoding)
     for info in table:
         click.echo(info.describe(total))
@@ -401,6 +403,7 @@ def preview(**kwargs: Any) -> None:
 
     options, _ = build_merge_options(kwargs)
     merge = Merge(options, warn)
+    merge.require_records()
     every = kwargs["every"]
     if every and (kwargs["pdf"] or kwargs["png"]):
         raise click.UsageError("--pdf and --png show one letter; leave out --all")

@@ -89,6 +89,9 @@ class Checker:
         # Who the recipients are: read once, before the first letter.
         self._index = BatchIndex()
         self._indexed = False
+        # The recipients files that do not read, and why (found by the reading before the
+        # first letter).
+        self._unreadable: dict[Path, LettergenError] = {}
         self._letter_checks = LetterChecks(
             self.tally,
             self._index,
@@ -131,6 +134,11 @@ class Checker:
     ) -> Iterator[Record]:
         options = self.merge.options
         for path in options.recipients:
+            if not silent and path in self._unreadable:
+                # A file that does not read is reported by its error alone: the records
+                # before the error are not checked (the last of them may be half read).
+                self.tally.add_error(self._unreadable[path], "recipients-file")
+                continue
             try:
                 yield from read_file(
                     path,
@@ -141,7 +149,9 @@ class Checker:
                     columns=columns,
                 )
             except LettergenError as error:
-                if not silent:
+                if silent:
+                    self._unreadable.setdefault(path, error)
+                else:
                     self.tally.add_error(error, "recipients-file")
 
     def _reread_records(self, columns: frozenset[str] | None = None) -> Iterator[Record]:
@@ -372,7 +382,14 @@ def check(merge: Merge) -> Report:
     checker = Checker(merge)
     for _ in checker.letters():
         pass
-    return checker.finish()
+    report = checker.finish()
+    if not report.records and not report.errors:
+        # Nothing else went wrong: an empty list (or a --where true for no record) is.
+        try:
+            merge.require_records()
+        except LettergenError as error:
+            report.findings.insert(0, Finding("error", "recipients-file", error.message))
+    return report
 
 
 def check_files(options: MergeOptions, warn: Warn | None = None) -> Report:

@@ -7,12 +7,13 @@ What the user types wins over the campaign file, which wins over lettergen's def
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lettergen.errors import CampaignError, UsageError
+from lettergen.inputs.recipients import is_data_file
 from lettergen.inputs.textfiles import load_yaml_value, read_text
 from lettergen.options import MergeOptions, RenderOptions
 
@@ -113,13 +114,14 @@ def _selection_value(key: str, value: Any, path: Path) -> Any:
 def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
     """Return what a run merges: the command line's values (``given``; None or empty when not
     typed) over the campaign's. Raises UsageError when neither names a template or recipients."""
-    template = given.get("template") or campaign.get("template")
+    typed, listed = arguments(given.get("template"), given.get("recipients") or (), campaign)
+    template = typed or campaign.get("template")
     if template is None:
         raise UsageError(
             "no template given: name TEMPLATE, or run in a folder whose lettergen.yaml "
             "says 'template:'"
         )
-    recipients = list(given.get("recipients") or campaign.get("recipients") or [])
+    recipients = list(listed or campaign.get("recipients") or [])
     if not recipients:
         raise UsageError(
             "no recipients given: name one or more RECIPIENTS files, or set 'recipients:' "
@@ -138,6 +140,40 @@ def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
         field_map={**(campaign.get("fields") or {}), **(given.get("field_map") or {})},
         where=given.get("where") or campaign.get("where"),
         limit=given.get("limit") or campaign.get("limit"),
+    )
+
+
+def arguments(
+    template: Path | None, recipients: Sequence[Path], campaign: Campaign | None
+) -> tuple[Path | None, list[Path]]:
+    """Return the TEMPLATE and RECIPIENTS a command line names, told apart by what they are.
+
+    A recipients file (``.yaml``, ``.csv``, ...) is never a template: in a campaign whose
+    ``lettergen.yaml`` names the template, files given alone on the command line are its
+    recipients (``lettergen render recipients/new.yaml``); anywhere else, a recipients file in
+    TEMPLATE's place is a :class:`UsageError` saying which argument is which. ``campaign`` is
+    None for a command that reads no campaign file.
+    """
+    recipients = [Path(p) for p in recipients]
+    if template is None or not is_data_file(Path(template)):
+        return template, recipients
+    template = Path(template)
+    others = [p for p in recipients if not is_data_file(p)]
+    if not others and campaign is not None and campaign.get("template") is not None:
+        return None, [template, *recipients]
+    fix = "name the template first and the recipients after it"
+    if others:
+        rest = [p for p in recipients if p != others[0]]
+        fix += f" ({' '.join(map(str, [others[0], template, *rest]))})"
+    elif campaign is None:
+        fix += " (TEMPLATE RECIPIENTS...)"
+    else:
+        fix += (
+            " (TEMPLATE RECIPIENTS...), or set 'template:' in lettergen.yaml and name only "
+            "the recipients"
+        )
+    raise UsageError(
+        f"'{template}' is a recipients file, but the first argument is the TEMPLATE: {fix}"
     )
 
 

@@ -9,9 +9,12 @@ from typing import Any
 import yaml
 
 from lettergen.errors import LettergenError
+from lettergen.inputs.nesting import TOO_DEEP
+from lettergen.inputs.yamlloader import BoundedLoader, YamlLimitError
 
-# libyaml's loader is several times faster; the pure-Python one is the fallback.
-SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# libyaml's own nesting limit (1,000 levels), which it may meet while reading ahead of the
+# loader's (see lettergen.inputs.nesting): the same mistake, said the same way.
+LIBYAML_TOO_DEEP = "exceeded maximum nesting depth"
 
 
 def read_bytes(path: Path, error: type[LettergenError]) -> bytes:
@@ -67,11 +70,13 @@ def load_yaml(
     """Parse ``text`` as one safe YAML document and return its node tree (or None if empty).
 
     Nodes keep their line numbers, so records and fields can be reported where they stand.
-    ``first_line`` is the file line on which ``text`` starts (for front matter).
+    ``first_line`` is the file line on which ``text`` starts (for front matter). The loader is
+    bounded (aliases, nesting; see :mod:`lettergen.inputs.yamlloader`).
     """
-    loader = SafeLoader(text)
+    loader = BoundedLoader(text)
     try:
-        return loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
+        return node
     except yaml.YAMLError as exc:
         raise yaml_error(exc, path, error, first_line) from None
     finally:
@@ -80,7 +85,7 @@ def load_yaml(
 
 def construct(node: yaml.Node, path: Path, error: type[LettergenError], first_line: int = 1) -> Any:
     """Build the Python value of a YAML ``node`` (safe types only)."""
-    loader = SafeLoader("")
+    loader = BoundedLoader("")
     try:
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -102,6 +107,10 @@ def yaml_error(
     if isinstance(exc, yaml.MarkedYAMLError):
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + first_line if mark else None
+        if isinstance(exc, YamlLimitError):
+            return error(str(exc.problem), path=path, line=line)
+        if exc.problem == LIBYAML_TOO_DEEP:  # libyaml reading ahead met its own limit first
+            return error(TOO_DEEP, path=path, line=line)
         problem = exc.problem or "invalid YAML"
         return error(f"invalid YAML: {problem}", path=path, line=line)
     return error(f"invalid YAML: {exc}", path=path)

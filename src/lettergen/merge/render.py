@@ -19,10 +19,10 @@ from lettergen.errors import (
     ignore_warning,
 )
 from lettergen.hashset import HashSet
-from lettergen.inputs.recipients import Record, mapping_hint, read_recipients
+from lettergen.inputs.recipients import Record, mapping_hint, read_file, read_recipients
 from lettergen.inputs.sender import read_sender
 from lettergen.merge.letter import Letter
-from lettergen.merge.selection import Where, select
+from lettergen.merge.selection import Where, no_records, select
 from lettergen.merge.word import WordParts
 from lettergen.naming import safe_filename
 from lettergen.options import MergeOptions
@@ -91,6 +91,22 @@ class Merge:
             field_map=self.options.field_map,
         )
         return self.select(records)
+
+    def require_records(self) -> None:
+        """Raise :class:`RecipientsError` when the run has no record to write to (after
+        ``--only``/``--where`` too), saying how many records each file held.
+
+        Called before a run makes anything, so that an empty list creates no output folder.
+        Only the first chosen record is read, unless there is none.
+        """
+        for _ in self.records(quiet=True):
+            return
+        options = self.options
+        counts = [
+            (path, sum(1 for _ in read_file(path, encoding=options.encoding, sheet=options.sheet)))
+            for path in options.recipients
+        ]
+        raise no_records(counts, only=options.only, where=self.where)
 
     def select(self, records: Iterator[Record]) -> Iterator[Record]:
         """Yield the ``records`` that --only, --where and --limit choose, in that order."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import jinja2
@@ -10,8 +11,8 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.parser import Parser
 
-from lettergen.errors import UsageError
-from lettergen.inputs.recipients import Record
+from lettergen.errors import RecipientsError, UsageError
+from lettergen.inputs.recipients import Record, mapping_hint
 from lettergen.templating.environment import RENDER_ERRORS, MissingFieldError
 
 # The names a letter's context gives a template (see templating.context_for).
@@ -48,7 +49,9 @@ class Where:
         try:
             return bool(self.function(**context))
         except MissingFieldError as exc:
-            raise record.error(f"{self.label}: missing field '{exc.field}'") from None
+            # The message a template's missing field gives, and the same hint.
+            hint = mapping_hint(exc.field, record.fields)
+            raise record.error(f"{self.label}: {exc}{hint}") from None
         except SecurityError as exc:
             raise record.error(f"{self.label}: refused by the template sandbox: {exc}") from None
         except RENDER_ERRORS as exc:
@@ -91,3 +94,26 @@ def select(
     missing = sorted(wanted - found)
     if missing:
         raise UsageError("--only: no record has the id " + ", ".join(map(repr, missing)))
+
+
+def no_records(
+    counts: Sequence[tuple[Path, int]], *, only: Iterable[str] = (), where: Where | None = None
+) -> RecipientsError:
+    """Return the error for a run without a record: which files were read, how many records
+    each held, and (when there were records) what chose none of them.
+
+    A run with no letter to write is a mistake (an empty export, a header-only CSV, a
+    ``--where`` that is never true), not a success of zero letters.
+    """
+    read = ", ".join(f"{path} ({_records(count)})" for path, count in counts)
+    choosers = ([f"--only {', '.join(only)}"] if only else []) + ([where.label] if where else [])
+    if any(count for _, count in counts) and choosers:
+        return RecipientsError(f"no record is chosen by {' and '.join(choosers)}; read {read}")
+    return RecipientsError(
+        f"no records to write letters to; read {read}: add records, or name another recipients file"
+    )
+
+
+def _records(count: int) -> str:
+    """``1 record``, ``3 records``."""
+    return f"{count} record{'' if count == 1 else 's'}"

@@ -48,6 +48,7 @@ def render(
     file the run writes or would write.
     """
     merge = Merge(merge_options, warn)
+    merge.require_records()  # no record, no run: before anything is made
     writers = make_writers(
         options.formats,
         letterhead=options.letterhead,

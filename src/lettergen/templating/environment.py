@@ -86,6 +86,14 @@ class MissingField(jinja2.StrictUndefined):
     __contains__ = _fail_with_undefined_error
 
 
+# Every other operation Jinja's Undefined refuses (comparing, adding, ``| int``, calling ...)
+# fails as a missing field too, not with Jinja's "'Fields object' has no attribute" message.
+for _name in dir(jinja2.Undefined):
+    if getattr(jinja2.Undefined, _name) is jinja2.Undefined._fail_with_undefined_error:
+        setattr(MissingField, _name, MissingField._fail_with_undefined_error)
+del _name
+
+
 class MissingFieldError(jinja2.UndefinedError):
     """A template used a field that the record (or profile) does not have."""
 
@@ -265,7 +273,7 @@ class LetterTemplate:
         path, line = self._template_line(exc.__traceback__)
         suffix = f" (used at {path}:{line})" if line else ""
         if isinstance(exc, MissingFieldError):
-            return TemplateError(f"missing field '{exc.field}'{suffix}")
+            return TemplateError(f"{exc}{suffix}")
         if isinstance(exc, SecurityError):
             return TemplateError(f"refused by the template sandbox: {exc}", path=path, line=line)
         if isinstance(exc, jinja2.TemplateSyntaxError):

@@ -7,7 +7,7 @@ by the file's kind and gives every record a unique id.
 """
 
 from lettergen.inputs.recipients.columns import mapping_hint
-from lettergen.inputs.recipients.reader import read_file, read_recipients
+from lettergen.inputs.recipients.reader import is_data_file, read_file, read_recipients
 from lettergen.inputs.recipients.record import CellText, Record
 
-__all__ = ["CellText", "Record", "mapping_hint", "read_file", "read_recipients"]
+__all__ = ["CellText", "Record", "is_data_file", "mapping_hint", "read_file", "read_recipients"]

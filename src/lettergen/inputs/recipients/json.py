@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
 from lettergen.errors import RecipientsError
+from lettergen.inputs.nesting import MAX_DEPTH, TOO_DEEP, too_deep
 from lettergen.inputs.recipients.encoding import (
     decode_error,
     text_stream,
@@ -15,6 +17,8 @@ from lettergen.inputs.recipients.encoding import (
 
 _JSON_CHUNK = 1 << 16
 _JSON_SPACE = " \t\r\n"
+# What nests in JSON text: brackets, and strings (whose brackets do not).
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')
 
 
 class _JsonStream:
@@ -74,6 +78,8 @@ class _JsonStream:
         while True:
             try:
                 value, end = self.decoder.raw_decode(self.text, self.pos)
+            except RecursionError:  # the decoder recurses once a level: far too deep
+                raise self.too_deep() from None
             except json.JSONDecodeError as exc:
                 # The value may only be cut off by the end of the buffer: read on and retry.
                 if self._more():
@@ -84,9 +90,29 @@ class _JsonStream:
             # A number at the buffer's end may go on in the next chunk ("12" then "34").
             if end == len(self.text) and not self.done and self._more():
                 continue
+            # Fewer brackets than levels allowed cannot nest too deep (most records).
+            brackets = self.text.count("[", self.pos, end) + self.text.count("{", self.pos, end)
+            if brackets > MAX_DEPTH and too_deep(value):
+                raise self.too_deep()
             line = self.line_at(self.pos)
             self.pos = end
             return line, value
+
+    def too_deep(self) -> RecipientsError:
+        """Return the error for the value at ``pos``, which nests too deep, at the line where
+        it goes past the limit."""
+        depth = 0
+        for match in _JSON_NESTING.finditer(self.text, self.pos):
+            char = match.group()
+            if char in "[{":
+                depth += 1
+                if depth > MAX_DEPTH:
+                    return RecipientsError(
+                        TOO_DEEP, path=self.path, line=self.line_at(match.start())
+                    )
+            elif char in "]}":
+                depth -= 1
+        return RecipientsError(TOO_DEEP, path=self.path, line=self.line_at(self.pos))
 
     def error(self, message: str) -> RecipientsError:
         """Return an "invalid JSON" error at the current position."""

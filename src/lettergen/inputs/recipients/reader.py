@@ -22,6 +22,17 @@ from lettergen.inputs.recipients.record import (
 )
 from lettergen.inputs.recipients.yaml import yaml_rows
 
+# What a recipients file is named, and what a template never is (``.txt`` may be either);
+# with the spreadsheets lettergen cannot read, whose error says how to save them.
+DATA_SUFFIXES = frozenset(
+    {".yaml", ".yml", ".json", ".csv", ".tsv", ".xlsx", ".xlsm", ".xls", ".ods", ".numbers"}
+)
+
+
+def is_data_file(path: Path) -> bool:
+    """Return whether ``path`` is named as a recipients (data) file, never as a template."""
+    return path.suffix.lower() in DATA_SUFFIXES
+
 
 def _ignore(message: str) -> None:
     """Drop a warning (the default when the caller does not listen)."""

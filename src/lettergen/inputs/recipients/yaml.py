@@ -7,9 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from yaml.composer import Composer
-from yaml.constructor import SafeConstructor
-from yaml.resolver import Resolver
 
 from lettergen.errors import RecipientsError
 from lettergen.inputs.recipients.encoding import (
@@ -17,16 +14,18 @@ from lettergen.inputs.recipients.encoding import (
     text_stream,
 )
 from lettergen.inputs.textfiles import node_line, yaml_error
+from lettergen.inputs.yamlloader import BoundedLoader
 
 
 def yaml_rows(path: Path, encoding: str | None) -> Iterator[tuple[int, Any]]:
     """Yield ``(line, value)`` for each record of a YAML list (or ``recipients:`` list).
 
     The file is parsed as it is read (by libyaml when PyYAML has it) and each record is built
-    and handed on before the next is parsed, so a long list never sits in memory at once.
+    and handed on before the next is parsed, so a long list never sits in memory at once. Each
+    record's aliases are counted on their own (see :mod:`lettergen.inputs.yamlloader`).
     """
     with text_stream(path, encoding) as stream:
-        loader = _StreamLoader(stream)
+        loader = BoundedLoader(stream)
         try:
             yield from _yaml_records(loader, path)
         except yaml.YAMLError as exc:
@@ -80,29 +79,10 @@ def _yaml_items(loader: Any, path: Path) -> Iterator[tuple[int, Any]]:
     """Yield ``(line, value)`` for the items of the sequence whose start event is next."""
     loader.get_event()
     while not loader.check_event(yaml.SequenceEndEvent):
+        loader.start_unit("record")
         node = loader.compose_node(None, None)
+        # Parse on to the next event first: a syntax error just after a record (a line
+        # indented wrongly) may have cut it short, and a half-read record is no record.
+        loader.check_event()
         yield node_line(node), loader.construct_document(node)
     loader.get_event()
-
-
-def _stream_loader() -> Any:
-    """Return a safe YAML loader that can compose one node at a time (libyaml's if present)."""
-    if not getattr(yaml, "__with_libyaml__", False):
-        return yaml.SafeLoader  # pure Python: its Composer is already part of it
-    from yaml import cyaml  # importable only when PyYAML was built with libyaml
-
-    parser: Any = cyaml.CParser  # type: ignore[attr-defined]
-
-    class CStreamLoader(parser, Composer, SafeConstructor, Resolver):  # type: ignore[misc]
-        """libyaml's parser with PyYAML's composer, which builds one node per call."""
-
-        def __init__(self, stream: Any) -> None:
-            parser.__init__(self, stream)
-            Composer.__init__(self)
-            SafeConstructor.__init__(self)
-            Resolver.__init__(self)
-
-    return CStreamLoader
-
-
-_StreamLoader: Any = _stream_loader()
