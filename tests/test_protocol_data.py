@@ -45,7 +45,8 @@ REQUIRED_OFFICES = {
     "president_of_european_commission", "vice_president_of_commission", "commissioner",
     "high_representative", "president_of_european_council", "secretary_general", "mayor",
     "lord_mayor", "judge", "lord_chancellor", "peer", "archbishop", "bishop", "governor",
-    "chair_of_committee",
+    "chair_of_committee", "first_minister", "minister_president", "prefect", "director_general",
+    "ombudsman", "cardinal",
 }  # fmt: skip
 
 # Words that say a gender, per language (normalised). A neutral form has none of them, or words
@@ -126,6 +127,15 @@ WORDINGS = [
     ("Foreign Minister", ["minister"]),
     ("Parliamentary Under-Secretary of State", ["state_secretary"]),
     ("Ministre délégué chargé du Commerce extérieur", ["minister_of_state"]),
+    ("Ministerpräsidentin des Landes Nordrhein-Westfalen", ["minister_president"]),
+    ("First Minister of Scotland", ["first_minister"]),
+    ("Préfète de la région Bretagne", ["prefect"]),
+    ("Director-General for Trade", ["director_general"]),
+    ("European Ombudsman", ["ombudsman"]),
+    ("Archbishop of Canterbury", ["archbishop"]),
+    ("Sędzia Trybunału Konstytucyjnego", ["judge"]),
+    ("Poseł na Sejm RP", ["member_of_parliament"]),
+    ("Stały Przedstawiciel RP przy UE", ["ambassador"]),
 ]
 
 # Ministries as real lists write them, and a portfolio their words must name.
