@@ -46,7 +46,7 @@ REQUIRED_OFFICES = {
     "high_representative", "president_of_european_council", "secretary_general", "mayor",
     "lord_mayor", "judge", "lord_chancellor", "peer", "archbishop", "bishop", "governor",
     "chair_of_committee", "first_minister", "minister_president", "prefect", "director_general",
-    "ombudsman", "cardinal",
+    "ombudsman", "cardinal", "charge_d_affaires", "consul_general", "diplomat",
 }  # fmt: skip
 
 # Words that say a gender, per language (normalised). A neutral form has none of them, or words
@@ -136,6 +136,10 @@ WORDINGS = [
     ("Sędzia Trybunału Konstytucyjnego", ["judge"]),
     ("Poseł na Sejm RP", ["member_of_parliament"]),
     ("Stały Przedstawiciel RP przy UE", ["ambassador"]),
+    ("Deputy Permanent Representative of Ireland to the EU", ["diplomat"]),
+    ("Minister-Counsellor, Embassy of Spain", ["diplomat"]),
+    ("Chargé d'affaires a.i.", ["charge_d_affaires"]),
+    ("Consul General of Italy in Munich", ["consul_general"]),
 ]
 
 # Ministries as real lists write them, and a portfolio their words must name.
@@ -306,8 +310,10 @@ def test_salutations_end_as_each_language_punctuates_them(data: dict[str, Any]) 
 
 def _genders_said(data: dict[str, Any], language: str, text: str) -> set[str]:
     """The genders ``text`` presumes; an office's own name ("Lord Mayor") presumes none."""
-    # Portuguese "Exmo.(a) Senhor(a)" inflects for both genders at once.
-    plain = f" {normalise(re.sub(r'[(]as?[)]', ' exma senhora ', text))} "
+    # "Exmo.(a) Senhor(a)", "Estimado/a": a form-letter inflection that addresses both genders.
+    if re.search(r"[(]as?[)]|/as?\b", text):
+        return {"female", "male"}
+    plain = f" {normalise(text)} "
     for title in data["_titles_longest_first"]:
         plain = plain.replace(f" {title} ", " ")
     words = set(plain.split())
