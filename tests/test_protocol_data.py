@@ -220,6 +220,26 @@ def test_the_package_ships_the_knowledge_base_as_data() -> None:
     assert any(SOURCE_FILE in package.glob(pattern) for pattern in patterns), patterns
 
 
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """A safe loader that refuses a key given twice in one mapping (safe_load keeps the last)."""
+
+
+def _construct_unique_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    keys = [loader.construct_object(key) for key, _ in node.value]
+    repeated = {key for key in keys if keys.count(key) > 1}
+    assert not repeated, f"line {node.start_mark.line + 1}: {sorted(repeated)} given twice"
+    return loader.construct_mapping(node)
+
+
+_UniqueKeyLoader.add_constructor(
+    yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_unique_mapping
+)
+
+
+def test_no_key_is_given_twice() -> None:
+    yaml.load(SOURCE_FILE.read_text("utf-8"), Loader=_UniqueKeyLoader)
+
+
 def test_the_top_level_has_exactly_the_schema_keys(data: dict[str, Any]) -> None:
     assert set(data) == TOP_KEYS
     assert isinstance(data["licence"], str)
