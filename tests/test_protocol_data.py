@@ -412,6 +412,7 @@ def test_every_portfolio_has_normalised_words(data: dict[str, Any]) -> None:
 def test_honorifics_say_one_gender_each_in_every_language(data: dict[str, Any]) -> None:
     honorifics = data["honorifics"]
     assert set(honorifics) == set(LANGUAGES)
+    pooled: dict[str, str] = {}
     for language, by_gender in honorifics.items():
         assert set(by_gender) == set(GENDERS), language
         seen: dict[str, str] = {}
@@ -422,6 +423,9 @@ def test_honorifics_say_one_gender_each_in_every_language(data: dict[str, Any]) 
                 key = normalise(word)
                 assert key not in seen, (language, word, seen.get(key), gender)
                 seen[key] = gender
+                # Readers pool the languages: a word says one gender in all of them.
+                said = pooled.setdefault(key, gender)
+                assert said == gender, (language, word, said, gender)
 
 
 _INDEXES: dict[int, dict[str, str]] = {}
