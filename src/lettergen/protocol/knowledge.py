@@ -122,7 +122,7 @@ def _office(id_: str, data: Mapping[str, Any]) -> Office:
 def knowledge() -> Knowledge:
     """The knowledge base shipped with lettergen, read once."""
     text = resources.files("lettergen.protocol").joinpath("knowledge.yaml").read_text("utf-8")
-    data = yaml.safe_load(text)
+    data = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     offices = {id_: _office(id_, entry) for id_, entry in data["offices"].items()}
     titles = {title: office for office in offices.values() for title in office.titles}
     portfolios = {
