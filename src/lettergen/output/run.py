@@ -16,6 +16,7 @@ from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output import plan as output
 from lettergen.output import put
 from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
+from lettergen.output.place import OutputFolder, run_in
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
@@ -181,16 +182,18 @@ def _second_pass(
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
     pdfs: list[pdf.PdfWriter] = []
+    folder = OutputFolder(options.output_dir).open()
     try:
         with (
-            Manifest(options.output_dir, inputs) as manifest,
+            run_in(folder),
+            Manifest(folder, inputs) as manifest,
             Progress(spool.count, enabled=options.progress) as progress,
         ):
             if processes > 1 and not any(isinstance(w, pdf.PdfWriter) for w in writers):
                 files = put.write_spooled(
                     spool,
                     writers,
-                    options.output_dir,
+                    folder,
                     processes,
                     manifest=manifest,
                     progress=progress,
@@ -204,7 +207,7 @@ def _second_pass(
                 files = output.write(
                     progress.wrap(stream),
                     formats,
-                    options.output_dir,
+                    folder,
                     on_write=manifest.queue,
                     before_put=manifest.flush,
                 )
@@ -213,9 +216,9 @@ def _second_pass(
                     writer.jobs = options.jobs
                     writer.combine = combined_pdf
                     files += writer.finish()
-        if combined is not None:
-            combined.close()
-            files += 1
+            if combined is not None:
+                combined.close()
+                files += 1
     except BaseException:
         for writer in pdfs:
             writer.close()
