@@ -167,10 +167,23 @@ class OutputFolder:
     def _undo(self, entry: Entry, *, replaced: bool) -> None:
         """Put back what was at ``entry``'s name before the run (nothing, or the kept file)."""
         name, kept = entry
-        if kept is not None:
+        if kept is None:
+            if replaced:
+                os.unlink(name, dir_fd=self.fd)
+        elif self._same(kept, name):
+            # Still the kept file's second name (renaming one onto the other does nothing).
+            os.unlink(kept, dir_fd=self.fd)
+        else:
             os.replace(kept, name, src_dir_fd=self.fd, dst_dir_fd=self.fd)
-        elif replaced:
-            os.unlink(name, dir_fd=self.fd)
+
+    def _same(self, one: str, other: str) -> bool:
+        """Tell whether two names of the folder are one file."""
+        try:
+            first = os.stat(one, dir_fd=self.fd, follow_symlinks=False)
+            second = os.stat(other, dir_fd=self.fd, follow_symlinks=False)
+        except FileNotFoundError:
+            return False
+        return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
 
     def finish(self) -> None:
         """End a run whose letters stay: drop the kept copies of the files they replaced."""
