@@ -8,6 +8,7 @@ outside the folder may change, whatever is planted.
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,9 @@ import pytest
 from lettergen.cli import cli
 from lettergen.errors import OutputError
 from lettergen.output.place import OutputFolder
-from tests.docx_helpers import docx_text
+from tests.docx_helpers import docx_text, png
 
-from .conftest import snapshot, write
+from .conftest import ROOT, snapshot, write
 
 PEOPLE = "".join(f"- {{id: r{i:03}, name: Person {i}}}\n" for i in range(150))
 TEMPLATE = "Dear {{ recipient.name }},\n\nThank you.\n"
@@ -164,3 +165,190 @@ def test_a_combined_document_is_not_written_through_a_link(runner, tmp_path):
     assert snapshot(outside) == before
     assert not combined.is_symlink()
     assert docx_text(combined).startswith("Dear Person 0,")
+
+
+# Reading: a template names only files inside its folder (or its campaign's), links resolved.
+
+PERSON = "- {id: a, name: Ann}\n"
+LETTERHEAD = ROOT / "templates" / "letterhead.docx"
+TOKEN = "ghp_theTokenOfTheUser"
+
+
+@pytest.fixture
+def elsewhere(tmp_path, monkeypatch) -> Path:
+    """A working folder without lettergen.yaml, and a folder of the user's secrets outside the
+    template's."""
+    monkeypatch.chdir(write(tmp_path / "work" / "README", "").parent)
+    write(tmp_path / "secrets" / "app.yaml", f"name: Not a signatory\ntoken: {TOKEN}\n")
+    write(tmp_path / "secrets" / "notes.txt", f"token={TOKEN}\n")
+    return tmp_path / "secrets"
+
+
+def _run(runner, template: Path, tmp_path: Path, *more: str):
+    people = write(tmp_path / "people.yaml", PERSON)
+    out = tmp_path / "out"
+    result = runner.invoke(cli, ["render", str(template), str(people), "-o", str(out), *more])
+    assert "Traceback" not in result.output
+    return result, out
+
+
+@pytest.mark.parametrize("how", ["file", "folder"])
+def test_an_include_through_a_link_out_of_the_folder_is_refused(runner, tmp_path, elsewhere, how):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    if how == "file":
+        (folder / "notes.txt").symlink_to(elsewhere / "notes.txt")
+        name = "notes.txt"
+    else:
+        (folder / "parts").symlink_to(elsewhere)
+        name = "parts/notes.txt"
+    template = write(
+        folder / "letter.txt.j2", f"Dear {{{{ recipient.name }}}},\n{{% include '{name}' %}}\n"
+    )
+
+    _refused(
+        *_run(runner, template, tmp_path),
+        f"{template}:2: record 'a': refused by the template sandbox: include '{name}' leads to "
+        f"{elsewhere / 'notes.txt'}, outside the template's folder ({folder}): includes are read "
+        "only from there; copy the file into the template's folder\n",
+    )
+
+
+def _refused(result, out: Path, message: str) -> None:
+    """Assert that the run stopped with ``message``, wrote nothing and printed no secret."""
+    assert result.exit_code == 1
+    assert result.stderr == message
+    assert TOKEN not in result.output
+    assert not out.exists()
+
+
+def test_an_include_through_a_link_inside_the_folder_is_read(runner, tmp_path, elsewhere):
+    folder = tmp_path / "t"
+    write(folder / "parts" / "closing.txt", "With regards")
+    (folder / "closing.txt").symlink_to(folder / "parts" / "closing.txt")
+    template = write(
+        folder / "letter.txt.j2", "Dear {{ recipient.name }},\n{% include 'closing.txt' %}\n"
+    )
+
+    result, out = _run(runner, template, tmp_path)
+
+    assert result.exit_code == 0, result.output
+    assert (out / "a.txt").read_text(encoding="utf-8") == "Dear Ann,\nWith regards\n"
+
+
+def _sender_template(folder: Path, sender: str) -> Path:
+    return write(
+        folder / "letter.txt.j2",
+        f"---\nsender: {sender}\n---\nDear {{{{ recipient.name }}}},\n{{{{ sender.token }}}}\n",
+    )
+
+
+@pytest.mark.parametrize("kind", ["relative", "absolute", "link"])
+def test_a_front_matter_sender_outside_the_folder_is_refused(runner, tmp_path, elsewhere, kind):
+    folder = tmp_path / "t"
+    folder.mkdir()
+    value = {"relative": "../secrets/app.yaml", "absolute": str(elsewhere / "app.yaml")}.get(kind)
+    if value is None:
+        (folder / "me.yaml").symlink_to(elsewhere / "app.yaml")
+        value = "me.yaml"
+    template = _sender_template(folder, value)
+
+    _refused(
+        *_run(runner, template, tmp_path),
+        f"{template}: field 'sender': {value} leads to {elsewhere / 'app.yaml'}, outside the "
+        f"template's folder ({folder}): a template may name only files inside it; give a "
+        "profile kept elsewhere on the command line with --sender FILE\n",
+    )
+
+
+def test_a_sender_typed_on_the_command_line_may_be_anywhere(runner, tmp_path, elsewhere):
+    template = _sender_template(tmp_path / "t", "../secrets/app.yaml")
+
+    result, out = _run(runner, template, tmp_path, "--sender", str(elsewhere / "app.yaml"))
+
+    assert result.exit_code == 0, result.output
+    assert (out / "a.txt").read_text(encoding="utf-8") == f"Dear Ann,\n{TOKEN}\n"
+
+
+def test_a_front_matter_sender_may_be_in_the_campaign_folder(runner, tmp_path, elsewhere):
+    campaign = tmp_path / "campaign"
+    write(campaign / "me.yaml", "name: Ann Signatory\ntoken: campaign-value\n")
+    template = _sender_template(campaign / "templates", "../me.yaml")
+    people = write(campaign / "people.yaml", PERSON)
+    write(
+        campaign / "lettergen.yaml", "template: templates/letter.txt.j2\nrecipients: people.yaml\n"
+    )
+    out = tmp_path / "out"
+
+    inside = runner.invoke(
+        cli, ["render", "--campaign", str(campaign / "lettergen.yaml"), "-o", str(out)]
+    )
+    alone = runner.invoke(
+        cli, ["render", str(template), str(people), "-o", str(tmp_path / "alone")]
+    )
+
+    assert inside.exit_code == 0, inside.output
+    assert (out / "a.txt").read_text(encoding="utf-8") == "Dear Ann,\ncampaign-value\n"
+    assert alone.exit_code == 1
+    assert alone.stderr.startswith(f"{template}: field 'sender': ../me.yaml leads to ")
+
+
+def test_a_file_that_is_no_profile_is_not_quoted(runner, tmp_path, elsewhere):
+    secrets = write(elsewhere / "tokens.yaml", f"- {TOKEN}\n- password: hunter2\n")
+    template = write(tmp_path / "t" / "letter.txt.j2", "Dear {{ recipient.name }},\n")
+
+    result, out = _run(runner, template, tmp_path, "--sender", str(secrets))
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{secrets}: not a signatory profile: a profile is a YAML mapping of fields "
+        "(name: ..., role: ...)\n"
+    )
+    assert not out.exists()
+
+
+def test_a_front_matter_letterhead_outside_the_folder_is_refused(runner, tmp_path, elsewhere):
+    shutil.copyfile(LETTERHEAD, elsewhere / "head.docx")
+    folder = tmp_path / "t"
+    template = write(
+        folder / "letter.txt.j2",
+        "---\nletterhead: ../secrets/head.docx\n---\nDear {{ recipient.name }},\n",
+    )
+
+    _refused(
+        *_run(runner, template, tmp_path, "-f", "docx"),
+        f"{template}: field 'letterhead': ../secrets/head.docx leads to {elsewhere / 'head.docx'}, "
+        f"outside the template's folder ({folder}): a template may name only files inside it; "
+        "give a letterhead kept elsewhere on the command line with --letterhead FILE\n",
+    )
+    # Typed by the user, the same letterhead is used.
+    head = str(elsewhere / "head.docx")
+    typed, out = _run(runner, template, tmp_path, "-f", "docx", "--letterhead", head)
+    assert typed.exit_code == 0, typed.output
+    assert (out / "a.docx").is_file()
+
+
+@pytest.mark.parametrize("typed", [False, True])
+def test_a_signature_image_outside_the_folder_of_a_named_profile_is_refused(
+    runner, tmp_path, elsewhere, typed
+):
+    (elsewhere / "photo.png").write_bytes(png(40, 20))
+    folder = tmp_path / "t"
+    profile = write(
+        folder / "me.yaml", "name: Ann Signatory\ntoken: x\nsignature: ../secrets/photo.png\n"
+    )
+    template = _sender_template(folder, "me.yaml")
+
+    more = ["--sender", str(profile)] if typed else []
+    result, out = _run(runner, template, tmp_path, "-f", "docx", *more)
+
+    if typed:  # the user's own profile: its image may be anywhere
+        assert result.exit_code == 0, result.output
+        return
+    _refused(
+        result,
+        out,
+        f"{profile}: field 'signature': ../secrets/photo.png leads to {elsewhere / 'photo.png'}, "
+        f"outside the template's folder ({folder}): a template may name only files inside it; "
+        "keep the signature image beside the profile\n",
+    )

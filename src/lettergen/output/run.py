@@ -56,6 +56,7 @@ def render(
         source=merge.template.path,
         signature=merge.sender.get("signature"),
         template=merge.template,
+        folders=merge.folders,
     )
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None

@@ -32,6 +32,7 @@ def make_writers(
     source: Path | None = None,
     signature: str | Path | None = None,
     template: LetterTemplate | None = None,
+    folders: Sequence[Path] | None = None,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
@@ -60,7 +61,7 @@ def make_writers(
 
             writers.append(
                 DocxWriter.for_template(
-                    meta or {}, source, letterhead=letterhead, signature=signature
+                    meta or {}, source, letterhead=letterhead, signature=signature, folders=folders
                 )
             )
         elif fmt == "pdf":
@@ -74,6 +75,7 @@ def make_writers(
                 source=source,
                 signature=signature,
                 template=template,
+                folders=folders,
             )
             writers.append(PdfWriter(docx))
         else:

@@ -86,10 +86,12 @@ class DocxWriter(Writer):
         *,
         letterhead: Path | None = None,
         signature: str | Path | None = None,
+        folders: Sequence[Path] | None = None,
     ) -> DocxWriter:
-        """Return the writer a template's front matter asks for (``--letterhead`` wins)."""
+        """Return the writer a template's front matter asks for (``--letterhead`` wins); the
+        front matter names files inside ``folders`` only (see :mod:`lettergen.confine`)."""
         return cls(
-            letterhead or letterhead_of(meta, source),
+            letterhead or letterhead_of(meta, source, folders),
             rules=parse_rules(meta.get("blocks"), source or Path()),
             signature=signature,
             source=source,
