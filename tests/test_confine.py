@@ -256,8 +256,8 @@ def test_a_front_matter_sender_outside_the_folder_is_refused(runner, tmp_path, e
     _refused(
         *_run(runner, template, tmp_path),
         f"{template}: field 'sender': {value} leads to {elsewhere / 'app.yaml'}, outside the "
-        f"template's folder ({folder}): a template may name only files inside it; give a "
-        "profile kept elsewhere on the command line with --sender FILE\n",
+        f"template's folder ({folder}): the files a template uses are read only from inside "
+        "it; give a profile kept elsewhere on the command line with --sender FILE\n",
     )
 
 
@@ -318,8 +318,9 @@ def test_a_front_matter_letterhead_outside_the_folder_is_refused(runner, tmp_pat
     _refused(
         *_run(runner, template, tmp_path, "-f", "docx"),
         f"{template}: field 'letterhead': ../secrets/head.docx leads to {elsewhere / 'head.docx'}, "
-        f"outside the template's folder ({folder}): a template may name only files inside it; "
-        "give a letterhead kept elsewhere on the command line with --letterhead FILE\n",
+        f"outside the template's folder ({folder}): the files a template uses are read only "
+        "from inside it; give a letterhead kept elsewhere on the command line with "
+        "--letterhead FILE\n",
     )
     # Typed by the user, the same letterhead is used.
     head = str(elsewhere / "head.docx")
@@ -349,6 +350,73 @@ def test_a_signature_image_outside_the_folder_of_a_named_profile_is_refused(
         result,
         out,
         f"{profile}: field 'signature': ../secrets/photo.png leads to {elsewhere / 'photo.png'}, "
-        f"outside the template's folder ({folder}): a template may name only files inside it; "
-        "keep the signature image beside the profile\n",
+        f"outside the template's folder ({folder}): the files a template uses are read only "
+        "from inside it; keep the signature image beside the profile\n",
     )
+
+
+def test_a_language_variant_that_is_a_link_out_of_the_folder_is_refused(
+    runner, tmp_path, elsewhere
+):
+    folder = tmp_path / "t"
+    template = write(folder / "letter.txt.j2", "Dear {{ recipient.name }},\n")
+    (folder / "letter.fr.txt.j2").symlink_to(elsewhere / "notes.txt")
+    people = write(tmp_path / "people.yaml", "- {id: a, name: Ann, language: fr}\n")
+    out = tmp_path / "out"
+
+    result = runner.invoke(cli, ["render", str(template), str(people), "-o", str(out)])
+
+    _refused(
+        result,
+        out,
+        f"{folder / 'letter.fr.txt.j2'}: field 'variant': letter.fr.txt.j2 leads to "
+        f"{elsewhere / 'notes.txt'}, outside the template's folder ({folder}): the files a "
+        "template uses are read only from inside it; put a copy of the file there in place of "
+        "the link\n",
+    )
+
+
+@pytest.mark.parametrize("there", [True, False])
+def test_a_folder_swapped_for_a_link_between_the_passes_is_not_written(
+    runner, tmp_path, monkeypatch, there
+):
+    """The output folder (or none, yet) as the run starts is the one written to, or none."""
+    from lettergen.output import run
+
+    outside = _outside(tmp_path)
+    before = snapshot(outside)
+    out = tmp_path / "out"
+    if there:
+        out.mkdir()
+    second_pass = run._second_pass
+
+    def swapped(*args, **kwargs):
+        # Between the passes, another user puts a link to their folder at the path.
+        if out.exists():
+            out.rename(tmp_path / "moved")
+        out.symlink_to(outside)
+        return second_pass(*args, **kwargs)
+
+    monkeypatch.setattr(run, "_second_pass", swapped)
+    result = _render(runner, tmp_path, out, "-f", "txt")
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.output
+    assert result.stderr == (
+        f"{out}: the output folder was moved, removed or replaced during the run\n"
+    )
+    assert snapshot(outside) == before
+
+
+def test_a_manifest_that_is_not_csv_is_an_error_not_a_traceback(runner, tmp_path):
+    out = tmp_path / "out"
+    write(out / "manifest.csv", "recipient,file\n" + "x" * 200_000 + "\n")
+
+    result = _render(runner, tmp_path, out, "-f", "txt", "--skip-unchanged")
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"{out / 'manifest.csv'}:2: the manifest cannot be read (field larger than field limit "
+        "(131072)): move it aside to start a new one\n"
+    )
+    assert os.listdir(out) == ["manifest.csv"]

@@ -6,8 +6,10 @@ the signature image of a profile so named - is read into every letter the user s
 template naming ``~/.config/app/secrets.yaml`` (or a link to it) would print its values to the
 recipients. The rule, in this one place: the path is resolved, links and ``..`` included, and
 must lead inside the template's folder or the campaign's (the folder of the ``lettergen.yaml``
-the run read); else the run stops with an error naming the key and the path. What the user
-types (``--sender``, ``--letterhead``, the campaign file's own keys) may name any file.
+the run read); else the run stops with an error naming the key and the path. A language
+variant, found by its name beside the template, must lead inside the template's folder likewise.
+What the user types (``--sender``, ``--letterhead``, the campaign file's own keys) may name any
+file.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ _ADVICE = {
     "letterhead": "give a letterhead kept elsewhere on the command line with --letterhead FILE",
     "signature": "keep the signature image beside the profile",
     "include": "copy the file into the template's folder",
+    "variant": "put a copy of the file there in place of the link",
 }
 
 
@@ -66,8 +69,8 @@ def confined(
     if leads is None:
         return path
     raise error(
-        f"{value} leads to {leads}, outside {_described(folders)}: a template may name only "
-        f"files inside {'it' if len(folders) == 1 else 'them'}; {_ADVICE[key]}",
+        f"{value} leads to {leads}, outside {_described(folders)}: the files a template uses "
+        f"are read only from inside {'it' if len(folders) == 1 else 'them'}; {_ADVICE[key]}",
         path=named_in,
         field=key,
     )

@@ -137,6 +137,8 @@ class Merge:
                 )
             return self.template, Fields(self.template.meta, "letter")
         tag, path = variant
+        # A variant found by its name may still be a link to any file: it must stay inside.
+        confined(path.name, self.folders[:1], key="variant", named_in=path, error=TemplateError)
         template = load_template(path, self.options.encoding)
         # A variant inherits its default's front matter; its dates follow its language. Its
         # meta is replaced by the merged one, so whoever looks at it (check) sees the same.

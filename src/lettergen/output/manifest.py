@@ -119,15 +119,23 @@ def read_manifest(out_dir: Path) -> dict[str, _History]:
         raise OutputError(f"cannot read the manifest: {exc.strerror}", path=path) from None
     handle = open(fd, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
     with handle:
-        for row in csv.DictReader(handle):
-            name, sha = row.get("file"), row.get("sha256")
-            if not name or not sha or len(sha) != 64 or not row.get("time"):
-                continue
-            entry = history.get(name)
-            if entry is None:
-                entry = history[name] = _History(latest=row)
-            entry.latest = row
-            entry.hashes.add(sha)
+        reader = csv.DictReader(handle)
+        try:
+            for row in reader:
+                name, sha = row.get("file"), row.get("sha256")
+                if not name or not sha or len(sha) != 64 or not row.get("time"):
+                    continue
+                entry = history.get(name)
+                if entry is None:
+                    entry = history[name] = _History(latest=row)
+                entry.latest = row
+                entry.hashes.add(sha)
+        except (csv.Error, UnicodeDecodeError) as exc:  # a field past csv's limit, a NUL byte
+            raise OutputError(
+                f"the manifest cannot be read ({exc}): move it aside to start a new one",
+                path=path,
+                line=reader.line_num + 1,  # the line being read
+            ) from None
     return history
 
 

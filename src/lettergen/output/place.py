@@ -41,6 +41,21 @@ _ADVICE = {
 }
 
 
+# A folder's device and inode: what it is, whatever its path.
+Identity = tuple[int, int]
+_REPLACED = "the output folder was moved, removed or replaced during the run"
+
+
+def identify(path: Path) -> Identity | None:
+    """Return what the folder at ``path`` is (None if there is none), for :class:`OutputFolder`
+    to check, when it opens the folder, that it is the one the run started with."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
+
+
 def write_failure(exc: OSError, path: Path) -> OutputError:
     """Return the error of a write to ``path`` that failed with ``exc``, saying what to do."""
     if isinstance(exc, safeio.LinkError):
@@ -56,8 +71,12 @@ def write_failure(exc: OSError, path: Path) -> OutputError:
 class OutputFolder:
     """The output folder, opened for one run's second pass (see the module's docstring)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, started: bool = False, found: Identity | None = None) -> None:
+        # With started, found is what identify() saw at the path when the run started: the
+        # folder opened must be that one (None: one this run makes).
         self.path = path
+        self._started = started
+        self._found = found
         self.fd = -1
         self.journal: list[Entry] = []
         self._made: list[Path] = []
@@ -73,9 +92,9 @@ class OutputFolder:
             missing.append(folder)
             folder = folder.parent
         try:
-            for made in reversed(missing):
-                made.mkdir()
-                self._made.append(made)
+            for new in reversed(missing):
+                new.mkdir()
+                self._made.append(new)
             self.fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError as exc:
             self._remove_made()
@@ -84,8 +103,12 @@ class OutputFolder:
             else:
                 message = f"cannot create the output folder: {exc.strerror}"
             raise OutputError(message, path=self.path) from None
-        found = os.fstat(self.fd)
-        self._identity = (found.st_dev, found.st_ino)
+        opened = os.fstat(self.fd)
+        self._identity = (opened.st_dev, opened.st_ino)
+        ours = self.path in self._made
+        if self._started and (self._identity != self._found if self._found else not ours):
+            self.take_back()
+            raise OutputError(_REPLACED, path=self.path)
         return self
 
     def put(self, name: str, data: bytes) -> None:
@@ -145,9 +168,7 @@ class OutputFolder:
         except OSError:
             same = False
         if not same:
-            raise OutputError(
-                "the output folder was moved, removed or replaced during the run", path=self.path
-            )
+            raise OutputError(_REPLACED, path=self.path)
 
     def take_back(self) -> None:
         """Undo every write of the run (see the module's docstring), as far as possible."""

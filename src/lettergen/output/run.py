@@ -16,7 +16,7 @@ from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output import plan as output
 from lettergen.output import put
 from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
-from lettergen.output.place import OutputFolder, run_in
+from lettergen.output.place import Identity, OutputFolder, identify, run_in
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
@@ -58,6 +58,8 @@ def render(
         template=merge.template,
         folders=merge.folders,
     )
+    # The output folder as the run starts: the second pass writes into this one, or none.
+    found = identify(options.output_dir)
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
     # Checked before anything is written; the document is made only when it is to be written.
@@ -116,7 +118,7 @@ def render(
         # The files are put in place by several processes where there are cores for them
         # (text letters too: there, writing is a large part of the work).
         summary.files = _second_pass(
-            spool, writers, options, inputs, combined, selection, processes
+            spool, writers, options, inputs, combined, selection, processes, found
         )
     except BaseException:
         if combined is not None:
@@ -176,14 +178,15 @@ def _second_pass(
     combined: CombinedDocument | None,
     selection: Selection | None,
     processes: int = 1,
+    found: Identity | None = None,
 ) -> int:
-    """Write the spooled letters into the output folder (with ``processes`` processes);
-    return how many files."""
+    """Write the spooled letters into the output folder (with ``processes`` processes),
+    which must be the folder ``found`` when the run started; return how many files."""
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
     pdfs: list[pdf.PdfWriter] = []
-    folder = OutputFolder(options.output_dir).open()
+    folder = OutputFolder(options.output_dir, started=True, found=found).open()
     try:
         with (
             run_in(folder),
