@@ -73,16 +73,22 @@ def _assert_taken_back(result, out: Path, before: dict[str, bytes] | None, advic
         assert sorted(os.listdir(out)) == sorted(before)  # no temporary, no kept copy
 
 
-@pytest.mark.parametrize("formats", [["txt"], ["docx"], ["txt", "docx"]])
+@pytest.mark.parametrize(
+    ("formats", "jobs"),
+    [(["txt"], "1"), (["docx"], "1"), (["txt", "docx"], "1"), (["txt", "docx"], "2")],
+)
 @pytest.mark.parametrize("force", [False, True])
 @pytest.mark.parametrize("k", [1, 2, 3, 17, 60, 150])
-def test_a_write_failing_part_way_is_taken_back(runner, tmp_path, monkeypatch, formats, force, k):
+def test_a_write_failing_part_way_is_taken_back(
+    runner, tmp_path, monkeypatch, formats, jobs, force, k
+):
     out = _earlier_run(runner, tmp_path, formats) if force else tmp_path / "out"
     before = snapshot(out) if force else None
+    # With -j 2, each process counts its own calls: each fails at its k-th write.
     monkeypatch.setattr(safeio, "write_all", _failing_at(k, errno.ENOSPC, safeio.write_all))
 
     more = ["--force"] if force else []
-    result = runner.invoke(cli, [*_args(tmp_path, NEW, out, formats), "-j", "1", *more])
+    result = runner.invoke(cli, [*_args(tmp_path, NEW, out, formats), "-j", jobs, *more])
 
     _assert_taken_back(result, out, before, FULL)
 
