@@ -22,7 +22,7 @@ FABIUS = """\
   address:
     - 37, Quai d'Orsay
     - 75700 Paris 07SP
-  salutation: Dear Minister of Foreign Affairs,
+  salutation: Dear Minister,
   form_of_address: Minister
 """
 
@@ -297,13 +297,53 @@ def test_output_name_clashes_are_errors(tmp_path: Path) -> None:
 # -- letters ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("leftover", ["[NAME]", "<<city>>", "XXX", "TODO", "{{", "{%"])
+@pytest.mark.parametrize(
+    "leftover",
+    [
+        "[NAME]",
+        "<<city>>",
+        "XXX",
+        "TODO",
+        "{{",
+        "{%",
+        # Word's merge fields, format strings, shell and batch variables, bracketed names.
+        "«FirstName»",
+        "{first_name}",
+        "${name}",
+        "%LastName%",
+        "[FirstName]",
+        "[first_name]",
+        "TBC",
+    ],
+)
 def test_leftover_placeholders_are_errors_on_their_line(tmp_path: Path, leftover: str) -> None:
     people = FABIUS.replace("form_of_address: Minister", f"form_of_address: Minister {leftover}")
     finding = only(government(tmp_path, people=people), "placeholder")
     assert finding.severity == "error"
     assert finding.letter_line == 10
     assert f"leftover placeholder '{leftover}'" in finding.message
+
+
+@pytest.mark.parametrize(
+    "text", ["between 10% and 20%", "« Liberté »", "[1]", "the {} sign", "here and there"]
+)
+def test_what_only_looks_like_a_placeholder_is_not_one(tmp_path: Path, text: str) -> None:
+    people = FABIUS.replace("form_of_address: Minister", f"form_of_address: Minister {text}")
+    report = government(tmp_path, people=people)
+    assert [f for f in report.findings if f.code == "placeholder"] == []
+
+
+def test_a_starters_instruction_text_is_a_warning(tmp_path: Path) -> None:
+    runner = CliRunner()
+    assert runner.invoke(cli, ["init", str(tmp_path / "new")]).exit_code == 0
+    result = runner.invoke(cli, ["check", "--campaign", str(tmp_path / "new" / "lettergen.yaml")])
+    assert result.exit_code == 0
+    assert (
+        "letter line 13: warning: instruction text 'Write the body of your letter here' in: "
+        in result.stdout
+    )
+    strict = ["check", "--strict", "--campaign", str(tmp_path / "new" / "lettergen.yaml")]
+    assert runner.invoke(cli, strict).exit_code == 1
 
 
 def test_placeholder_in_the_template_is_reported_once_for_all_letters(tmp_path: Path) -> None:
@@ -318,7 +358,7 @@ def test_placeholder_in_the_template_is_reported_once_for_all_letters(tmp_path: 
 
 
 def test_salutation_naming_another_recipient_is_an_error(tmp_path: Path) -> None:
-    people = FABIUS.replace("Dear Minister of Foreign Affairs,", "Dear Mr Valls,") + VALLS
+    people = FABIUS.replace("Dear Minister,", "Dear Mr Valls,") + VALLS
     finding = only(government(tmp_path, people=people), "form-of-address")
     assert finding.record == "laurent-fabius"
     assert finding.letter_line == 6
@@ -623,7 +663,7 @@ def test_letters_laid_out_alike_are_checked_as_the_first_one(tmp_path: Path) -> 
         base = (FABIUS if number % 2 else VALLS).replace("id: ", f"id: p{number}-", 1)
         base = base.replace("name: ", f"name: Person{number} ", 1)
         people.append(base)
-    people[5] = people[5].replace("Dear Minister of Foreign Affairs,", "Dear Mr Person4 Valls,")
+    people[5] = people[5].replace("Dear Minister,", "Dear Mr Person4 Valls,")
     people[6] = people[6].replace("57, rue de Varenne", "TODO")
     people[7] = people[7].replace("37, Quai d'Orsay", "Hôtel de Matignon")
     people[9] = people[9].replace("37, Quai d'Orsay", "c/o Person8 Manuel Valls")

@@ -157,7 +157,7 @@ def test_render_pdf_gives_each_letter_and_a_combined_pdf_in_order(
     )
     assert not list(out.glob(".lettergen-pdf-*"))
     fabius = text(out / "laurent-fabius.pdf")
-    assert "Dear Minister of Foreign Affairs," in fabius
+    assert "Dear Minister," in fabius
     assert "Minister, I call on you" in " ".join(fabius.split())
     assert "Mr Prime Minister" not in fabius
     assert "Mr Prime Minister, I call on you" in " ".join(text(out / "manuel-valls.pdf").split())

@@ -14,7 +14,7 @@ from typing import Any
 
 from lettergen.checks.fields import MISSING, TemplateUse, is_empty, listed, lookup
 from lettergen.checks.findings import SEVERITIES, Finding, Report
-from lettergen.checks.identity import holds_office, identity_of, normalise
+from lettergen.checks.identity import holds_office, identity_of
 from lettergen.checks.index import (
     NAME_SALT,
     NAMED_LATER,
@@ -29,6 +29,7 @@ from lettergen.errors import LettergenError
 from lettergen.inputs.recipients import Record
 from lettergen.merge.render import Merge
 from lettergen.naming import safe_filename
+from lettergen.protocol.words import normalise
 from lettergen.templating.variants import variant_problems
 
 
@@ -141,7 +142,7 @@ class BatchChecks:
         self.tally.count_shapes()
         if any(use.dynamic for use in self.uses.values()) or not self.uses:
             return
-        used = {name for use in self.uses.values() for name in use.uses}
+        used = {name for use in self.uses.values() for name in (*use.uses, *use.read_by_filters)}
         for key, count in sorted(self.tally.keys.items()):
             if key == "recipient.id" or key == "recipient.language":
                 continue  # ids name the files; a language picks the template

@@ -51,6 +51,7 @@ from lettergen.checks.index import (
 )
 from lettergen.checks.letter import LetterChecks
 from lettergen.checks.parts import CheckedPart
+from lettergen.checks.records import RecordChecks
 from lettergen.checks.tally import Tally
 from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
 from lettergen.inputs.recipients import Record, read_file
@@ -95,6 +96,7 @@ class Checker:
             merge.template.path,
             shortcuts=shortcuts,
         )
+        self._record_checks = RecordChecks(self.tally)
         # A control character the signatory's values hold (see _check_characters).
         self._sender_char = find_forbidden("".join(raw_strings(merge.sender)))
         # In a worker process (see begin_part): who each letter's recipient is, for the
@@ -218,6 +220,9 @@ class Checker:
         self._check_characters(letter)
         ident = identity_of(letter.record)
         self._check_person(letter.record, ident)
+        template, _ = self.merge.template_for(letter.record)
+        locale = template.meta.get("locale")
+        self._record_checks.check(letter.record, str(locale) if locale else None)
         # The letter as printed, without the marks the checks read it with: a new letter, so
         # the one rendered for the checks is left as it was.
         text = self._letter_checks.check(letter, use, ident)
@@ -334,7 +339,7 @@ class Checker:
     def begin_part(self) -> None:
         """Start checking a part of the run's letters afresh (in a worker process), for
         :meth:`take_part` to hand what it finds to the run's checker (:meth:`merge_part`)."""
-        self.tally = self._letter_checks.tally = Tally()
+        self.tally = self._letter_checks.tally = self._record_checks.tally = Tally()
         self._persons = []
 
     def note_template(self, record: Record) -> None:

@@ -14,10 +14,12 @@ from lettergen.checks.findings import (
 )
 from lettergen.checks.identity import IDENTITY_FIELDS, SALUTATION
 from lettergen.inputs.recipients import read_file
+from lettergen.protocol.proposals import READS
 from lettergen.templating.environment import (
     LetterTemplate,
     dotted_path,
 )
+from lettergen.templating.forms import FORM_FILTERS
 from lettergen.templating.loading import load_template
 
 
@@ -39,6 +41,8 @@ class TemplateUse:
         self.template = template
         self.uses: dict[str, FieldUse] = {}
         self.dynamic = False  # `recipient[key]` or `recipient.items()`: every field may be used
+        # Fields a filter reads when the record has them (`recipient | salutation`: the title).
+        self.read_by_filters: set[str] = set()
         tree = template.env.parse(template.body)
         self._walk(tree, conditional=False)
         if name_pattern:
@@ -100,6 +104,16 @@ class TemplateUse:
             return
         if isinstance(node, nodes.Test) and node.name in ("defined", "undefined"):
             self._mark(node.node, optional=True, guarded=True)
+        if (
+            isinstance(node, nodes.Filter)
+            and node.name in FORM_FILTERS
+            and isinstance(node.node, nodes.Name)
+            and node.node.name == "recipient"
+        ):
+            # `recipient | salutation` prints the record's own field or protocol's form, which
+            # reads who the recipient is: those fields are used, none is required.
+            self._use(f"recipient.{node.name}", node.lineno, conditional=True).optional = True
+            self.read_by_filters.update(f"recipient.{field}" for field in READS)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d"):
             truthy = len(node.args) > 1 or any(k.key == "boolean" for k in node.kwargs)
             self._mark(node.node, optional=True, guarded=truthy)

@@ -4,26 +4,12 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from lettergen.inputs.recipients import Record
-
-_NOT_WORD = re.compile(r"[^a-z0-9]+")
-
-
-# The caches are small: what repeats is the template's own text and a few offices; names and
-# letter lines of 100,000 recipients would each fill a cache with megabytes of strings.
-@functools.lru_cache(maxsize=4096)
-def normalise(text: str) -> str:
-    """Return ``text`` lower-case, without accents, with words separated by single spaces."""
-    if text.isascii():
-        return " ".join(_NOT_WORD.sub(" ", text.lower()).split())
-    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
-    return " ".join(_NOT_WORD.sub(" ", ascii_text.casefold()).split())
-
+from lettergen.protocol.words import normalise
 
 _HONORIFICS = (
     r"Mr|Mrs|Ms|Miss|Mx|Madam|Madame|Mme|Monsieur|M|Dr|Sir|Dame|Lord|Lady|Herr|Frau|Señor|Señora"
@@ -109,9 +95,18 @@ GENERIC = re.compile(rf"(?:{_HONORIFICS}|Your|His|Her)\b")
 EXCELLENCY = re.compile(r"\b(?:Your|His|Her)\s+Excellency\b")
 
 
+# Instruction text a template or starter leaves for its author ("Write the body of your letter
+# here"): a warning, as a sentence may say "here" for real.
+INSTRUCTION = re.compile(
+    r"\b(?:Write|Insert|Type|Add|Replace|Put|Enter)\b[^.\n]{0,60}?\bhere\b", re.IGNORECASE
+)
+# What every merge syntax leaves behind when a field was not filled: Jinja's own marks, Word's
+# «Field», {field} and ${field}, %field%, [FirstName] and [NAME], <<field>>, XXX, TODO, TBC...
 PLACEHOLDERS = re.compile(
-    r"\{\{|\}\}|\{%|%\}|\{#|\[[A-Z][A-Z0-9_ .-]+[A-Z0-9_]\]|<<[^<>\n]*>>|«[A-Z_ ]+»"
-    r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b"
+    r"\{\{|\}\}|\{%|%\}|\{#|\$?\{[A-Za-z_][\w.]*\}|%[A-Za-z_]\w*%"
+    r"|\[[A-Z][A-Z0-9_ .-]+[A-Z0-9_]\]|\[[A-Z][a-z]+(?:[A-Z][a-z]*)+\]|\[[a-z]+(?:_[a-z]+)+\]"
+    r"|<<[^<>\n]*>>|«[A-Za-z_][\w ]*»"
+    r"|\bX{3,}\b|\bTODO\b|\bFIXME\b|\bTBD\b|\bTBC\b|" + f"(?i:{INSTRUCTION.pattern})"
 )
 
 

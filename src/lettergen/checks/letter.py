@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lettergen.checks.fields import TemplateUse
-from lettergen.checks.identity import CAPITAL, Identity, holds_office, normalise, postal_city
+from lettergen.checks.identity import CAPITAL, INSTRUCTION, Identity, holds_office, postal_city
 from lettergen.checks.index import (
     BITS_MASK,
     CITY_SALT,
@@ -34,6 +34,7 @@ from lettergen.checks.lines import (
     LetterLine,
     LinePlan,
     LineValue,
+    doubled_words,
     excerpt,
     is_identity_value,
     own_strings,
@@ -43,6 +44,7 @@ from lettergen.checks.lines import (
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
+from lettergen.protocol.words import normalise
 from lettergen.templating.environment import MARKED_VALUE, strip_marks
 
 
@@ -123,14 +125,24 @@ class LetterChecks:
             if line.excellency and excellency is None:
                 excellency = number
             for found, column in line.placeholders:
+                instruction = INSTRUCTION.fullmatch(found) is not None
                 self.tally.add(
-                    "error",
+                    "warning" if instruction else "error",
                     "placeholder",
-                    f"leftover placeholder '{found}' in: {excerpt(line.text, column)}",
+                    f"{'instruction text' if instruction else 'leftover placeholder'} '{found}' "
+                    f"in: {excerpt(line.text, column)}",
                     record,
                     letter_line=number,
                 )
         closing = closing_at or len(lines) + 1
+        for number, word in doubled_words(marked):
+            self.tally.add(
+                "error",
+                "doubled-word",
+                f"'{word} {word}': the template and a value both say '{word}'",
+                record,
+                letter_line=number,
+            )
         # Lines that print the signatory's values (the signature) hold no form of address.
         signatory = self.signatory
         signed = {line for line, value, mine in values if not mine and value in signatory}

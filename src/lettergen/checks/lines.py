@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -24,10 +25,10 @@ from lettergen.checks.identity import (
     SENTENCE_END,
     SENTENCE_START,
     named_part,
-    normalise,
     office_phrase,
 )
 from lettergen.inputs.recipients import Record
+from lettergen.protocol.words import normalise
 from lettergen.templating.environment import (
     MARK_END,
     MARK_START,
@@ -141,6 +142,9 @@ def read_letter_line(marked: str) -> LetterLine:
         or "TODO" in text
         or "FIXME" in text
         or "TBD" in text
+        or "TBC" in text
+        or "%" in text
+        or "here" in text
     )
     found = PLACEHOLDERS.finditer(text) if triggered else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
@@ -281,3 +285,34 @@ def excerpt(line: str, at: int, width: int = 60) -> str:
     start = max(0, at - width // 2)
     text = line[start : start + width].strip()
     return ("…" if start else "") + text + ("…" if start + width < len(line) else "")
+
+
+_LAST_WORD = re.compile(r"(\w+)[ \t]*\Z")
+_FIRST_WORD = re.compile(r"[ \t]*(\w+)")  # used with match(): anchored where it starts
+
+
+def doubled_words(marked: str) -> Iterator[tuple[int, str]]:
+    """Where a word is said twice across a join of template and value ("Dear Dear Minister").
+
+    Yields the line number (from 1) and the word, for each value whose first word repeats the
+    template's word before it, or whose last word repeats the template's word after it.
+    """
+    start = marked.find(MARK_START)
+    while start != -1:
+        end = marked.find(MARK_END, start)
+        if end == -1:
+            return
+        value = marked[start + 1 : end]
+        before = _LAST_WORD.search(marked, max(0, start - 40), start)
+        first = _FIRST_WORD.match(value)
+        after = _FIRST_WORD.match(marked, end + 1)
+        last = _LAST_WORD.search(value)
+        for outside, inside in ((before, first), (after, last)):
+            if (
+                outside
+                and inside
+                and len(inside.group(1)) > 1
+                and outside.group(1).casefold() == inside.group(1).casefold()
+            ):
+                yield marked.count("\n", 0, start) + 1, inside.group(1)
+        start = marked.find(MARK_START, end)

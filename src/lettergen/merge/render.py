@@ -48,6 +48,9 @@ class Merge:
         self.template = load_template(options.template, options.encoding)
         # The folders whose files the template may name (see lettergen.confine).
         self.folders = allowed_folders(options.template, options.campaign_dir)
+        if isinstance(self.template, WordTemplate):
+            for message in self.template.warnings:
+                warn(message)  # what loading the package removed (external links)
         self.sender_path = self._sender_path()
         # A profile the template names may name a signature image only beside it, likewise.
         within = self.folders if options.sender is None else None

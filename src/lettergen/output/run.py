@@ -57,6 +57,7 @@ def render(
         signature=merge.sender.get("signature"),
         template=merge.template,
         folders=merge.folders,
+        warn=warn,
     )
     # The output folder as the run starts: the second pass writes into this one, or none.
     found = identify(options.output_dir)

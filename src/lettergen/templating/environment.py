@@ -24,6 +24,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
+from lettergen.templating.forms import FORM_FILTERS
 
 # Markers around every value a template prints: `preview` highlights the values, the checks
 # tell a record's words from the template's own.
@@ -182,6 +183,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     )
     env.filters["format_date"] = format_date_filter
     env.filters["lines"] = lines_filter
+    env.filters.update(FORM_FILTERS)
     return env
 
 

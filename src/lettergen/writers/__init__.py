@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lettergen.errors import UsageError
+from lettergen.errors import UsageError, Warn, ignore_warning
 from lettergen.templating.environment import LetterTemplate
 from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.writer import Writer
@@ -33,12 +33,14 @@ def make_writers(
     signature: str | Path | None = None,
     template: LetterTemplate | None = None,
     folders: Sequence[Path] | None = None,
+    warn: Warn = ignore_warning,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
     The DOCX writer takes its letterhead and block layout from the template's front matter
     ``meta`` (``letterhead`` overrides it) and ``signature``, an image, from the signatory.
     For a Word ``template`` (a ``.docx``), 'docx' fills in the template's own document.
+    ``warn`` hears what was removed from the letterhead (external links).
     """
     writers: list[Writer] = []
     for fmt in dict.fromkeys(f.lower() for f in formats):
@@ -61,7 +63,12 @@ def make_writers(
 
             writers.append(
                 DocxWriter.for_template(
-                    meta or {}, source, letterhead=letterhead, signature=signature, folders=folders
+                    meta or {},
+                    source,
+                    letterhead=letterhead,
+                    signature=signature,
+                    folders=folders,
+                    warn=warn,
                 )
             )
         elif fmt == "pdf":
@@ -76,6 +83,7 @@ def make_writers(
                 signature=signature,
                 template=template,
                 folders=folders,
+                warn=warn,
             )
             writers.append(PdfWriter(docx))
         else:

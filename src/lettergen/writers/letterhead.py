@@ -15,9 +15,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from lettergen.confine import confined
-from lettergen.errors import OutputError, TemplateError
+from lettergen.errors import OutputError, TemplateError, Warn, ignore_warning
 from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS
-from lettergen.writers.zipwriter import Archive, Member, read_members
+from lettergen.packages import open_document, parse_part
+from lettergen.writers.zipwriter import Archive, Member, package_members
 
 _OFFICE_DOCUMENT = R_NS + "/officeDocument"
 _IMAGE = R_NS + "/image"
@@ -56,14 +57,16 @@ def letterhead_of(
 class Letterhead:
     """A letterhead's parts, read once: the document cut around its body, the other members."""
 
-    def __init__(self, data: bytes, path: Path | None) -> None:
+    def __init__(self, data: bytes, path: Path | None, warn: Warn = ignore_warning) -> None:
         from lxml import etree
 
         self.path = path
-        try:
-            members = read_members(data)
-        except (zipfile.BadZipFile, ValueError, OSError) as exc:
-            raise self.error(f"not a Word document (.docx): {exc}") from None
+        where = f"{path}: letterhead" if path else "the default letterhead"
+        with open_document(data, self.error, where, warn) as package:
+            try:
+                members = package_members(package)
+            except (zipfile.BadZipFile, ValueError, OSError) as exc:
+                raise self.error(f"not a Word document (.docx): {exc}") from None
         self.members = {member.name: member for member in members}
         self.document_name = self._main_part()
         root = self.xml(self.document_name)
@@ -104,12 +107,8 @@ class Letterhead:
 
     def xml(self, name: str) -> Any:
         """Return member ``name`` parsed as XML."""
-        from lxml import etree
 
-        try:
-            return etree.fromstring(self.content(name), _parser())
-        except etree.XMLSyntaxError as exc:
-            raise self.error(f"its part {name} is not well-formed XML: {exc}") from None
+        return parse_part(self.content(name), name, self.error)
 
     def _main_part(self) -> str:
         for target in self._targets("_rels/.rels", _OFFICE_DOCUMENT):
@@ -192,14 +191,6 @@ class Letterhead:
         return Archive(m for name, m in self.members.items() if name != self.document_name)
 
 
-def _parser() -> Any:
-    """Return an XML parser that loads nothing from outside the letterhead."""
-    from lxml import etree
-
-    # A letterhead may come from anyone: no entities expanded, no files or network read.
-    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
-
-
 def _restart_page_numbers(section: Any) -> None:
     from lxml import etree
 
@@ -217,7 +208,8 @@ def _restart_page_numbers(section: Any) -> None:
     numbering.set(f"{{{W_NS}}}start", "1")
 
 
-def read_letterhead(path: Path | None) -> Letterhead:
+def read_letterhead(path: Path | None, warn: Warn = ignore_warning) -> Letterhead:
+    """Read the letterhead at ``path`` (None: the default one); ``warn`` hears what was mended."""
     if path is None:
         from lettergen.writers.letterhead_builder import build_letterhead
 
@@ -226,4 +218,4 @@ def read_letterhead(path: Path | None) -> Letterhead:
         data = path.read_bytes()
     except OSError as exc:
         raise OutputError(f"cannot read the letterhead: {exc.strerror}", path=path) from None
-    return Letterhead(data, path)
+    return Letterhead(data, path, warn)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lettergen.errors import SenderError, TemplateError
+from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
@@ -66,10 +66,11 @@ class DocxWriter(Writer):
         rules: Sequence[Rule] = (),
         signature: str | Path | None = None,
         source: Path | None = None,
+        warn: Warn = ignore_warning,
     ) -> None:
         self.source = source
         self.rules = list(rules)
-        self.letterhead = read_letterhead(letterhead)
+        self.letterhead = read_letterhead(letterhead, warn)
         self.styles: dict[str, str] = {}
         self._check_styles(self.rules, source)
         # Layout rules of each template a letter came from (language variants have their own).
@@ -87,6 +88,7 @@ class DocxWriter(Writer):
         letterhead: Path | None = None,
         signature: str | Path | None = None,
         folders: Sequence[Path] | None = None,
+        warn: Warn = ignore_warning,
     ) -> DocxWriter:
         """Return the writer a template's front matter asks for (``--letterhead`` wins); the
         front matter names files inside ``folders`` only (see :mod:`lettergen.confine`)."""
@@ -95,6 +97,7 @@ class DocxWriter(Writer):
             rules=parse_rules(meta.get("blocks"), source or Path()),
             signature=signature,
             source=source,
+            warn=warn,
         )
 
     def _check_styles(self, rules: Sequence[Rule], source: Path | None) -> None:

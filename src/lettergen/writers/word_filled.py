@@ -23,7 +23,7 @@ from lettergen.templating.word.source import check_xml
 from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.combined import CombinedDocument, check_combine_target
 from lettergen.writers.writer import Writer
-from lettergen.writers.zipwriter import Archive, Member, read_members
+from lettergen.writers.zipwriter import Archive, Member, package_members
 
 _DOCUMENT = "word/document.xml"
 
@@ -92,7 +92,7 @@ class _Package:
     def __init__(self, template: WordTemplate) -> None:
         templated = {part.name for part in template.parts}
         try:
-            members = read_members(template.data)
+            members = package_members(template.package)
         except (zipfile.BadZipFile, ValueError) as exc:
             raise TemplateError(
                 f"cannot reuse this Word document: {exc}", path=template.path

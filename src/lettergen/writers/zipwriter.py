@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from lettergen.packages import Package
+
 _LOCAL = struct.Struct("<4s5H3L2H")
 _CENTRAL = struct.Struct("<4s6H3L5H2L")
 _END = struct.Struct("<4s4H2LH")
@@ -93,6 +95,21 @@ def read_members(data: bytes) -> list[Member]:
             raw = data[begin : begin + info.compress_size]
             members.append(Member(info.filename, info.compress_type, info.CRC, info.file_size, raw))
     return members
+
+
+def package_members(package: Package) -> list[Member]:
+    """Return the members of a Word document opened and checked by :mod:`lettergen.packages`.
+
+    Members are copied as their compressed bytes, which the package checked against their
+    checksums once, when it was opened; the parts it rewrote are deflated anew.
+    """
+    if package.data is None:  # pragma: no cover - documents are opened from their bytes
+        raise ValueError("a package opened from a path cannot be copied")
+    changed = package.changed
+    return [
+        Member.deflate(m.name, changed[m.name]) if m.name in changed else m
+        for m in read_members(package.data)
+    ]
 
 
 def _flags(name: bytes, text: str) -> int:

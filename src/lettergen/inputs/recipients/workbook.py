@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import re
 import tempfile
-import zipfile
 from array import array
 from collections.abc import Iterator
+from functools import partial
 from pathlib import Path, PurePosixPath
 from typing import IO
-from xml.etree import ElementTree as ET
 from xml.parsers import expat
 
 from lettergen.errors import RecipientsError
 from lettergen.inputs.textfiles import read_bytes
+from lettergen.packages import Package
 
 _PACKAGE_RELS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 # Number formats that pad with zeros, like Excel's "Zip Code" (00000): 1000 shows as 01000.
@@ -22,27 +22,25 @@ _ZERO_PADDED = re.compile(r"\A0+\Z")
 _ESCAPED = re.compile(r"_x([0-9A-Fa-f]{4})_")
 # Up to this many shared strings stay in memory; a larger table goes to a temporary file.
 _STRINGS_IN_MEMORY = 20_000
+# Excel's limits: characters in a cell, columns in a sheet (A to XFD).
+MAX_CELL = 32_767
+MAX_COLUMNS = 16_384
+TOO_LONG = f"holds more than {MAX_CELL:,} characters, Excel's limit for a cell"
 DATE = "date"
 
 
-def open_zip(path: Path) -> zipfile.ZipFile:
-    """Open ``path`` as a zip archive, or raise a RecipientsError saying why not."""
+def open_zip(path: Path) -> Package:
+    """Open ``path`` as a workbook's zip, or raise a RecipientsError saying why not."""
     if not path.is_file():
         read_bytes(path, RecipientsError)  # raises "file not found" or "is a folder"
-    try:
-        return zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise RecipientsError(
-            "not an Excel workbook (.xlsx is a zip file; this one is not)", path=path
-        ) from None
-    except OSError as exc:
-        raise RecipientsError(f"cannot read: {exc.strerror or exc}", path=path) from None
+    not_zip = "not an Excel workbook (.xlsx is a zip file; this one is not)"
+    return Package(path, partial(RecipientsError, path=path), str(path), not_zip)
 
 
 class Workbook:
     """The parts of a workbook a recipient list needs: sheets, date system, number formats."""
 
-    def __init__(self, archive: zipfile.ZipFile, path: Path) -> None:
+    def __init__(self, archive: Package, path: Path) -> None:
         self.archive = archive
         self.path = path
         main = self._relations("_rels/.rels")
@@ -50,7 +48,7 @@ class Workbook:
             (target for kind, target in main.values() if kind.endswith("/officeDocument")),
             "xl/workbook.xml",
         )
-        root = self._xml(workbook)
+        root = archive.xml(workbook)
         # The namespace of the file: Excel's usual one, or that of "Strict Open XML".
         self.ns = root.tag[: root.tag.index("}") + 1] if root.tag.startswith("{") else ""
         relations = self._relations(_rels_of(workbook))
@@ -72,29 +70,13 @@ class Workbook:
         """Return an error about a damaged workbook."""
         return RecipientsError(f"cannot read this workbook: {message}", path=self.path)
 
-    def open(self, part: str) -> IO[bytes]:
-        """Open a part of the zip for reading."""
-        try:
-            return self.archive.open(part)
-        except KeyError:
-            raise self.error(f"it has no part '{part}'") from None
-        except (zipfile.BadZipFile, OSError, NotImplementedError) as exc:
-            raise self.error(str(exc)) from None
-
-    def _xml(self, part: str) -> ET.Element:
-        with self.open(part) as stream:
-            try:
-                return ET.parse(stream).getroot()
-            except ET.ParseError as exc:
-                raise self.error(f"{part}: {exc}") from None
-
     def _relations(self, part: str) -> dict[str, tuple[str, str]]:
         """Return ``{id: (type, zip path of the target)}`` of a relationships part."""
-        if part not in self.archive.NameToInfo:
+        if not self.archive.has(part):
             return {}
         base = PurePosixPath(part).parent.parent
         found: dict[str, tuple[str, str]] = {}
-        for element in self._xml(part).iter(f"{_PACKAGE_RELS}Relationship"):
+        for element in self.archive.xml(part).iter(f"{_PACKAGE_RELS}Relationship"):
             target = element.get("Target", "")
             if target.startswith("/"):
                 resolved = target.lstrip("/")
@@ -122,7 +104,7 @@ class Workbook:
 
     def _formats(self) -> list[str | int | None]:
         """Return, per cell style, ``"date"``, the width of a zero-padded format, or None."""
-        if self.styles_part is None or self.styles_part not in self.archive.NameToInfo:
+        if self.styles_part is None or not self.archive.has(self.styles_part):
             return []
         # openpyxl loads only when a workbook is read: `lettergen --help` stays fast
         # (tests/test_lazy_imports.py).
@@ -132,7 +114,7 @@ class Workbook:
             is_timedelta_format,
         )
 
-        root = self._xml(self.styles_part)
+        root = self.archive.xml(self.styles_part)
         ns = self.ns
         custom = {
             element.get("numFmtId", ""): element.get("formatCode", "")
@@ -170,23 +152,15 @@ class Workbook:
         parser.StartElementHandler = handler.start
         parser.EndElementHandler = handler.end
         parser.CharacterDataHandler = handler.data
-        with self.open(part) as stream:
-            try:
-                while True:
-                    chunk = stream.read(1 << 16)
-                    parser.Parse(chunk, not chunk)
-                    yield
-                    if not chunk:
-                        return
-            except expat.ExpatError as exc:
-                raise self.error(f"{part}: {exc}") from None
-            except (zipfile.BadZipFile, OSError, EOFError) as exc:
-                raise self.error(f"{part}: {exc}") from None
+        try:
+            yield from self.archive.feed(part, parser)
+        except expat.ExpatError as exc:
+            raise self.error(f"{part}: {exc}") from None
 
     def shared_strings(self) -> SharedStrings:
         """Read the workbook's shared strings (streamed, spilled to disk when many)."""
         table = SharedStrings()
-        if self.strings_part is None or self.strings_part not in self.archive.NameToInfo:
+        if self.strings_part is None or not self.archive.has(self.strings_part):
             return table
         try:
             for _ in self.parse(self.strings_part, _StringsHandler(self, table)):
@@ -211,13 +185,33 @@ class Handler:
 
 
 class TextCollector(Handler):
-    """Collects the text of ``<t>`` elements, rich text runs included, phonetic guides not."""
+    """Collects the text of ``<t>`` elements, rich text runs included, phonetic guides not.
+
+    A cell holds at most MAX_CELL characters (Excel's limit); the text collected for one cell
+    or string is counted as it comes, so a part that is one endless cell stops early.
+    """
 
     def __init__(self, book: Workbook) -> None:
         self.t, self.phonetic = book.name("t"), book.name("rPh")
         self.parts: list[str] | None = None
         self.collecting: list[str] | None = None
         self.in_phonetic = False
+        # Characters collected for the current cell or string (see begin).
+        self.length = 0
+
+    def begin(self) -> None:
+        """A new cell or shared string starts: count its text from zero."""
+        self.length = 0
+
+    def too_long(self) -> RecipientsError:
+        """Return the error for a cell or string longer than MAX_CELL characters."""
+        return RecipientsError(f"a cell {TOO_LONG}")
+
+    def checked(self, text: str) -> str:
+        """Return a cell's decoded text, refusing it over MAX_CELL characters."""
+        if len(text) > MAX_CELL:
+            raise self.too_long()
+        return text
 
     def start_text(self, name: str) -> None:
         if name == self.t and self.parts is not None and not self.in_phonetic:
@@ -236,12 +230,16 @@ class TextCollector(Handler):
     def data(self, text: str) -> None:
         if self.collecting is not None:
             self.collecting.append(text)
+            self.length += len(text)
+            # An _xHHHH_ escape is 7 characters for one: past this, the cell is too long.
+            if self.length > 7 * MAX_CELL:
+                raise self.too_long()
 
     def text(self) -> str:
         """Return the text collected since ``parts`` was set, and stop collecting."""
         text = "".join(self.parts or ())
         self.parts = None
-        return unescape(text)
+        return self.checked(unescape(text))
 
 
 class _StringsHandler(TextCollector):
@@ -249,12 +247,14 @@ class _StringsHandler(TextCollector):
 
     def __init__(self, book: Workbook, table: SharedStrings) -> None:
         super().__init__(book)
+        self.book = book
         self.item = book.name("si")
         self.table = table
 
     def start(self, name: str, attrs: dict[str, str]) -> None:
         if name == self.item:
             self.parts = []
+            self.begin()
         else:
             self.start_text(name)
 
@@ -263,6 +263,11 @@ class _StringsHandler(TextCollector):
             self.table.append(self.text())
         else:
             self.end_text(name)
+
+    def too_long(self) -> RecipientsError:
+        return self.book.error(
+            f"{self.book.strings_part}: shared string {len(self.table)} {TOO_LONG}"
+        )
 
 
 def _rels_of(part: str) -> str:
@@ -309,17 +314,20 @@ class SharedStrings:
             return
         self._write(text)
 
+    def __len__(self) -> int:
+        return len(self.items) if self.items is not None else len(self.ends)
+
     def _write(self, text: str) -> None:
         assert self.file is not None
         self.file.write(text.encode("utf-8"))
         self.ends.append(self.file.tell())
 
     def __getitem__(self, index: int) -> str:
+        if not 0 <= index < len(self):
+            raise IndexError(index)  # -1 is no string: the last one is not meant
         if self.items is not None:
             return self.items[index]
         assert self.file is not None
-        if index < 0:
-            raise IndexError(index)
         end = self.ends[index]
         start = self.ends[index - 1] if index > 0 else 0
         self.file.seek(start)

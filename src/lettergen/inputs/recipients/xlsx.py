@@ -23,6 +23,8 @@ from lettergen.inputs.recipients.columns import table_keys
 from lettergen.inputs.recipients.record import Warn, record_id, set_dotted, text_cell
 from lettergen.inputs.recipients.workbook import (
     DATE,
+    MAX_COLUMNS,
+    TOO_LONG,
     SharedStrings,
     TextCollector,
     Workbook,
@@ -65,7 +67,7 @@ def read_sheet(
         # A sheet is named in messages only when there is a choice of sheets.
         where = f"sheet '{title}': " if several else ""
         with book.shared_strings() as strings:
-            rows = _rows(book, part, strings)
+            rows = _rows(book, part, strings, title)
             keys: list[str] | None = None
             count = 0
             for number, values in rows:
@@ -80,9 +82,11 @@ def read_sheet(
                     yield number, record
 
 
-def _rows(book: Workbook, part: str, strings: SharedStrings) -> Iterator[tuple[int, list[Any]]]:
+def _rows(
+    book: Workbook, part: str, strings: SharedStrings, title: str
+) -> Iterator[tuple[int, list[Any]]]:
     """Yield ``(row number, cell values by column)`` for each row of a sheet, as it is read."""
-    handler = _SheetHandler(book, strings)
+    handler = _SheetHandler(book, strings, title)
     for _ in book.parse(part, handler):
         yield from handler.ready
         handler.ready.clear()
@@ -91,10 +95,11 @@ def _rows(book: Workbook, part: str, strings: SharedStrings) -> Iterator[tuple[i
 class _SheetHandler(TextCollector):
     """Turns a sheet's ``<row>`` and ``<c>`` elements into lists of cell values."""
 
-    def __init__(self, book: Workbook, strings: SharedStrings) -> None:
+    def __init__(self, book: Workbook, strings: SharedStrings, title: str) -> None:
         super().__init__(book)
         self.book = book
         self.strings = strings
+        self.title = title
         self.row_tag, self.cell_tag = book.name("row"), book.name("c")
         self.value_tag, self.inline_tag = book.name("v"), book.name("is")
         self.ready: list[tuple[int, list[Any]]] = []
@@ -110,6 +115,7 @@ class _SheetHandler(TextCollector):
         if name == self.cell_tag:
             self.cell = attrs
             self.value = None
+            self.begin()
             ref = attrs.get("r")
             if ref:
                 letters = ref.rstrip("0123456789")
@@ -136,6 +142,11 @@ class _SheetHandler(TextCollector):
             value = self._value()
             if value is not None:
                 column = self.column
+                if column >= MAX_COLUMNS:
+                    raise self._cell_error(
+                        f"lies past column XFD, the last of {MAX_COLUMNS:,} Excel has; "
+                        "keep recipients' fields within the first columns"
+                    )
                 values = self.values
                 if column >= len(values):
                     values.extend([None] * (column + 1 - len(values)))
@@ -144,7 +155,9 @@ class _SheetHandler(TextCollector):
         elif name == self.value_tag:
             self.collecting = None
         elif name == self.row_tag:
-            self.ready.append((self.number, self.values))
+            # A row without a value is empty and skipped: a million of them cost only parsing.
+            if self.values:
+                self.ready.append((self.number, self.values))
         elif name != self.inline_tag:
             self.end_text(name)
 
@@ -160,9 +173,15 @@ class _SheetHandler(TextCollector):
             try:
                 return self.strings[int(text)]
             except (ValueError, IndexError):
-                raise self._error(f"no shared string {text!r}") from None
+                count = len(self.strings)
+                held = f"0 to {count - 1}" if count else "none"
+                raise self._cell_error(
+                    f"names shared string {text}, which does not exist (the workbook's shared "
+                    f"strings are {held}); the file is damaged or was not written by Excel: "
+                    "open it in Excel and save it again"
+                ) from None
         if kind == "str":
-            return unescape(text)
+            return self.checked(unescape(text))
         if kind == "b":
             return text.strip() in ("1", "true")
         if kind == "e":
@@ -174,6 +193,19 @@ class _SheetHandler(TextCollector):
     def _error(self, message: str) -> RecipientsError:
         ref = self.cell.get("r") or f"{_column_letters(self.column)}{self.number}"
         return self.book.error(f"cell {ref}: {message}")
+
+    def _cell_error(self, message: str) -> RecipientsError:
+        """Return an error about the current cell naming its sheet, row and column."""
+        column = _column_letters(self.column)
+        return RecipientsError(
+            f"sheet '{self.title}', row {self.number}, column {column}: cell "
+            f"{column}{self.number} {message}",
+            path=self.book.path,
+            line=self.number,
+        )
+
+    def too_long(self) -> RecipientsError:
+        return self._cell_error(TOO_LONG)
 
     def _number(self, text: str) -> Any:
         """Return a number cell as the sheet shows it: a date, a padded code, an int, a float."""

@@ -33,11 +33,9 @@ Letter-level values (what the front matter holds in a text template: ``place``, 
 
 from __future__ import annotations
 
-import io
-import zipfile
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +47,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import read_bytes
 from lettergen.ooxml import FORBIDDEN
+from lettergen.packages import Package, open_document
 from lettergen.templating.environment import (
     LetterTemplate,
     MissingFieldError,
@@ -125,14 +124,19 @@ class WordTemplate(LetterTemplate):
         self.env = make_environment(path.parent)
         # No trim_blocks: a line break in Word (<w:br/>) after a block tag must stay.
         self._text_env = self.env.overlay(trim_blocks=False, lstrip_blocks=False)
-        data = self.data = read_bytes(path, TemplateError)
-        try:
-            archive = zipfile.ZipFile(io.BytesIO(data))
-            names = archive.namelist()
-        except (zipfile.BadZipFile, OSError):
-            raise TemplateError("not a Word document (.docx): not a zip file", path=path) from None
+        data = read_bytes(path, TemplateError)
+        # What loading the package found and mended (external links removed): the run
+        # reports these once (lettergen.merge.render).
+        self.warnings: list[str] = []
+        fail = partial(TemplateError, path=path)
+        with open_document(data, fail, str(path), self.warnings.append) as package:
+            self.package = package
+            self._compile_parts(package)
+
+    def _compile_parts(self, package: Package) -> None:
+        names = package.names
         if "word/document.xml" not in names:
-            raise TemplateError("not a Word document (.docx): no word/document.xml", path=path)
+            raise TemplateError("not a Word document (.docx): no word/document.xml", path=self.path)
         self.parts: list[_Part] = []
         self._last: tuple[Mapping[str, Any], bool] | None = None
         # Whether a letter's XML can come out broken despite the checks made here (see
@@ -141,12 +145,11 @@ class WordTemplate(LetterTemplate):
         self.section_break = ""
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, PartSource]] = {}
-        with archive:
-            for name in names:
-                if TEXT_PARTS.fullmatch(name):
-                    part = self._compile_part(name, archive.read(name))
-                    if part is not None:
-                        self.parts.append(part)
+        for name in names:
+            if TEXT_PARTS.fullmatch(name):
+                part = self._compile_part(name, package.xml(name))
+                if part is not None:
+                    self.parts.append(part)
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
         # The plain-text Jinja source of every part, body first: what tools that read a text
         # template's body (the proofreading checks) read.
@@ -167,14 +170,7 @@ class WordTemplate(LetterTemplate):
 
     # -- building ---------------------------------------------------------------------------
 
-    def _compile_part(self, name: str, data: bytes) -> _Part | None:
-        from lxml import etree
-
-        parser = etree.XMLParser(resolve_entities=False, no_network=True, remove_blank_text=False)
-        try:
-            root = etree.fromstring(data, parser)
-        except etree.XMLSyntaxError as exc:
-            raise TemplateError(f"{name} is not well-formed XML: {exc}", path=self.path) from None
+    def _compile_part(self, name: str, root: Any) -> _Part | None:
         if name == "word/document.xml" and root.tag != w_name("document"):
             # "Strict Open XML Document" uses other namespaces; Word's usual format does not.
             raise TemplateError(

@@ -1,0 +1,89 @@
+"""What protocol proposes for the records that lack a salutation, form of address or closing.
+
+`lettergen suggest` prints, record by record, the forms the knowledge base would use, so that an
+office can review them before they go into the recipients file; `--write` puts them into a copy of
+the list (YAML) for that review. Nothing is changed in the user's own file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from lettergen.inputs.recipients import Record
+from lettergen.merge.render import Merge
+from lettergen.protocol.knowledge import FORM_KEYS
+from lettergen.protocol.proposals import Proposal, propose, record_title
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """The forms proposed for one record: the fields it lacks, each with protocol's form."""
+
+    record: Record
+    language: str
+    proposal: Proposal | None
+    # field -> proposed text, for the fields the record lacks (empty: nothing to propose)
+    fields: dict[str, str]
+
+    def lines(self) -> list[str]:
+        """How `lettergen suggest` prints it: one line per proposed field, or why there is none."""
+        where = f"{self.record.location}: record '{self.record.id}'"
+        if self.proposal is None:
+            title = record_title(self.record.fields)
+            about = f"its title '{title}'" if title else "it has no title"
+            return [f"{where}: nothing to propose: {about} names no office lettergen knows"]
+        return [f"{where}: {key}: {text}" for key, text in self.fields.items()]
+
+
+def suggestions(merge: Merge) -> Iterator[Suggestion]:
+    """For each record lacking a form of address, what the knowledge base proposes."""
+    for record in merge.records():
+        lacking = [key for key in FORM_KEYS if not _has(record, key)]
+        if not lacking:
+            continue
+        template, _ = merge.template_for(record)
+        language = str(template.meta.get("locale") or "en")
+        proposal = propose(record.fields, language)
+        fields: dict[str, str] = {}
+        if proposal is not None:
+            for key in lacking:
+                text = proposal.get(key)
+                if text is not None:
+                    fields[key] = text
+        yield Suggestion(record, language, proposal, fields)
+
+
+def reviewed_copy(merge: Merge) -> tuple[str, int]:
+    """Every record as YAML, with the proposed fields filled in, and how many were filled."""
+    proposed = {s.record.id: s.fields for s in suggestions(merge)}
+    records = []
+    filled = 0
+    for record in merge.records():
+        extra = proposed.get(record.id, {})
+        filled += len(extra)
+        records.append(_plain({**record.fields, **extra}))
+    text = (
+        "# Recipients with the forms of address lettergen proposes filled in, for review.\n"
+        + yaml.safe_dump({"recipients": records}, allow_unicode=True, sort_keys=False)
+    )
+    return text, filled
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with only the types YAML writes (a spreadsheet cell's text is a str subclass)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, str):
+        return str(value)
+    return value
+
+
+def _has(record: Record, key: str) -> bool:
+    value = record.fields.get(key)
+    return isinstance(value, str) and bool(value.strip())

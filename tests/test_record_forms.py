@@ -1,0 +1,263 @@
+"""The proofreader knows who each recipient is: a record that addresses someone else is found.
+
+The slips a newcomer makes with the sample campaign (issue 12): a form of address or salutation
+copied from another minister's row, a gender the salutation contradicts. Each names the record,
+the field and the two facts that disagree; `render` refuses and writes nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from lettergen.cli import cli
+from lettergen.protocol.knowledge import holds, offices_named
+from lettergen.protocol.proposals import propose
+
+from .conftest import ROOT, snapshot, write
+
+
+def _campaign(tmp_path: Path, edit: tuple[str, str]) -> Path:
+    """A copy of the sample campaign with one edit to the government's recipients file."""
+    for name in ("lettergen.yaml", "templates", "recipients"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, tmp_path / name)
+        else:
+            shutil.copy(source, tmp_path / name)
+    people = tmp_path / "recipients" / "french-government.yaml"
+    text = people.read_text(encoding="utf-8")
+    old, new = edit
+    assert text.count(old) == 1, old
+    people.write_text(text.replace(old, new), encoding="utf-8")
+    return tmp_path
+
+
+FABIUS_FORM = "    form_of_address: Minister\n\n  - id: manuel-valls"
+SLIPS = [
+    (
+        (FABIUS_FORM, FABIUS_FORM.replace("Minister\n", "Mr Prime Minister\n", 1)),
+        "recipients/french-government.yaml:4: record 'laurent-fabius': error: field "
+        "'recipient.form_of_address': 'Mr Prime Minister' addresses the office of prime "
+        "minister, but the record's title is 'Minister of Foreign Affairs'",
+    ),
+    (
+        (
+            "    salutation: Dear Minister,\n    form_of_address: Minister\n\n  - id: manuel-valls",
+            "    salutation: Dear Prime Minister,\n    form_of_address: Minister\n\n"
+            "  - id: manuel-valls",
+        ),
+        "recipients/french-government.yaml:4: record 'laurent-fabius': error: field "
+        "'recipient.salutation': 'Dear Prime Minister,' addresses the office of prime minister, "
+        "but the record's title is 'Minister of Foreign Affairs'",
+    ),
+    (
+        (
+            "    salutation: Dear Minister,\n    form_of_address: Minister\n\n"
+            "  - id: francois-hollande",
+            "    salutation: Dear Minister of Justice,\n    form_of_address: Minister\n\n"
+            "  - id: francois-hollande",
+        ),
+        "recipients/french-government.yaml:37: record 'bernard-cazeneuve': error: field "
+        "'recipient.salutation': 'Dear Minister of Justice,' addresses the office of minister, "
+        "but the record's title is 'Minister of the Interior'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("edit", "message"), SLIPS)
+def test_a_newcomers_slip_in_the_data_is_an_error_naming_record_and_field(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, edit: tuple[str, str], message: str
+) -> None:
+    monkeypatch.chdir(_campaign(tmp_path, edit))
+    runner = CliRunner()
+
+    checked = runner.invoke(cli, ["check"])
+    assert checked.exit_code == 1, checked.output
+    assert f"  {message}" in checked.stdout.splitlines()
+    assert "Traceback" not in checked.output
+
+    before = snapshot(tmp_path)
+    rendered = runner.invoke(cli, ["render"])
+    assert rendered.exit_code == 1
+    assert message in rendered.stderr
+    assert snapshot(tmp_path) == before
+    assert not (tmp_path / "letters").exists()
+
+
+def test_the_sample_campaign_checks_clean(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1].endswith("0 error(s), 0 warning(s), 0 note(s)")
+
+
+TEMPLATE = """\
+---
+sender: me.yaml
+locale: en
+---
+{{ recipient.salutation }}
+
+Yours sincerely,
+"""
+
+
+def _check(tmp_path: Path, records: str) -> list[str]:
+    write(tmp_path / "me.yaml", "name: Mady Delvaux-Stehres\n")
+    template = write(tmp_path / "letter.txt.j2", TEMPLATE)
+    people = write(tmp_path / "people.yaml", records)
+    result = CliRunner().invoke(cli, ["check", str(template), str(people)])
+    assert "Traceback" not in result.output
+    return [line.strip() for line in result.stdout.splitlines()]
+
+
+def test_a_gender_the_salutation_contradicts_is_an_error(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: a, honorific: Mr, title: Minister of Justice, salutation: "Dear Madam Minister,"}
+        - {id: b, gender: f, title: Ambassador, salutation: "Dear Sir,"}
+        - {id: c, gender: f, honorific: Mr, title: Ambassador, salutation: "Dear Ambassador,"}
+        """,
+    )
+    found = [line.split(": ", 1)[1] for line in lines if "record '" in line]
+    assert found == [
+        "record 'a': error: field 'recipient.salutation': 'Dear Madam Minister,' addresses a "
+        "woman, but the record's honorific says man",
+        "record 'b': error: field 'recipient.salutation': 'Dear Sir,' addresses a man, but the "
+        "record's gender says woman",
+        "record 'c': error: field 'recipient.gender': 'f' contradicts the honorific 'Mr'",
+    ]
+
+
+def test_a_value_copied_from_the_row_above_says_so(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: pm, title: Prime Minister, salutation: "Dear Prime Minister,"}
+        - {id: fm, title: Minister of Foreign Affairs, salutation: "Dear Prime Minister,"}
+        """,
+    )
+    errors = [line for line in lines if "record '" in line]
+    assert len(errors) == 1
+    assert errors[0].endswith("(the same as the record before it: filled down or copied?)")
+    assert "record 'fm'" in errors[0]
+
+
+def test_an_excellency_for_a_minister_at_home_is_a_warning(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: m, title: Minister of the Interior, salutation: "Your Excellency,"}
+        - {id: e, title: Ambassador of France, salutation: "Your Excellency,"}
+        """,
+    )
+    warnings = [line for line in lines if "warning:" in line and "record '" in line]
+    assert len(warnings) == 1
+    assert "record 'm'" in warnings[0]
+    assert "gives an Excellency to the office of minister" in warnings[0]
+
+
+# What real lists are full of, and must stay silent.
+CLEAN = """
+- {id: a, honorific: Ms, title: "Keeper of the Seals, Minister of Justice",
+   salutation: "Dear Minister,"}
+- {id: b, title: Minister of Foreign Affairs, salutation: "Dear Minister,",
+   form_of_address: Foreign Minister}
+- {id: c, title: Federal Minister for Foreign Affairs, salutation: "Dear Minister,"}
+- {id: d, title: Ministre de l'Intérieur, salutation: "Dear Minister,"}
+- {id: e, honorific: Mr, title: Prime Minister, salutation: "Dear Prime Minister,"}
+- {id: f, gender: female, title: Ministra de Justicia, salutation: "Dear Minister,"}
+- {id: g, honorific: Dr, title: Minister for Foreign Affairs and Trade,
+   salutation: "Dear Minister,"}
+"""
+
+
+def test_forms_protocol_allows_stay_silent(tmp_path: Path) -> None:
+    lines = _check(tmp_path, CLEAN)
+    assert lines[-1].endswith("0 error(s), 0 warning(s), 4 note(s)"), lines
+
+
+def test_a_deputy_addressed_as_the_principal_is_another_office() -> None:
+    own = offices_named("Deputy Prime Minister")
+    assert not holds(offices_named("Dear Prime Minister,"), own)
+    assert holds(offices_named("Dear Deputy Prime Minister,"), own)
+
+
+@pytest.mark.parametrize(
+    ("title", "said", "same"),
+    [
+        ("Minister of Foreign Affairs", "Foreign Minister", True),
+        ("Federal Minister for Foreign Affairs", "Minister of Foreign Affairs", True),
+        ("Minister for Foreign Affairs and Trade", "Minister for Trade", True),
+        ("Minister of the Interior", "Minister of Justice", False),
+        ("Ministre des Affaires étrangères", "Minister of Foreign Affairs", True),
+    ],
+)
+def test_titles_are_matched_across_wordings(title: str, said: str, same: bool) -> None:
+    assert holds(offices_named(said), offices_named(title)) is same
+
+
+def test_a_word_that_only_starts_like_a_portfolio_is_not_it() -> None:
+    (held,) = offices_named("Minister of International Development")
+    assert "interior" not in held.portfolios
+    (held,) = offices_named("Bundesminister des Auswärtigen")
+    assert held.portfolios == {"foreign_affairs"}
+
+
+def test_proposals_follow_office_gender_and_language() -> None:
+    fabius = {"title": "Minister of Foreign Affairs", "honorific": "M.", "name": "Laurent Fabius"}
+    french = propose(fabius, "fr-FR")
+    assert french is not None
+    assert french.salutation == "Monsieur le Ministre,"
+    assert french.address_style == "Monsieur Laurent Fabius"
+    english = propose({**fabius, "honorific": "Mr"}, "en")
+    assert english is not None
+    assert english.salutation == "Dear Minister,"
+    unknown = propose({"title": "Ministre de la Justice"}, "fr")
+    assert unknown is not None
+    assert unknown.salutation == "Madame, Monsieur le Ministre,"
+    assert propose({"title": "Chief Whip of the Greens"}, "en") is None
+
+
+def test_a_word_said_by_the_template_and_the_value_is_an_error(tmp_path: Path) -> None:
+    write(tmp_path / "me.yaml", "name: Mady Delvaux-Stehres\n")
+    template = write(
+        tmp_path / "letter.txt.j2",
+        "---\nsender: me.yaml\n---\nDear {{ recipient.salutation }}\n\nIn {{ recipient.city }}.\n",
+    )
+    people = write(
+        tmp_path / "people.yaml",
+        """
+        - {id: a, title: Minister, salutation: "Dear Minister,", city: Paris}
+        - {id: b, title: Minister, salutation: "Minister,", city: In Paris}
+        """,
+    )
+    result = CliRunner().invoke(cli, ["check", str(template), str(people)])
+    assert result.exit_code == 1
+    found = [line.split(": ", 1)[1] for line in result.stdout.splitlines() if "record '" in line]
+    assert found[0] == (
+        "record 'a': letter line 1: error: 'Dear Dear': the template and a value both say 'Dear'"
+    )
+    assert "record 'b': letter line 3: error: 'In In'" in result.stdout
+
+
+def test_a_salutation_in_another_language_than_the_letter_is_a_warning(tmp_path: Path) -> None:
+    lines = _check(
+        tmp_path,
+        """
+        - {id: de, title: Bundesminister des Innern,
+           salutation: "Sehr geehrter Herr Bundesminister,"}
+        - {id: en, title: Minister of the Interior, salutation: "Dear Minister,"}
+        """,
+    )
+    warnings = [line for line in lines if "record '" in line]
+    assert len(warnings) == 1
+    assert warnings[0].endswith(
+        "record 'de': warning: field 'recipient.salutation': 'Sehr geehrter Herr "
+        "Bundesminister,' opens a letter in de, but this letter is in 'en'"
+    )
