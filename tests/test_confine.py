@@ -420,3 +420,22 @@ def test_a_manifest_that_is_not_csv_is_an_error_not_a_traceback(runner, tmp_path
         "(131072)): move it aside to start a new one\n"
     )
     assert os.listdir(out) == ["manifest.csv"]
+
+
+@pytest.mark.parametrize("cut", [30, 60, -12])
+def test_a_damaged_signature_image_is_an_error_naming_it(runner, tmp_path, elsewhere, cut):
+    folder = tmp_path / "t"
+    image = png(40, 20)
+    damaged = image[:cut] if cut > 0 else image[:cut] + b"\xae\x42\x60\x82" * 3
+    folder.mkdir()
+    (folder / "photo.png").write_bytes(damaged)
+    write(folder / "me.yaml", "name: Ann Signatory\ntoken: x\nsignature: photo.png\n")
+    template = _sender_template(folder, "me.yaml")
+
+    result, out = _run(runner, template, tmp_path, "-f", "docx")
+
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        f"{folder / 'photo.png'}: the signature image is damaged: save it again as a PNG or JPEG\n"
+    )
+    assert not out.exists()
