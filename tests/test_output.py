@@ -104,7 +104,7 @@ def test_write_atomic_removes_its_temporary_file_when_interrupted(
     target = tmp_path / "a.txt"
     target.write_text("old signed letter\n")
 
-    def interrupted_replace(src: object, dst: object) -> None:
+    def interrupted_replace(src: object, dst: object, **dir_fds: object) -> None:
         raise KeyboardInterrupt
 
     monkeypatch.setattr(output.os, "replace", interrupted_replace)

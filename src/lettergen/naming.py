@@ -5,8 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 
-# Names Windows refuses for a file whatever its extension.
-_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{n}" for p in ("com", "lpt") for n in range(1, 10)}
+# Device names Windows reserves, whatever follows the first dot ("NUL.txt", "prn.backup" and
+# "NUL.tar.gz" all name the device), in any case; COM and LPT take a digit or a superscript.
+_RESERVED = {"con", "prn", "aux", "nul"} | {
+    f"{port}{number}"
+    for port in ("com", "lpt")
+    for number in (*"0123456789", "\u00b9", "\u00b2", "\u00b3")
+}
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f<>:"|?*]+')
 _SEPARATORS = re.compile(r"[/\\]+")
 _NON_SLUG = re.compile(r"[^a-z0-9]+")
@@ -28,17 +33,20 @@ def safe_filename(name: str) -> str:
 
     Path separators never survive, so a name cannot leave the output folder: ``../../etc/passwd``
     becomes ``etc-passwd``. Control and Windows-forbidden characters become ``-``, leading dots
-    and trailing dots or spaces go, reserved Windows names get a ``_`` and the length is capped.
+    and trailing dots or spaces go, reserved Windows device names get a ``_`` before their first
+    dot (``prn.backup`` -> ``prn_.backup``) and the length is capped.
     Returns ``""`` when nothing usable is left.
     """
     # Most names (ids, slugs) need none of the work below: one match tells.
-    if (
-        len(name) <= MAX_NAME_BYTES
-        and _KEPT.fullmatch(name)
-        and name.split(".")[0].lower() not in _RESERVED
-    ):
+    if len(name) <= MAX_NAME_BYTES and _KEPT.fullmatch(name) and not _reserved(name):
         return name
     return _cleaned(name)
+
+
+def _reserved(name: str) -> bool:
+    """Tell whether Windows takes a file called ``name`` for a device (``CON``, ``nul.txt``)."""
+    # Windows drops the spaces before the first dot: "CON .txt" is the console too.
+    return name.split(".", 1)[0].rstrip(" ").lower() in _RESERVED
 
 
 def _cleaned(name: str) -> str:
@@ -51,6 +59,8 @@ def _cleaned(name: str) -> str:
     encoded = name.encode("utf-8")
     if len(encoded) > MAX_NAME_BYTES:
         name = encoded[:MAX_NAME_BYTES].decode("utf-8", "ignore").rstrip(" .-")
-    if name.split(".")[0].lower() in _RESERVED:
-        name = f"{name}_"
+    if _reserved(name):
+        # Before the first dot, where Windows looks: "prn.backup" becomes "prn_.backup".
+        stem, dot, rest = name.partition(".")
+        name = f"{stem.rstrip(' ')}_{dot}{rest}"
     return name

@@ -30,6 +30,8 @@ class MergeOptions:
     # A Jinja expression choosing records, e.g. "recipient.country == 'FR'".
     where: str | None = None
     limit: int | None = None
+    # The folder of the lettergen.yaml read, whose files a template may name (lettergen.confine).
+    campaign_dir: Path | None = None
 
 
 @dataclass

@@ -136,6 +136,7 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         source=merge.template.path,
         signature=merge.sender.get("signature"),
         template=merge.template,
+        folders=merge.folders,
     )
     letter = Letter(
         record=preview.record,

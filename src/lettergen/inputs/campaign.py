@@ -140,6 +140,7 @@ def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
         field_map={**(campaign.get("fields") or {}), **(given.get("field_map") or {})},
         where=given.get("where") or campaign.get("where"),
         limit=given.get("limit") or campaign.get("limit"),
+        campaign_dir=campaign.path.parent if campaign.path is not None else None,
     )
 
 

@@ -10,6 +10,7 @@ from typing import Any
 import jinja2
 from jinja2.exceptions import SecurityError
 
+from lettergen.confine import allowed_folders, confined
 from lettergen.errors import (
     LettergenError,
     RecipientsError,
@@ -45,11 +46,17 @@ class Merge:
         self.options = options
         self.warn = warn
         self.template = load_template(options.template, options.encoding)
+        # The folders whose files the template may name (see lettergen.confine).
+        self.folders = allowed_folders(options.template, options.campaign_dir)
         if isinstance(self.template, WordTemplate):
             for message in self.template.warnings:
                 warn(message)  # what loading the package removed (external links)
         self.sender_path = self._sender_path()
-        self.sender = read_sender(self.sender_path, options.encoding) if self.sender_path else {}
+        # A profile the template names may name a signature image only beside it, likewise.
+        within = self.folders if options.sender is None else None
+        self.sender = (
+            read_sender(self.sender_path, options.encoding, within) if self.sender_path else {}
+        )
         self.date = options.date or _meta_date(self.template) or dt.date.today()
         self.name_pattern = self.template.compile_pattern(options.name) if options.name else None
         self.where = Where(options.where, self.template.env) if options.where else None
@@ -70,7 +77,9 @@ class Merge:
                 path=self.template.path,
                 field="sender",
             )
-        path = self.template.path.parent / value
+        path = confined(
+            value, self.folders, key="sender", named_in=self.template.path, error=SenderError
+        )
         if not path.is_file():
             raise SenderError(
                 f"signatory profile not found (named by 'sender:' in {self.template.path})",
@@ -147,6 +156,8 @@ class Merge:
                 )
             return self.template, Fields(self.template.meta, "letter")
         tag, path = variant
+        # A variant found by its name may still be a link to any file: it must stay inside.
+        confined(path.name, self.folders[:1], key="variant", named_in=path, error=TemplateError)
         template = load_template(path, self.options.encoding)
         # A variant inherits its default's front matter; its dates follow its language. Its
         # meta is replaced by the merged one, so whoever looks at it (check) sees the same.

@@ -24,9 +24,11 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+from lettergen import safeio
 from lettergen.errors import OutputError
+from lettergen.output.place import OutputFolder, write_failure
 
 if TYPE_CHECKING:
     from lettergen.merge.letter import Letter
@@ -45,14 +47,15 @@ COLUMNS = (
     "record_sha256",
     "time",
 )
-# Temporary files of output.write_atomic: ".<name>.<pid>.tmp".
+# Temporary files (and kept copies of replaced files) of safeio: ".<name>.<token>.<pid>.tmp".
 _TEMPORARY = re.compile(r"\A\..+\.(\d+)\.tmp\Z")
 
 
 def sha256_file(path: Path) -> str | None:
     """Return the SHA-256 of a file's bytes, or None when it cannot be read."""
+    # Not through a link: what a link in the output folder points to is no letter of ours.
     try:
-        with open(path, "rb") as handle:
+        with open(safeio.open_read(os.fspath(path)), "rb") as handle:
             return hashlib.file_digest(handle, "sha256").hexdigest()
     except OSError:
         return None
@@ -107,21 +110,32 @@ def read_manifest(out_dir: Path) -> dict[str, _History]:
     path = out_dir / MANIFEST_NAME
     history: dict[str, _History] = {}
     try:
-        handle = open(path, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
+        fd = safeio.open_read(os.fspath(path))
     except FileNotFoundError:
         return history
+    except safeio.LinkError as exc:
+        raise write_failure(exc, path) from None
     except OSError as exc:
         raise OutputError(f"cannot read the manifest: {exc.strerror}", path=path) from None
+    handle = open(fd, encoding="utf-8", newline="")  # noqa: SIM115 (closed below)
     with handle:
-        for row in csv.DictReader(handle):
-            name, sha = row.get("file"), row.get("sha256")
-            if not name or not sha or len(sha) != 64 or not row.get("time"):
-                continue
-            entry = history.get(name)
-            if entry is None:
-                entry = history[name] = _History(latest=row)
-            entry.latest = row
-            entry.hashes.add(sha)
+        reader = csv.DictReader(handle)
+        try:
+            for row in reader:
+                name, sha = row.get("file"), row.get("sha256")
+                if not name or not sha or len(sha) != 64 or not row.get("time"):
+                    continue
+                entry = history.get(name)
+                if entry is None:
+                    entry = history[name] = _History(latest=row)
+                entry.latest = row
+                entry.hashes.add(sha)
+        except (csv.Error, UnicodeDecodeError) as exc:  # a field past csv's limit, a NUL byte
+            raise OutputError(
+                f"the manifest cannot be read ({exc}): move it aside to start a new one",
+                path=path,
+                line=reader.line_num + 1,  # the line being read
+            ) from None
     return history
 
 
@@ -183,30 +197,23 @@ class Manifest:
 
     def __init__(
         self,
-        out_dir: Path,
+        folder: OutputFolder,
         inputs: LetterInputs,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
-        self.path = out_dir / MANIFEST_NAME
+        self.folder = folder
+        self.path = folder.path / MANIFEST_NAME
         self.inputs = inputs
         self.clock = clock
-        self._handle: IO[str] | None = None
-        self._writer: Any = None
+        self._fd = -1
+        self._rows: list[tuple[str, ...]] = []
 
     def _open(self) -> None:
         # Opened on the first row: the output folder exists by then, and a run that writes
-        # nothing leaves no manifest behind.
-        try:
-            new = not self.path.exists() or self.path.stat().st_size == 0
-            # Kept open for the whole run; close() (or the with block) closes it.
-            self._handle = open(self.path, "a", encoding="utf-8", newline="")  # noqa: SIM115
-        except OSError as exc:
-            raise OutputError(
-                f"cannot write the manifest: {exc.strerror}", path=self.path
-            ) from None
-        self._writer = csv.writer(self._handle)
-        if new:
-            self._writer.writerow(COLUMNS)
+        # nothing leaves no manifest behind. The folder closes it (and takes it back).
+        self._fd = self.folder.append_to(MANIFEST_NAME)
+        if os.fstat(self._fd).st_size == 0:
+            self._write([COLUMNS])
 
     def add(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> None:
         """Record that the file of ``letter`` in format ``fmt``, whose SHA-256 is ``sha256``,
@@ -217,9 +224,9 @@ class Manifest:
     def queue(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> None:
         """Record the file as :meth:`add` does, at the next :meth:`flush` (which must come
         before the file is put in place)."""
-        if self._handle is None:
+        if self._fd < 0:
             self._open()
-        self._writer.writerow(self.row(letter, fmt, target, sha256))
+        self._rows.append(self.row(letter, fmt, target, sha256))
 
     def row(self, letter: SpooledLetter, fmt: str, target: Path, sha256: str) -> tuple[str, ...]:
         """Return the row that records the file as :meth:`add` does."""
@@ -238,36 +245,36 @@ class Manifest:
     def share(self) -> None:
         """Make the manifest ready for :meth:`append` from forked processes: open (with its
         header, if new) and flushed."""
-        if self._handle is None:
+        if self._fd < 0:
             self._open()
         self.flush()
 
     def append(self, rows: list[tuple[str, ...]]) -> None:
         """Add ``rows`` to the file at once, in one write after whatever is there: processes
         that share the manifest (see :meth:`share`) each append whole rows."""
-        assert self._handle is not None
+        assert self._fd >= 0
+        self._write(rows)
+
+    def _write(self, rows: Iterable[Iterable[str]]) -> None:
         text = io.StringIO()
         csv.writer(text).writerows(rows)
-        data = memoryview(text.getvalue().encode("utf-8"))
         try:
-            while data:
-                data = data[os.write(self._handle.fileno(), data) :]
+            safeio.write_all(self._fd, text.getvalue().encode("utf-8"))
         except OSError as exc:
-            raise OutputError(
-                f"cannot write the manifest: {exc.strerror}", path=self.path
-            ) from None
+            raise write_failure(exc, self.path) from None
 
     def flush(self) -> None:
         """Put the rows recorded so far into the file (before their files are put in place:
         a killed run keeps the row of every letter it wrote)."""
-        if self._handle is not None:
-            self._handle.flush()
+        if self._rows:
+            rows, self._rows = self._rows, []
+            self._write(rows)
 
     def close(self) -> None:
-        """Close the manifest file."""
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
+        """Write the rows still queued; the manifest is done with."""
+        if self._fd >= 0:
+            self.flush()
+            self._fd = -1
 
     def __enter__(self) -> Manifest:
         return self
@@ -278,7 +285,10 @@ class Manifest:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.close()
+        if exc_type is None:
+            self.close()
+        else:
+            self._fd = -1
 
 
 def remove_stale_temporaries(out_dir: Path) -> list[Path]:

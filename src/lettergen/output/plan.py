@@ -9,16 +9,18 @@ run leaves only whole letters behind.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from lettergen import safeio
 from lettergen.errors import OutputError
 from lettergen.merge.letter import Letter
+from lettergen.output import place
 from lettergen.output.manifest import record_sha256
+from lettergen.output.place import OutputFolder
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
 from lettergen.writers import Writer
 
@@ -78,7 +80,7 @@ def plan(
             if (
                 check_existing
                 and (present is None or _comparable(name) in present)
-                and os.path.exists(os.path.join(folder, name))
+                and os.path.lexists(os.path.join(folder, name))
                 and (may_replace is None or not may_replace(out_dir / name))
             ):
                 existing.append(str(out_dir / name))
@@ -160,73 +162,53 @@ class Builder:
 def write(
     letters: Iterator[SpooledLetter],
     formats: list[SpooledFormat],
-    out_dir: Path,
+    out: OutputFolder | Path,
     *,
     on_write: Callable[[SpooledLetter, str, Path, str], None] | None = None,
     before_put: Callable[[], None] | None = None,
 ) -> int:
-    """Write every spooled letter's file in each of ``formats`` into ``out_dir``; return how
-    many files.
+    """Write every spooled letter's file in each of ``formats`` into the output folder; return
+    how many files.
 
     ``on_write`` hears of each file (the manifest: the letter, format, target and SHA-256),
     and ``before_put`` is called before the files it heard of are put in place: letters are
     written in groups, so that the manifest takes one write per group, not one per file.
+    Given a path, the folder is opened here and all of its writes are taken back on a failure
+    (see :mod:`lettergen.output.place`).
     """
-    make_folder(out_dir)
-    files = 0
-    group: list[tuple[Path, bytes]] = []
-    for letter in letters:
-        for spooled in formats:
-            target = out_dir / f"{letter.name}{spooled.suffix}"
-            data = spooled.file_of(letter)
-            if on_write is not None:
-                on_write(letter, spooled.format, target, spooled.sha256(letter, data))
-            group.append((target, data))
-        if len(group) >= _GROUP:
-            files += _put(group, before_put)
-    return files + _put(group, before_put)
+    with place.opened(out) as folder:
+        files = 0
+        group: list[tuple[str, bytes]] = []
+        for letter in letters:
+            for spooled in formats:
+                name = f"{letter.name}{spooled.suffix}"
+                data = spooled.file_of(letter)
+                if on_write is not None:
+                    sha256 = spooled.sha256(letter, data)
+                    on_write(letter, spooled.format, folder.path / name, sha256)
+                group.append((name, data))
+            if len(group) >= _GROUP:
+                files += _put(folder, group, before_put)
+        return files + _put(folder, group, before_put)
 
 
-def make_folder(out_dir: Path) -> None:
-    """Create the output folder (and its parents) if need be."""
-    try:
-        out_dir.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(
-            f"cannot create the output folder: {exc.strerror}", path=out_dir
-        ) from None
-
-
-def _put(group: list[tuple[Path, bytes]], before_put: Callable[[], None] | None) -> int:
+def _put(
+    folder: OutputFolder, group: list[tuple[str, bytes]], before_put: Callable[[], None] | None
+) -> int:
     """Write the files of ``group`` (and empty it); return how many."""
     if before_put is not None:
         before_put()
-    for target, data in group:
-        write_atomic(target, data)
+    for name, data in group:
+        folder.put(name, data)
     count = len(group)
     group.clear()
     return count
 
 
 def write_atomic(target: Path, data: bytes) -> None:
-    """Write ``data`` to ``target`` through a temporary file and a rename."""
-    # Plain os calls: a run writes thousands of small files, and pathlib's objects and
-    # buffered files cost more than the writing itself.
-    path = os.fspath(target)
-    folder, name = os.path.split(path)
-    temporary = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
+    """Write ``data`` to ``target`` through a temporary file and a rename (a file outside a
+    run's output folder, such as a preview)."""
     try:
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
-        try:
-            view = memoryview(data)
-            while view:
-                view = view[os.write(handle, view) :]
-        finally:
-            os.close(handle)
-        os.replace(temporary, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write: {exc.strerror}", path=target) from None
-        raise
+        safeio.put_file(os.fspath(target), data)
+    except OSError as exc:
+        raise place.write_failure(exc, target) from None

@@ -16,6 +16,7 @@ from lettergen.options import MergeOptions, RenderOptions
 from lettergen.output import plan as output
 from lettergen.output import put
 from lettergen.output.manifest import LetterInputs, Manifest, Selection, remove_stale_temporaries
+from lettergen.output.place import Identity, OutputFolder, identify, run_in
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
@@ -56,8 +57,11 @@ def render(
         source=merge.template.path,
         signature=merge.sender.get("signature"),
         template=merge.template,
+        folders=merge.folders,
         warn=warn,
     )
+    # The output folder as the run starts: the second pass writes into this one, or none.
+    found = identify(options.output_dir)
     inputs = LetterInputs(merge)
     selection = Selection(options.output_dir, writers, inputs) if options.skip_unchanged else None
     # Checked before anything is written; the document is made only when it is to be written.
@@ -116,7 +120,7 @@ def render(
         # The files are put in place by several processes where there are cores for them
         # (text letters too: there, writing is a large part of the work).
         summary.files = _second_pass(
-            spool, writers, options, inputs, combined, selection, processes
+            spool, writers, options, inputs, combined, selection, processes, found
         )
     except BaseException:
         if combined is not None:
@@ -176,23 +180,26 @@ def _second_pass(
     combined: CombinedDocument | None,
     selection: Selection | None,
     processes: int = 1,
+    found: Identity | None = None,
 ) -> int:
-    """Write the spooled letters into the output folder (with ``processes`` processes);
-    return how many files."""
+    """Write the spooled letters into the output folder (with ``processes`` processes),
+    which must be the folder ``found`` when the run started; return how many files."""
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
     pdfs: list[pdf.PdfWriter] = []
+    folder = OutputFolder(options.output_dir, started=True, found=found).open()
     try:
         with (
-            Manifest(options.output_dir, inputs) as manifest,
+            run_in(folder),
+            Manifest(folder, inputs) as manifest,
             Progress(spool.count, enabled=options.progress) as progress,
         ):
             if processes > 1 and not any(isinstance(w, pdf.PdfWriter) for w in writers):
                 files = put.write_spooled(
                     spool,
                     writers,
-                    options.output_dir,
+                    folder,
                     processes,
                     manifest=manifest,
                     progress=progress,
@@ -206,7 +213,7 @@ def _second_pass(
                 files = output.write(
                     progress.wrap(stream),
                     formats,
-                    options.output_dir,
+                    folder,
                     on_write=manifest.queue,
                     before_put=manifest.flush,
                 )
@@ -215,9 +222,9 @@ def _second_pass(
                     writer.jobs = options.jobs
                     writer.combine = combined_pdf
                     files += writer.finish()
-        if combined is not None:
-            combined.close()
-            files += 1
+            if combined is not None:
+                combined.close()
+                files += 1
     except BaseException:
         for writer in pdfs:
             writer.close()

@@ -21,6 +21,7 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
 from lettergen.templating.forms import FORM_FILTERS
@@ -180,7 +181,7 @@ class _Sandbox(ImmutableSandboxedEnvironment):
 def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxedEnvironment:
     """Return the sandboxed Jinja2 environment for templates in ``folder``."""
     env = _Sandbox(
-        loader=jinja2.FileSystemLoader(str(folder)),
+        loader=IncludeLoader(folder),
         undefined=MissingField,
         trim_blocks=True,
         lstrip_blocks=True,

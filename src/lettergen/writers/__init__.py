@@ -32,6 +32,7 @@ def make_writers(
     source: Path | None = None,
     signature: str | Path | None = None,
     template: LetterTemplate | None = None,
+    folders: Sequence[Path] | None = None,
     warn: Warn = ignore_warning,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
@@ -62,7 +63,12 @@ def make_writers(
 
             writers.append(
                 DocxWriter.for_template(
-                    meta or {}, source, letterhead=letterhead, signature=signature, warn=warn
+                    meta or {},
+                    source,
+                    letterhead=letterhead,
+                    signature=signature,
+                    folders=folders,
+                    warn=warn,
                 )
             )
         elif fmt == "pdf":
@@ -76,6 +82,7 @@ def make_writers(
                 source=source,
                 signature=signature,
                 template=template,
+                folders=folders,
                 warn=warn,
             )
             writers.append(PdfWriter(docx))

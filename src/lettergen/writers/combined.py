@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
+from lettergen import safeio
 from lettergen.errors import OutputError, UsageError
 from lettergen.writers.word import DocxWriter
 from lettergen.writers.zipwriter import Archive
@@ -68,7 +69,7 @@ class CombinedDocument:
         (in a run's first pass) without anything being written.
         """
         self.target = target
-        self.temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        self.temporary: Path | None = None
         self.pending: str | None = None
         self.handle: BinaryIO | None = None
         self._start = (archive, document, before)
@@ -77,7 +78,10 @@ class CombinedDocument:
         archive, document, before = self._start
         try:
             self.target.parent.mkdir(parents=True, exist_ok=True)
-            self.handle = open(self.temporary, "wb")  # noqa: SIM115 - closed by close/abort
+            # A new file under a name nobody can guess, never through a link (see safeio).
+            fd, temporary = safeio.create_temporary(os.fspath(self.target))
+            self.temporary = Path(temporary)
+            self.handle = open(fd, "wb")  # noqa: SIM115 - closed by close/abort
             self.member = archive.stream(self.handle, document)
             self.member.write(before.encode("utf-8"))
         except OSError as exc:
@@ -116,7 +120,7 @@ class CombinedDocument:
         """Finish the document and put it in place."""
         if self.handle is None:
             self._begin()
-        assert self.handle is not None
+        assert self.handle is not None and self.temporary is not None
         self._write(self._ending())
         try:
             self.member.close()
@@ -131,4 +135,5 @@ class CombinedDocument:
         if self.handle is not None:
             self.handle.close()
             self.handle = None
-            self.temporary.unlink(missing_ok=True)
+            if self.temporary is not None:
+                self.temporary.unlink(missing_ok=True)

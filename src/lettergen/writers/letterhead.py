@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import zipfile
 import zlib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from lettergen.confine import confined
 from lettergen.errors import OutputError, TemplateError, Warn, ignore_warning
 from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS
 from lettergen.packages import open_document, parse_part
@@ -27,8 +28,11 @@ _BODY = "lettergen-body"
 SIGNATURE_ID = "rIdLettergenSignature"
 
 
-def letterhead_of(meta: Mapping[str, Any], source: Path | None) -> Path | None:
-    """Return the letterhead a template's front matter names (``letterhead: FILE``), if any."""
+def letterhead_of(
+    meta: Mapping[str, Any], source: Path | None, folders: Sequence[Path] | None = None
+) -> Path | None:
+    """Return the letterhead a template's front matter names (``letterhead: FILE``), if any:
+    a file inside ``folders`` (default: the template's), see :mod:`lettergen.confine`."""
     value = meta.get("letterhead")
     if value is None:
         return None
@@ -38,7 +42,16 @@ def letterhead_of(meta: Mapping[str, Any], source: Path | None) -> Path | None:
             path=source,
             field="letterhead",
         )
-    return (source.parent if source else Path()) / value
+    if source is None:
+        return Path(value)
+    return confined(
+        value,
+        folders or [source.parent],
+        key="letterhead",
+        named_in=source,
+        error=TemplateError,
+        base=source.parent,
+    )
 
 
 class Letterhead:

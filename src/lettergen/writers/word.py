@@ -9,6 +9,7 @@ block (see :mod:`lettergen.writers.blocks`).
 from __future__ import annotations
 
 import re
+import struct
 import unicodedata
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -87,11 +88,13 @@ class DocxWriter(Writer):
         *,
         letterhead: Path | None = None,
         signature: str | Path | None = None,
+        folders: Sequence[Path] | None = None,
         warn: Warn = ignore_warning,
     ) -> DocxWriter:
-        """Return the writer a template's front matter asks for (``--letterhead`` wins)."""
+        """Return the writer a template's front matter asks for (``--letterhead`` wins); the
+        front matter names files inside ``folders`` only (see :mod:`lettergen.confine`)."""
         return cls(
-            letterhead or letterhead_of(meta, source),
+            letterhead or letterhead_of(meta, source, folders),
             rules=parse_rules(meta.get("blocks"), source or Path()),
             signature=signature,
             source=source,
@@ -127,7 +130,11 @@ class DocxWriter(Writer):
         return found
 
     def _signature(self, path: Path) -> str:
-        from docx.image.exceptions import UnrecognizedImageError
+        from docx.image.exceptions import (
+            InvalidImageStreamError,
+            UnexpectedEndOfFileError,
+            UnrecognizedImageError,
+        )
         from docx.image.image import Image
 
         try:
@@ -139,6 +146,16 @@ class DocxWriter(Writer):
             ) from None
         except UnrecognizedImageError:
             raise SenderError("the signature image is not a PNG or JPEG", path=path) from None
+        except (
+            InvalidImageStreamError,
+            UnexpectedEndOfFileError,
+            UnicodeDecodeError,
+            ValueError,
+            struct.error,
+        ):  # what python-docx raises for a damaged PNG or JPEG
+            raise SenderError(
+                "the signature image is damaged: save it again as a PNG or JPEG", path=path
+            ) from None
         extension = {"image/png": "png", "image/jpeg": "jpeg"}.get(image.content_type)
         if extension is None or not image.px_width or not image.px_height:
             raise SenderError("the signature image is not a PNG or JPEG", path=path)
