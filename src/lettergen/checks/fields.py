@@ -14,10 +14,8 @@ from lettergen.checks.findings import (
 )
 from lettergen.checks.identity import IDENTITY_FIELDS, SALUTATION
 from lettergen.inputs.recipients import read_file
-from lettergen.templating.environment import (
-    LetterTemplate,
-    dotted_path,
-)
+from lettergen.templating.environment import LetterTemplate
+from lettergen.templating.hooks import dotted_path
 from lettergen.templating.loading import load_template
 
 
