@@ -241,6 +241,11 @@ def test_real_letters_are_far_below_the_limits(
             "{% for item in recipient.offices[0].phones %}",
         ),
         (
+            "{{ recipient.city | lines }}",
+            "A list (Paris, Lyon) is printed as text: print its items with | join(', '), or "
+            "loop over them with {% for item in ... %}",
+        ),
+        (
             "{{ recipient.address }}",
             "field 'recipient.address' is a mapping (of street, city) printed as text: print one "
             "of its fields, e.g. {{ recipient.address.street }}",

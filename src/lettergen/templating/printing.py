@@ -60,12 +60,15 @@ def printed_container(value: Any, context: Any, name: str | None) -> PrintedCont
     if isinstance(value, Mapping):
         kind = f"a mapping (of {_preview(value.keys()) or 'nothing'})"
         first = next(iter(value), "NAME")
-        how = f"print one of its fields, e.g. {{{{ {name or 'it'}.{first} }}}}"
-    else:
+        how = f"print one of its fields, e.g. {{{{ {name or 'VALUE'}.{first} }}}}"
+    elif name:
         kind = f"a list ({_preview(value)})"
         how = (
-            f"print its items with {{{{ {name or 'it'} | join(', ') }}}}, "
-            f"or loop over them: {{% for item in {name or 'it'} %}}"
+            f"print its items with {{{{ {name} | join(', ') }}}}, "
+            f"or loop over them: {{% for item in {name} %}}"
         )
+    else:
+        kind = f"a list ({_preview(value)})"
+        how = "print its items with | join(', '), or loop over them with {% for item in ... %}"
     what = f"field '{name}' is {kind}" if name else f"{kind[0].upper()}{kind[1:]} is"
     return PrintedContainerError(f"{what} printed as text: {how}")
