@@ -15,11 +15,9 @@ from lettergen.checks.findings import (
 from lettergen.checks.identity import IDENTITY_FIELDS, SALUTATION
 from lettergen.inputs.recipients import read_file
 from lettergen.protocol.proposals import READS
-from lettergen.templating.environment import (
-    LetterTemplate,
-    dotted_path,
-)
+from lettergen.templating.environment import LetterTemplate
 from lettergen.templating.forms import FORM_FILTERS
+from lettergen.templating.hooks import dotted_path
 from lettergen.templating.loading import load_template
 
 

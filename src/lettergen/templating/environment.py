@@ -12,19 +12,33 @@ import functools
 import re
 from collections.abc import Mapping
 from functools import cached_property
+from itertools import islice
 from pathlib import Path
-from types import TracebackType
+from types import BuiltinMethodType, TracebackType
 from typing import Any
 
 import jinja2
 from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from jinja2.utils import generate_lorem_ipsum
 
 from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
 from lettergen.templating.forms import FORM_FILTERS
+from lettergen.templating.guards import guard_lipsum, guard_method, guarded_filters
+from lettergen.templating.hooks import LimitedCodeGenerator, LimitedTemplate, dotted_path
+from lettergen.templating.limits import (
+    MAX_LETTER,
+    MAX_MARKUP,
+    LimitError,
+    budget,
+    check_binop,
+    check_letter,
+    check_size,
+)
+from lettergen.templating.printing import PrintedContainerError, printed_container
 
 # Markers around every value a template prints: `preview` highlights the values, the checks
 # tell a record's words from the template's own.
@@ -113,6 +127,8 @@ RENDER_ERRORS: tuple[type[Exception], ...] = (
     ValueError,
     LookupError,
     AttributeError,
+    # A template that includes itself: no call to count, so Python's own limit stops it.
+    RecursionError,
 )
 
 
@@ -163,8 +179,22 @@ def _mark(value: Any) -> Any:
     return f"{MARK_START}{'' if value is None else value}{MARK_END}"
 
 
+# Loops of this many items or more are timed item by item (see _Sandbox.loop_guard).
+_TIMED_LOOP = 256
+
+
 class _Sandbox(ImmutableSandboxedEnvironment):
-    """Jinja2's immutable sandbox, finding a record's fields before a dict's methods."""
+    """Jinja2's immutable sandbox, finding a record's fields before a dict's methods, and
+    holding every rendering to the template limits (:mod:`lettergen.templating.limits`).
+    """
+
+    code_generator_class = LimitedCodeGenerator
+    template_class = LimitedTemplate
+    # The operators that can make a huge text, list or number (and so are never worked out
+    # while compiling: the sandbox does not fold intercepted operators into constants).
+    intercepted_binops = frozenset({"*", "**", "+", "%"})
+    # The longest a rendered letter may be (a Word part's XML may be longer: see overlay).
+    output_limit = MAX_LETTER
 
     def getattr(self, obj: Any, attribute: str) -> Any:
         # ``recipient.name`` reads a field. Jinja tries the attribute first, which costs an
@@ -176,6 +206,109 @@ class _Sandbox(ImmutableSandboxedEnvironment):
             except KeyError:
                 pass
         return super().getattr(obj, attribute)
+
+    def overlay(self, **options: Any) -> jinja2.Environment:  # type: ignore[override]
+        """Return an overlay; one with its own ``finalize`` writes markup (a Word part's XML,
+        every value escaped), which may be longer than the letter's text."""
+        env = super().overlay(**options)
+        if options.get("finalize") is not None:
+            env.output_limit = MAX_MARKUP
+        return env
+
+    # -- the limits' hooks: operators, calls, loops, printed values, joined output --
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        check_binop(operator, left, right)
+        return super().call_binop(context, operator, left, right)
+
+    def call(self, context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        if type(obj) is BuiltinMethodType:
+            args = guard_method(obj.__self__, obj.__name__, args, kwargs)
+        elif obj is generate_lorem_ipsum:
+            guard_lipsum(args, kwargs)
+        found = budget()
+        found.enter()
+        try:
+            return super().call(context, obj, *args, **kwargs)
+        finally:
+            found.leave()
+
+    def wrap_str_format(self, value: Any) -> Any:
+        # The sandbox hands out its own ``str.format``, called without ``call``: guard it too.
+        wrapper = super().wrap_str_format(value)
+        if wrapper is None:
+            return None
+        receiver, name = value.__self__, value.__name__
+
+        @functools.wraps(wrapper)
+        def format_(*args: Any, **kwargs: Any) -> str:
+            guard_method(receiver, name, args, kwargs)
+            return str(wrapper(*args, **kwargs))
+
+        return format_
+
+    @staticmethod
+    def loop_guard(iterable: Any) -> Any:
+        """Count the iterations of a loop over ``iterable`` (called by every ``for``)."""
+        found = budget()
+        try:
+            count = len(iterable)
+        except TypeError:
+            return found.counted(iterable)
+        found.iterate(count)
+        # A long loop's body may take long: its items are timed. (A short one's is not worth
+        # the cost; loops inside it and calls in it count as steps.)
+        return iterable if count < _TIMED_LOOP else found.timed(iterable)
+
+    @staticmethod
+    def printed(value: Any, context: jinja2.runtime.Context, name: str | None) -> Any:
+        """Pass a printed value on; refuse a list or mapping printed as text."""
+        if type(value) is str or not isinstance(value, list | tuple | Mapping):
+            return value
+        raise printed_container(value, context, name)
+
+    @staticmethod
+    def printed_kept(value: Any, context: jinja2.runtime.Context, name: str | None) -> Any:
+        """:meth:`printed`, for output kept until a macro or block ends: count its size."""
+        if isinstance(value, str):
+            budget().make(len(value))
+            return value
+        if isinstance(value, list | tuple | Mapping):
+            raise printed_container(value, context, name)
+        return value
+
+    def str_join(self, values: tuple[Any, ...]) -> str:
+        """``a ~ b``: join the values as text, measured before they are joined."""
+        texts = [str(value) for value in values]
+        check_size(sum(map(len, texts)), "'~'")
+        return "".join(texts)
+
+    def measured(self, text: str) -> str:
+        """Hold a text made without measuring it first to the size limit."""
+        check_size(len(text), "'~'")
+        return text
+
+    def concat(self, chunks: Any) -> str:
+        """Join a rendering's output (a letter's, a macro's, a block's), measured first."""
+        if type(chunks) is list:
+            check_letter(sum(map(len, chunks)), self.output_limit)
+            return "".join(chunks)
+        # A letter's output, as the template makes it: joined and measured a batch at a time,
+        # so that a letter too long stops where it grows too long (the error names that line).
+        parts: list[str] = []
+        size = 0
+        while batch := "".join(islice(chunks, 64)):
+            size += len(batch)
+            if size > self.output_limit:
+                try:
+                    check_letter(size, self.output_limit)
+                except LimitError as error:
+                    chunks.throw(error)
+                    raise
+            parts.append(batch)
+        return parts[0] if len(parts) == 1 else "".join(parts)
 
 
 def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxedEnvironment:
@@ -192,6 +325,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     env.filters["format_date"] = format_date_filter
     env.filters["lines"] = lines_filter
     env.filters.update(FORM_FILTERS)
+    env.filters.update(guarded_filters(env.filters))
     return env
 
 
@@ -279,6 +413,15 @@ class LetterTemplate:
             return TemplateError(f"refused by the template sandbox: {exc}", path=path, line=line)
         if isinstance(exc, jinja2.TemplateSyntaxError):
             return self._syntax_error(exc)
+        if isinstance(exc, LimitError | PrintedContainerError):
+            return TemplateError(exc.message or "", path=path, line=line)
+        if isinstance(exc, RecursionError):
+            return TemplateError(
+                "template limit: templates include or call each other too deeply (a template "
+                "that includes itself?); make sure every include and macro call ends",
+                path=path,
+                line=line,
+            )
         if isinstance(exc, jinja2.TemplateNotFound):
             return TemplateError(f"included template not found: {exc.name}", path=path, line=line)
         message = str(exc) or type(exc).__name__
@@ -312,23 +455,6 @@ def used_fields(tree: nodes.Template) -> set[str]:
             found.add(path)
     # Drop prefixes: "recipient.address" when "recipient.address.city" is also used.
     return {p for p in found if not any(q.startswith(p + ".") for q in found)}
-
-
-def dotted_path(node: nodes.Node) -> str | None:
-    """Return ``recipient.address.city`` for a Jinja attribute chain, or None."""
-    parts: list[str] = []
-    while True:
-        if isinstance(node, nodes.Getattr):
-            parts.append(node.attr)
-            node = node.node
-        elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-            parts.append(str(node.arg.value))
-            node = node.node
-        elif isinstance(node, nodes.Name) and node.name in ("recipient", "sender", "letter"):
-            parts.append(node.name)
-            return ".".join(reversed(parts))
-        else:
-            return None
 
 
 def context_for(
