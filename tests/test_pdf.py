@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lettergen.cli import cli
 from lettergen.errors import OutputError
-from lettergen.writers import pdf
+from lettergen.writers import pdf, pdf_batches
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE
 
 needs_libreoffice = pytest.mark.skipif(
@@ -272,3 +272,119 @@ def test_pdfs_are_in_the_manifest_so_unchanged_letters_are_skipped(
     again = runner.invoke(cli, [*args, "--skip-unchanged"])
     assert again.exit_code == 0, again.output
     assert "Skipped 5 unchanged letter(s)." in again.stdout
+
+
+# A stand-in for soffice that behaves like the real one where it matters: it converts what it
+# is handed, except that it stops silently after FAKE_STOP_AFTER files in one call (exit 0),
+# never converts a file whose name holds "stubborn", and converts one holding "flaky" only the
+# second time it sees it. Each call appends "<files> <profile>" to FAKE_LOG.
+FAKE_SOFFICE = """\
+import os, sys
+from pathlib import Path
+args = sys.argv[1:]
+out = Path(args[args.index("--outdir") + 1])
+profile = next(a for a in args if a.startswith("-env:UserInstallation="))
+files = [Path(a) for a in args if a.endswith(".docx")]
+log = Path(os.environ["FAKE_LOG"])
+with open(log, "a") as handle:
+    handle.write(f"{len(files)} {profile}\\n")
+for number, doc in enumerate(files):
+    if number >= int(os.environ.get("FAKE_STOP_AFTER", "1000000")) or "stubborn" in doc.name:
+        break
+    seen = log.parent / (doc.name + ".seen")
+    if "flaky" in doc.name and not seen.exists():
+        seen.write_text("")
+        (out / (doc.stem + ".pdf")).write_bytes(b"%PDF-1.4 cut short")
+        continue
+    (out / (doc.stem + ".pdf")).write_bytes(b"%PDF-1.4\\n" + doc.name.encode() + b"\\n%%EOF\\n")
+print("convert " + str(files[0]) + " -> somewhere", file=sys.stderr)
+"""
+
+
+def fake_soffice(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """Put the stand-in soffice first on PATH; return the environment and its call log."""
+    import os
+    import sys
+
+    folder = tmp_path / "fake-bin"
+    folder.mkdir()
+    program = folder / "soffice"
+    program.write_text(f"#!{sys.executable}\n{FAKE_SOFFICE}")
+    program.chmod(0o755)
+    log = tmp_path / "fake-log" / "calls"
+    log.parent.mkdir()
+    env = {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log)}
+    return env, log
+
+
+def people(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
+    """A plain text template and a CSV of recipients with ``ids``."""
+    template = tmp_path / "letter.txt.j2"
+    template.write_text("Dear {{ recipient.name }},\n\nThank you.\n", encoding="utf-8")
+    recipients = tmp_path / "people.csv"
+    rows = [f"{i},Person {i}" for i in ids]
+    recipients.write_text("id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return template, recipients
+
+
+def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    env, log = fake_soffice(tmp_path)
+    # Like the real one, the stand-in stops silently after some files in one call.
+    env["FAKE_STOP_AFTER"] = "120"
+    ids = [f"p{n:03d}" for n in range(250)]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "2"]
+    result = runner.invoke(cli, [*args, "--no-check"], env=env)
+    assert result.exit_code == 0, result.output
+    calls = [line.split() for line in log.read_text().splitlines()]
+    sizes = [int(size) for size, _ in calls]
+    assert sum(sizes) == 250 and max(sizes) <= pdf_batches.GROUP and len(calls) == 3
+    assert len({profile for _, profile in calls}) == len(calls)
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    assert (out / "p249.pdf").read_bytes().endswith(b"p249.docx\n%%EOF\n")
+    assert not list(out.glob(".lettergen-*"))
+
+
+def test_a_letter_missing_after_a_call_is_tried_again_in_a_fresh_libreoffice(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    env, log = fake_soffice(tmp_path)
+    ids = ["ada", "flaky-bob", "cy"]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "1"]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    calls = [line.split() for line in log.read_text().splitlines()]
+    # The first call converted ada and cy but left flaky-bob half-written; the retry, in a
+    # profile of its own, was handed flaky-bob alone.
+    assert [int(size) for size, _ in calls] == [3, 1]
+    assert calls[0][1] != calls[1][1]
+    assert (out / "flaky-bob.pdf").read_bytes().endswith(b"%%EOF\n")
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+
+
+def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    env, log = fake_soffice(tmp_path)
+    ids = ["ada", "stubborn-bob", "cy", "stubborn-dee", "eve"]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "1"]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "LibreOffice did not convert 4 letter(s) to PDF, also when tried again in a fresh "
+        "LibreOffice: stubborn-bob.pdf, cy.pdf, stubborn-dee.pdf, eve.pdf; no PDF was written. "
+        "Check that these letters open in LibreOffice (render them with --format docx), "
+        "then run again\n"
+    )
+    assert "Traceback" not in result.output and "lettergen-" not in result.stderr
+    # The stand-in stops at the first stubborn letter of a call: the retry starts there.
+    assert [int(line.split()[0]) for line in log.read_text().splitlines()] == [5, 4]
+    assert not out.exists() or not list(out.rglob("*.pdf"))
+    assert not out.exists() or not list(out.glob(".lettergen-*"))

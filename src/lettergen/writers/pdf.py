@@ -1,12 +1,9 @@
 """PDF letters: the DOCX letters converted by LibreOffice, many per process, in parallel.
 
-Starting LibreOffice costs seconds, so a run does not start it once per letter: it stages every
-letter as a DOCX, splits them into one group per core and converts each group with a single
-``soffice --headless --convert-to pdf a.docx b.docx ...`` (issue 4 measured one call for 100
-letters at 14.5 s against 162 s for one process per letter). Each process gets a private,
-throw-away profile folder, so conversion neither needs nor touches the user's own LibreOffice
-settings, and two processes never fight over one profile lock. PDFs are made in a temporary
-folder and moved into place only when every conversion succeeded.
+A run stages every letter as a DOCX in a private folder beside the letters, has LibreOffice
+convert them (:mod:`lettergen.writers.pdf_batches`: bounded groups, every letter checked, what is
+missing tried once more), and moves the PDFs into place only when every letter has one, so a
+failing run leaves no PDF behind.
 """
 
 from __future__ import annotations
@@ -21,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from lettergen.errors import OutputError
 from lettergen.writers.combined import check_combine_target
+from lettergen.writers.pdf_batches import INSTALL_LIBREOFFICE, convert, find_soffice, groups
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -29,110 +27,17 @@ if TYPE_CHECKING:
 # Who hears of a PDF just before it is put in place: its target and its bytes.
 Written = Callable[[Path, bytes], None]
 
-INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui"
 INSTALL_POPPLER = "apt-get install poppler-utils"
-# LibreOffice's names for its command-line program, most specific first.
-_PROGRAMS = ("soffice", "libreoffice")
 
-
-def find_soffice() -> str:
-    """Return the LibreOffice program, or raise an OutputError saying how to install it."""
-    for name in _PROGRAMS:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise OutputError(
-        "PDF output needs LibreOffice, but its program 'soffice' was not found on PATH; "
-        f"install it (Debian/Ubuntu: {INSTALL_LIBREOFFICE}) or choose another --format"
-    )
-
-
-def groups(paths: Sequence[Path], count: int) -> list[list[Path]]:
-    """Split ``paths`` into at most ``count`` groups of nearly equal size, keeping order."""
-    count = max(1, min(count, len(paths)))
-    size, extra = divmod(len(paths), count)
-    out: list[list[Path]] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        out.append(list(paths[start:end]))
-        start = end
-    return [group for group in out if group]
-
-
-def convert(
-    documents: Sequence[Path],
-    out_dir: Path,
-    *,
-    jobs: int | None = None,
-    timeout: float | None = None,
-) -> list[Path]:
-    """Convert ``.docx`` files to PDF in ``out_dir``; return the PDFs in the same order.
-
-    One LibreOffice process per core (or ``jobs``) converts its share of the files. Raises
-    :class:`OutputError` when LibreOffice is missing, fails, or leaves a file unconverted.
-    """
-    if not documents:
-        return []
-    stems = [doc.stem for doc in documents]
-    if len(set(stems)) != len(stems):
-        raise OutputError("two documents to convert have the same name", path=documents[0])
-    soffice = find_soffice()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    running: list[tuple[subprocess.Popen[bytes], Path, list[Path]]] = []
-    try:
-        for group in groups(documents, jobs or os.cpu_count() or 1):
-            profile = Path(tempfile.mkdtemp(prefix="lettergen-libreoffice-"))
-            command = [
-                soffice,
-                "--headless",
-                "--norestore",
-                "--nolockcheck",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out_dir),
-                *(str(doc) for doc in group),
-            ]
-            process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-            )
-            running.append((process, profile, group))
-        failures: list[str] = []
-        for process, _, _ in running:
-            try:
-                _, stderr = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-                failures.append(f"LibreOffice took longer than {timeout} s")
-                continue
-            if process.returncode != 0:
-                failures.append(stderr.decode("utf-8", "replace").strip() or "no message")
-    finally:
-        for process, profile, _ in running:
-            if process.poll() is None:  # interrupted: do not leave LibreOffice behind
-                process.kill()
-                process.wait()
-            shutil.rmtree(profile, ignore_errors=True)
-    pdfs = [out_dir / f"{doc.stem}.pdf" for doc in documents]
-    missing = [pdf for pdf in pdfs if not _is_pdf(pdf)]
-    if missing or failures:
-        detail = f": {failures[0]}" if failures else ""
-        raise OutputError(
-            f"LibreOffice did not convert {len(missing) or len(failures)} letter(s) to PDF{detail}",
-            path=missing[0] if missing else None,
-        )
-    return pdfs
-
-
-def _is_pdf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(5) == b"%PDF-"
-    except OSError:
-        return False
+__all__ = [
+    "INSTALL_LIBREOFFICE",
+    "PdfWriter",
+    "check_combined",
+    "combine",
+    "convert",
+    "find_soffice",
+    "groups",
+]
 
 
 def check_combined(target: Path, *, force: bool = False) -> None:
@@ -223,7 +128,12 @@ class PdfWriter(Writer):
         if self._work is None:
             return 0
         try:
-            pdfs = convert([doc for doc, _, _ in self._staged], self._work / "pdf", jobs=self.jobs)
+            pdfs = convert(
+                [doc for doc, _, _ in self._staged],
+                self._work / "pdf",
+                jobs=self.jobs,
+                names=[target.name for _, target, _ in self._staged],
+            )
             files = 0
             for pdf, (_, target, on_write) in zip(pdfs, self._staged, strict=True):
                 if on_write is not None:
