@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lettergen.cli import cli
 from lettergen.errors import OutputError
-from lettergen.writers import pdf, pdf_batches
+from lettergen.writers import pdf, pdf_batches, pdf_uno
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE
 
 needs_libreoffice = pytest.mark.skipif(
@@ -301,10 +301,13 @@ print("convert " + str(files[0]) + " -> somewhere", file=sys.stderr)
 """
 
 
-def fake_soffice(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    """Put the stand-in soffice first on PATH; return the environment and its call log."""
+def fake_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], Path]:
+    """Put the stand-in soffice first on PATH, with no Python that has LibreOffice's UNO (so
+    that letters go to soffice in batches); return the environment and the call log."""
     import os
     import sys
+
+    monkeypatch.setattr(pdf_uno, "SYSTEM_PYTHONS", ())
 
     folder = tmp_path / "fake-bin"
     folder.mkdir()
@@ -328,9 +331,9 @@ def people(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
 
 
 def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env, log = fake_soffice(tmp_path)
+    env, log = fake_soffice(tmp_path, monkeypatch)
     # Like the real one, the stand-in stops silently after some files in one call.
     env["FAKE_STOP_AFTER"] = "120"
     ids = [f"p{n:03d}" for n in range(250)]
@@ -349,9 +352,9 @@ def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
 
 
 def test_a_letter_missing_after_a_call_is_tried_again_in_a_fresh_libreoffice(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env, log = fake_soffice(tmp_path)
+    env, log = fake_soffice(tmp_path, monkeypatch)
     ids = ["ada", "flaky-bob", "cy"]
     template, recipients = people(tmp_path, ids)
     out = tmp_path / "out"
@@ -368,9 +371,9 @@ def test_a_letter_missing_after_a_call_is_tried_again_in_a_fresh_libreoffice(
 
 
 def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
-    runner: CliRunner, tmp_path: Path
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    env, log = fake_soffice(tmp_path)
+    env, log = fake_soffice(tmp_path, monkeypatch)
     ids = ["ada", "stubborn-bob", "cy", "stubborn-dee", "eve"]
     template, recipients = people(tmp_path, ids)
     out = tmp_path / "out"

@@ -13,12 +13,22 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lettergen.errors import OutputError
+from lettergen.errors import OutputError, Warn, ignore_warning
 from lettergen.writers.combined import check_combine_target
-from lettergen.writers.pdf_batches import INSTALL_LIBREOFFICE, convert, find_soffice, groups
+from lettergen.writers.pdf_batches import (
+    GROUP,
+    INSTALL_LIBREOFFICE,
+    convert,
+    find_soffice,
+    groups,
+    not_converted,
+)
+from lettergen.writers.pdf_uno import INSTALL_UNO, ConverterPool, uno_python
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -76,26 +86,50 @@ def combine(pdfs: Sequence[Path], target: Path) -> None:
         os.replace(staged, target)
 
 
-class PdfWriter(Writer):
-    """Writes letters as PDF: stages each as a DOCX, then converts them all at once.
+@dataclass
+class _Staged:
+    """One letter on its way: its DOCX, the PDF made of it, where the PDF goes, who hears of it,
+    and its conversion when a converter took it (None: converted, or why not)."""
 
-    ``to_bytes`` gives the DOCX (what LibreOffice reads); :meth:`stage` keeps it in a private
-    folder and :meth:`finish` converts every staged letter and moves the PDFs into place.
+    docx: Path
+    pdf: Path
+    target: Path
+    on_write: Written | None
+    converting: Future[str | None] | None = None
+
+
+class PdfWriter(Writer):
+    """Writes letters as PDF: stages each as a DOCX and has LibreOffice convert it.
+
+    ``to_bytes`` gives the DOCX (what LibreOffice reads). :meth:`stage_bytes` keeps it in a
+    private folder and hands it at once to a long-lived LibreOffice (one per core, driven over
+    UNO), so that letters are converted while the next are built; where UNO is not available
+    the letters wait and go to ``soffice --convert-to pdf`` in batches. :meth:`finish` waits for
+    every letter, tries the ones that failed once more in a fresh LibreOffice, and moves the
+    PDFs into place only when each letter has one.
     """
 
     format = "pdf"
     suffix = ".pdf"
 
     def __init__(
-        self, docx: Writer, *, jobs: int | None = None, combine: Path | None = None
+        self,
+        docx: Writer,
+        *,
+        jobs: int | None = None,
+        combine: Path | None = None,
+        warn: Warn = ignore_warning,
     ) -> None:
         self.docx = docx
         self.jobs = jobs
         self.combine = combine
+        self.warn = warn
         self._work: Path | None = None
-        # (staged DOCX, final PDF, who hears of the PDF before it is put in place)
-        self._staged: list[tuple[Path, Path, Written | None]] = []
+        self._staged: list[_Staged] = []
+        self._pool: ConverterPool | None = None
         self._found = False
+        # Why letters go to soffice in batches rather than to a converter over UNO.
+        self._without_uno: str | None = None
 
     def check(self, letter: Letter) -> None:
         """Check that the letter can be written: LibreOffice is there, the DOCX writer agrees."""
@@ -109,46 +143,91 @@ class PdfWriter(Writer):
         return self.docx.to_bytes(letter)
 
     def stage_bytes(self, docx: bytes, target: Path, on_write: Written | None = None) -> None:
-        """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``;
+        """Keep a letter's DOCX bytes and start converting them into ``target``'s PDF;
         ``on_write`` hears of the PDF (its target and bytes) just before it is put in place."""
         if self._work is None:
-            find_soffice()  # fail before the first letter, not after the last
-            if self.combine is not None and shutil.which("pdfunite") is None:
-                combine([], self.combine)  # raises the error naming the missing program
-            # Beside the letters, so that the final rename stays on one filesystem.
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
-            (self._work / "docx").mkdir()
-        staged = self._work / "docx" / f"{len(self._staged):06d}-{target.stem}.docx"
-        staged.write_bytes(docx)
-        self._staged.append((staged, target, on_write))
+            self._open(target)
+        assert self._work is not None
+        name = f"{len(self._staged):06d}-{target.stem}"
+        folder = self._work
+        staged = _Staged(
+            folder / "docx" / f"{name}.docx", folder / "pdf" / f"{name}.pdf", target, on_write
+        )
+        staged.docx.write_bytes(docx)
+        if self._pool is not None:
+            staged.converting = self._pool.submit(staged.docx, staged.pdf)
+        self._staged.append(staged)
+
+    def _open(self, target: Path) -> None:
+        """Make the staging folder and start the converters, before the first letter."""
+        soffice = find_soffice()  # fail before the first letter, not after the last
+        if self.combine is not None and shutil.which("pdfunite") is None:
+            combine([], self.combine)  # raises the error naming the missing program
+        # Beside the letters, so that the final rename stays on one filesystem.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
+        (self._work / "docx").mkdir()
+        (self._work / "pdf").mkdir()
+        python = uno_python(soffice)
+        if python is None:
+            self._without_uno = f"LibreOffice's UNO bindings were not found ({INSTALL_UNO})"
+        else:
+            self._pool = ConverterPool(soffice, python, self.jobs or os.cpu_count() or 1)
+
+    def _convert_all(self) -> None:
+        """Wait for every letter's PDF; try the missing ones again, in fresh LibreOffices."""
+        assert self._work is not None
+        failed: list[tuple[_Staged, str | None]] = [
+            (s, s.converting.result() if s.converting is not None else "not converted yet")
+            for s in self._staged
+        ]
+        failed = [(s, why) for s, why in failed if why is not None]
+        pool = self._pool
+        if failed and pool is not None and pool.broken is None:
+            pool.restart()
+            again = [(s, pool.submit(s.docx, s.pdf)) for s, _ in failed]
+            failed = [(s, why) for s, future in again if (why := future.result()) is not None]
+            if failed and pool.broken is None:
+                raise not_converted([s.target.name for s, _ in failed], failed[0][1])
+        if failed:
+            if pool is not None and pool.broken is not None:
+                self._without_uno = pool.broken
+            if self._without_uno is not None and len(failed) > GROUP:
+                self.warn(
+                    f"warning: converting {len(failed)} PDF letter(s) with soffice in batches, "
+                    f"which is slower: {self._without_uno}"
+                )
+            convert(
+                [s.docx for s, _ in failed],
+                self._work / "pdf",
+                jobs=self.jobs,
+                names=[s.target.name for s, _ in failed],
+            )
 
     def finish(self) -> int:
         """Convert every staged letter, move the PDFs into place; return how many files."""
         if self._work is None:
             return 0
         try:
-            pdfs = convert(
-                [doc for doc, _, _ in self._staged],
-                self._work / "pdf",
-                jobs=self.jobs,
-                names=[target.name for _, target, _ in self._staged],
-            )
+            self._convert_all()
             files = 0
-            for pdf, (_, target, on_write) in zip(pdfs, self._staged, strict=True):
-                if on_write is not None:
-                    on_write(target, pdf.read_bytes())
-                os.replace(pdf, target)
+            for staged in self._staged:
+                if staged.on_write is not None:
+                    staged.on_write(staged.target, staged.pdf.read_bytes())
+                os.replace(staged.pdf, staged.target)
                 files += 1
             if self.combine is not None:
-                combine([target for _, target, _ in self._staged], self.combine)
+                combine([s.target for s in self._staged], self.combine)
                 files += 1
             return files
         finally:
             self.close()
 
     def close(self) -> None:
-        """Remove the staging folder (also after a failure)."""
+        """Stop the converters and remove the staging folder (also after a failure)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None

@@ -180,12 +180,17 @@ def convert(
         if not pending:
             return pdfs
     labels = list(names) if names is not None else [doc.name for doc in documents]
-    failed = [labels[i] for i in pending]
+    raise not_converted([labels[i] for i in pending], problems[0] if problems else None)
+
+
+def not_converted(failed: Sequence[str], why: str | None) -> OutputError:
+    """The error for letters LibreOffice did not convert, also when tried again: named by
+    letter (``failed``: their files' names), with what went wrong where known."""
     shown = ", ".join(failed[:NAMED])
     more = f" and {len(failed) - NAMED} more" if len(failed) > NAMED else ""
-    why = f" ({problems[0]})" if problems else ""
-    raise OutputError(
+    reason = f" ({why})" if why else ""
+    return OutputError(
         f"LibreOffice did not convert {len(failed)} letter(s) to PDF, also when tried again "
-        f"in a fresh LibreOffice{why}: {shown}{more}; no PDF was written. Check that these "
+        f"in a fresh LibreOffice{reason}: {shown}{more}; no PDF was written. Check that these "
         "letters open in LibreOffice (render them with --format docx), then run again"
     )
