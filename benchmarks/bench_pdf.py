@@ -22,7 +22,6 @@ the peak memory of its whole process tree (the sum of every descendant's RSS, sa
 from __future__ import annotations
 
 import argparse
-import csv
 import os
 import shutil
 import subprocess
@@ -32,34 +31,14 @@ import time
 from pathlib import Path
 from typing import Any
 
-import yaml
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_docx import records, write_csv
 
 ROOT = Path(__file__).resolve().parent.parent
 TEMPLATE = ROOT / "templates" / "appeal.txt.j2"
-RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
 LETTERGEN = Path(sys.executable).with_name("lettergen")
 WAYS = ("lettergen", "soffice per core", "soffice by 100")
 PLAIN = "Dear {{ recipient.name }},\n\nThank you for your letter of last week.\n"
-
-
-def records(n: int) -> list[dict[str, Any]]:
-    """Return ``n`` recipients: the sample ones over and over, each with its own id."""
-    sample = yaml.safe_load(RECIPIENTS.read_text(encoding="utf-8"))["recipients"]
-    out = []
-    for i in range(n):
-        record = {k: v for k, v in sample[i % len(sample)].items() if not isinstance(v, list)}
-        record["address"] = " / ".join(sample[i % len(sample)].get("address", []))
-        record["id"] = f"{record['id']}-{i}"
-        out.append(record)
-    return out
-
-
-def write_csv(path: Path, rows: list[dict[str, Any]]) -> None:
-    keys = list(rows[0])
-    with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.DictWriter(handle, keys)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 def tree_rss(root: int) -> int:
