@@ -279,9 +279,11 @@ def test_pdfs_are_in_the_manifest_so_unchanged_letters_are_skipped(
 # never converts a file whose name holds "stubborn", and converts one holding "flaky" only the
 # second time it sees it. Each call appends "<files> <profile>" to FAKE_LOG.
 FAKE_SOFFICE = """\
-import os, sys
+import os, sys, time
 from pathlib import Path
 args = sys.argv[1:]
+if "--outdir" not in args:  # a listener: its stand-in worker does the converting
+    time.sleep(3600)
 out = Path(args[args.index("--outdir") + 1])
 profile = next(a for a in args if a.startswith("-env:UserInstallation="))
 files = [Path(a) for a in args if a.endswith(".docx")]
@@ -391,3 +393,102 @@ def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
     assert [int(line.split()[0]) for line in log.read_text().splitlines()] == [5, 4]
     assert not out.exists() or not list(out.rglob("*.pdf"))
     assert not out.exists() or not list(out.glob(".lettergen-*"))
+
+
+# A stand-in for the Python that drives LibreOffice over UNO: it says it has ``uno``, and as
+# the worker it converts what it is asked to, except that it never answers ("ready" or
+# otherwise) with FAKE_NOT_READY set, stalls the first time it sees a letter holding "stall",
+# and dies on one holding "crash". Each start appends a line to worker-starts beside FAKE_LOG.
+FAKE_WORKER = """\
+import json, os, sys, time
+from pathlib import Path
+if sys.argv[1:2] == ["-c"]:
+    sys.exit(0)
+folder = Path(os.environ["FAKE_LOG"]).parent
+with open(folder / "worker-starts", "a") as handle:
+    handle.write("start\\n")
+if os.environ.get("FAKE_NOT_READY"):
+    sys.exit(1)
+print("ready", flush=True)
+for line in sys.stdin:
+    source, target = json.loads(line)
+    name = Path(source).name
+    seen = folder / (name + ".seen")
+    if "stall" in name and not seen.exists():
+        seen.write_text("")
+        time.sleep(3600)
+    if "crash" in name:
+        sys.exit(1)
+    Path(target).write_bytes(b"%PDF-1.4\\n" + name.encode() + b"\\n%%EOF\\n")
+    print("ok", flush=True)
+"""
+
+
+def fake_uno(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], Path]:
+    """The stand-in soffice and the stand-in UNO worker's Python, with a 2 s stall limit."""
+    import sys
+
+    env, log = fake_soffice(tmp_path, monkeypatch)
+    python = tmp_path / "fake-bin" / "python-with-uno"
+    python.write_text(f"#!{sys.executable}\n{FAKE_WORKER}")
+    python.chmod(0o755)
+    env["LETTERGEN_UNO_PYTHON"] = str(python)
+    monkeypatch.setattr(pdf_uno, "LETTER_SECONDS", 2.0)
+    monkeypatch.setattr(pdf_uno, "START_SECONDS", 5.0)
+    return env, log.parent / "worker-starts"
+
+
+def test_a_stalled_libreoffice_is_stopped_and_its_letter_converted_by_a_fresh_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, starts = fake_uno(tmp_path, monkeypatch)
+    ids = ["ada", "stall-bob", "cy", "dee"]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    assert (out / "stall-bob.pdf").read_bytes().endswith(b"-stall-bob.docx\n%%EOF\n")
+    # No soffice batch: the converters did it all, one of them started again after the stall.
+    assert not (tmp_path / "fake-log" / "calls").exists()
+    assert len(starts.read_text().splitlines()) >= 3
+    assert not list(out.glob(".lettergen-*"))
+
+
+def test_a_letter_that_kills_libreoffice_twice_is_named_and_nothing_is_written(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, _ = fake_uno(tmp_path, monkeypatch)
+    ids = ["ada", "crash-bob", "cy"]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "LibreOffice did not convert 1 letter(s) to PDF, also when tried again in a fresh "
+        "LibreOffice (LibreOffice stopped): crash-bob.pdf; no PDF was written. "
+        "Check that these letters open in LibreOffice (render them with --format docx), "
+        "then run again\n"
+    )
+    assert "Traceback" not in result.output
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_when_the_uno_worker_cannot_start_letters_go_to_soffice_in_batches(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, starts = fake_uno(tmp_path, monkeypatch)
+    env["FAKE_NOT_READY"] = "1"
+    ids = ["ada", "bob", "cy"]
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
+    result = runner.invoke(cli, args, env=env)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    # The first converter that failed to start was the last: the rest went to soffice.
+    assert len(starts.read_text().splitlines()) <= 2
+    calls = (tmp_path / "fake-log" / "calls").read_text().splitlines()
+    assert sum(int(line.split()[0]) for line in calls) == 3

@@ -8,10 +8,12 @@ failing run leaves no PDF behind.
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -28,7 +30,13 @@ from lettergen.writers.pdf_batches import (
     groups,
     not_converted,
 )
-from lettergen.writers.pdf_uno import INSTALL_UNO, ConverterPool, uno_python
+from lettergen.writers.pdf_uno import (
+    INSTALL_UNO,
+    Converter,
+    ConverterError,
+    ConverterPool,
+    uno_python,
+)
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -45,6 +53,7 @@ __all__ = [
     "check_combined",
     "combine",
     "convert",
+    "convert_one",
     "find_soffice",
     "groups",
 ]
@@ -84,6 +93,32 @@ def combine(pdfs: Sequence[Path], target: Path) -> None:
             if result.returncode != 0:
                 raise OutputError(f"pdfunite failed: {result.stderr.strip()}", path=target)
         os.replace(staged, target)
+
+
+# The converter of one-letter conversions (previews), kept warm for the rest of the process.
+_single: Converter | None = None
+_single_lock = threading.Lock()
+
+
+def convert_one(docx: Path, target: Path) -> None:
+    """Convert one DOCX into the PDF ``target``: by a LibreOffice listener that stays up for
+    this process's next letters (a preview's PDF, then its PNG pages), else by ``soffice``."""
+    global _single
+    soffice = find_soffice()
+    python = uno_python(soffice)
+    with _single_lock:
+        if python is not None:
+            if _single is None:
+                _single = Converter(soffice, python)
+                atexit.register(_single.stop)
+            try:
+                _single.convert(docx, target)
+                return
+            except ConverterError:
+                _single.stop()  # tried once more below, by soffice itself
+        with tempfile.TemporaryDirectory(prefix="lettergen-pdf-") as work:
+            [pdf] = convert([docx], Path(work), jobs=1, names=[target.name])
+            shutil.move(pdf, target)
 
 
 @dataclass

@@ -160,10 +160,11 @@ class Converter:
         if answer == "ok" and is_pdf(target):
             return
         if answer is None:
+            died = self._died()
             self.stop()
             raise ConverterError(
                 "LibreOffice stopped"
-                if self._died()
+                if died
                 else f"LibreOffice took over {LETTER_SECONDS:.0f} s over one letter"
             )
         if answer == "ok":
@@ -171,7 +172,14 @@ class Converter:
         raise ConverterError(f"LibreOffice failed with {answer.removeprefix('error ')}")
 
     def _died(self) -> bool:
-        return any(p is not None and p.returncode is not None for p in (self._office, self._worker))
+        """Whether LibreOffice or its worker has ended (given a moment to be reaped)."""
+        for process in (self._office, self._worker):
+            if process is not None:
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    process.wait(0.2)
+                if process.returncode is not None:
+                    return True
+        return False
 
     def _answer(self, seconds: float) -> str | None:
         """Read the worker's next line; None if it ends or says nothing for ``seconds``."""

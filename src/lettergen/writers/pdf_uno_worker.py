@@ -4,12 +4,14 @@ bindings (Debian's ``python3-uno`` lives in the system's own Python, not in lett
 It is started as ``python3 pdf_uno_worker.py PIPE WAIT``, connects to the LibreOffice listening
 on the named pipe ``PIPE`` (giving it ``WAIT`` seconds to start), says ``ready`` and then, for each
 line ``["letter.docx", "letter.pdf"]`` it reads, converts the one into the other and answers with
-one line: ``ok``, or ``error <the kind of exception>``. It imports nothing of lettergen: it runs in
-another Python, and only the standard library and ``uno`` are there.
+one line: ``ok``, or ``error <the kind of exception>``. When its input closes it ends LibreOffice
+too, so that a lettergen killed outright leaves no LibreOffice behind. It imports nothing of
+lettergen: it runs in another Python, and only the standard library and ``uno`` are there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 import time
@@ -77,6 +79,9 @@ def main(argv: list[str]) -> int:
         else:
             reply = "ok"
         print(reply, flush=True)
+    # lettergen is done, or gone (even killed outright): LibreOffice is not left running.
+    with contextlib.suppress(Exception):  # it may be gone; lettergen stops it in any case
+        desktop.terminate()
     return 0
 
 
