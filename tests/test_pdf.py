@@ -332,6 +332,16 @@ def people(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
     return template, recipients
 
 
+def render_pdf(
+    runner: CliRunner, tmp_path: Path, ids: list[str], env: dict[str, str], *options: str
+) -> tuple[Any, Path]:
+    """Run ``render -f pdf`` of the plain letter to ``ids``; return the result and folder."""
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), *options]
+    return runner.invoke(cli, args, env=env), out
+
+
 def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
     runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -339,10 +349,7 @@ def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
     # Like the real one, the stand-in stops silently after some files in one call.
     env["FAKE_STOP_AFTER"] = "120"
     ids = [f"p{n:03d}" for n in range(250)]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "2"]
-    result = runner.invoke(cli, [*args, "--no-check"], env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "2", "--no-check")
     assert result.exit_code == 0, result.output
     calls = [line.split() for line in log.read_text().splitlines()]
     sizes = [int(size) for size, _ in calls]
@@ -358,10 +365,7 @@ def test_a_letter_missing_after_a_call_is_tried_again_in_a_fresh_libreoffice(
 ) -> None:
     env, log = fake_soffice(tmp_path, monkeypatch)
     ids = ["ada", "flaky-bob", "cy"]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "1"]
-    result = runner.invoke(cli, args, env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "1")
     assert result.exit_code == 0, result.output
     calls = [line.split() for line in log.read_text().splitlines()]
     # The first call converted ada and cy but left flaky-bob half-written; the retry, in a
@@ -377,10 +381,7 @@ def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
 ) -> None:
     env, log = fake_soffice(tmp_path, monkeypatch)
     ids = ["ada", "stubborn-bob", "cy", "stubborn-dee", "eve"]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), "-j", "1"]
-    result = runner.invoke(cli, args, env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "1")
     assert result.exit_code == 1, result.output
     assert result.stderr == (
         "LibreOffice did not convert 4 letter(s) to PDF, also when tried again in a fresh "
@@ -443,10 +444,7 @@ def test_a_stalled_libreoffice_is_stopped_and_its_letter_converted_by_a_fresh_on
 ) -> None:
     env, starts = fake_uno(tmp_path, monkeypatch)
     ids = ["ada", "stall-bob", "cy", "dee"]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
-    result = runner.invoke(cli, args, env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
     assert (out / "stall-bob.pdf").read_bytes().endswith(b"-stall-bob.docx\n%%EOF\n")
@@ -461,10 +459,7 @@ def test_a_letter_that_kills_libreoffice_twice_is_named_and_nothing_is_written(
 ) -> None:
     env, _ = fake_uno(tmp_path, monkeypatch)
     ids = ["ada", "crash-bob", "cy"]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
-    result = runner.invoke(cli, args, env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env)
     assert result.exit_code == 1, result.output
     assert result.stderr == (
         "LibreOffice did not convert 1 letter(s) to PDF, also when tried again in a fresh "
@@ -482,10 +477,7 @@ def test_when_the_uno_worker_cannot_start_letters_go_to_soffice_in_batches(
     env, starts = fake_uno(tmp_path, monkeypatch)
     env["FAKE_NOT_READY"] = "1"
     ids = ["ada", "bob", "cy"]
-    template, recipients = people(tmp_path, ids)
-    out = tmp_path / "out"
-    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
-    result = runner.invoke(cli, args, env=env)
+    result, out = render_pdf(runner, tmp_path, ids, env)
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
     # The first converter that failed to start was the last: the rest went to soffice.
