@@ -484,3 +484,25 @@ def test_when_the_uno_worker_cannot_start_letters_go_to_soffice_in_batches(
     assert len(starts.read_text().splitlines()) <= 2
     calls = (tmp_path / "fake-log" / "calls").read_text().splitlines()
     assert sum(int(line.split()[0]) for line in calls) == 3
+
+
+@needs_libreoffice
+def test_with_uno_letters_go_to_long_lived_libreoffices_not_to_soffice_calls(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soffice = shutil.which("soffice")
+    assert soffice is not None
+    if pdf_uno.uno_python(soffice) is None:
+        pytest.skip("LibreOffice's UNO bindings are needed: apt-get install python3-uno")
+
+    def no_batches(*args: Any, **kwargs: Any) -> list[Path]:
+        raise AssertionError("letters went to soffice in batches")
+
+    monkeypatch.setattr(pdf, "convert", no_batches)
+    ids = ["ada", "bob", "cy"]
+    result, out = render_pdf(runner, tmp_path, ids, {})
+    assert result.exit_code == 0, result.output
+    assert [" ".join(text(out / f"{i}.pdf").split()) for i in ids] == [
+        f"Dear Person {i}, Thank you." for i in ids
+    ]
+    assert not list(out.glob(".lettergen-*"))
