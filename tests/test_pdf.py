@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from lettergen.cli import cli
 from lettergen.errors import OutputError
-from lettergen.writers import pdf
+from lettergen.writers import pdf, pdf_batches, pdf_uno
 from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE
 
 needs_libreoffice = pytest.mark.skipif(
@@ -272,3 +272,237 @@ def test_pdfs_are_in_the_manifest_so_unchanged_letters_are_skipped(
     again = runner.invoke(cli, [*args, "--skip-unchanged"])
     assert again.exit_code == 0, again.output
     assert "Skipped 5 unchanged letter(s)." in again.stdout
+
+
+# A stand-in for soffice that behaves like the real one where it matters: it converts what it
+# is handed, except that it stops silently after FAKE_STOP_AFTER files in one call (exit 0),
+# never converts a file whose name holds "stubborn", and converts one holding "flaky" only the
+# second time it sees it. Each call appends "<files> <profile>" to FAKE_LOG.
+FAKE_SOFFICE = """\
+import os, sys, time
+from pathlib import Path
+args = sys.argv[1:]
+if "--outdir" not in args:  # a listener: its stand-in worker does the converting
+    time.sleep(3600)
+out = Path(args[args.index("--outdir") + 1])
+profile = next(a for a in args if a.startswith("-env:UserInstallation="))
+files = [Path(a) for a in args if a.endswith(".docx")]
+log = Path(os.environ["FAKE_LOG"])
+with open(log, "a") as handle:
+    handle.write(f"{len(files)} {profile}\\n")
+for number, doc in enumerate(files):
+    if number >= int(os.environ.get("FAKE_STOP_AFTER", "1000000")) or "stubborn" in doc.name:
+        break
+    seen = log.parent / (doc.name + ".seen")
+    if "flaky" in doc.name and not seen.exists():
+        seen.write_text("")
+        (out / (doc.stem + ".pdf")).write_bytes(b"%PDF-1.4 cut short")
+        continue
+    (out / (doc.stem + ".pdf")).write_bytes(b"%PDF-1.4\\n" + doc.name.encode() + b"\\n%%EOF\\n")
+print("convert " + str(files[0]) + " -> somewhere", file=sys.stderr)
+"""
+
+
+def fake_soffice(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], Path]:
+    """Put the stand-in soffice first on PATH, with no Python that has LibreOffice's UNO (so
+    that letters go to soffice in batches); return the environment and the call log."""
+    import os
+    import sys
+
+    monkeypatch.setattr(pdf_uno, "SYSTEM_PYTHONS", ())
+
+    folder = tmp_path / "fake-bin"
+    folder.mkdir()
+    program = folder / "soffice"
+    program.write_text(f"#!{sys.executable}\n{FAKE_SOFFICE}")
+    program.chmod(0o755)
+    log = tmp_path / "fake-log" / "calls"
+    log.parent.mkdir()
+    env = {"PATH": f"{folder}{os.pathsep}{os.environ['PATH']}", "FAKE_LOG": str(log)}
+    return env, log
+
+
+def people(tmp_path: Path, ids: list[str]) -> tuple[Path, Path]:
+    """A plain text template and a CSV of recipients with ``ids``."""
+    template = tmp_path / "letter.txt.j2"
+    template.write_text("Dear {{ recipient.name }},\n\nThank you.\n", encoding="utf-8")
+    recipients = tmp_path / "people.csv"
+    rows = [f"{i},Person {i}" for i in ids]
+    recipients.write_text("id,name\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    return template, recipients
+
+
+def render_pdf(
+    runner: CliRunner, tmp_path: Path, ids: list[str], env: dict[str, str], *options: str
+) -> tuple[Any, Path]:
+    """Run ``render -f pdf`` of the plain letter to ``ids``; return the result and folder."""
+    template, recipients = people(tmp_path, ids)
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out), *options]
+    return runner.invoke(cli, args, env=env), out
+
+
+def test_many_letters_go_to_libreoffice_in_bounded_groups_and_all_arrive(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, log = fake_soffice(tmp_path, monkeypatch)
+    # Like the real one, the stand-in stops silently after some files in one call.
+    env["FAKE_STOP_AFTER"] = "120"
+    ids = [f"p{n:03d}" for n in range(250)]
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "2", "--no-check")
+    assert result.exit_code == 0, result.output
+    calls = [line.split() for line in log.read_text().splitlines()]
+    sizes = [int(size) for size, _ in calls]
+    assert sum(sizes) == 250 and max(sizes) <= pdf_batches.GROUP and len(calls) == 3
+    assert len({profile for _, profile in calls}) == len(calls)
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    assert (out / "p249.pdf").read_bytes().endswith(b"p249.docx\n%%EOF\n")
+    assert not list(out.glob(".lettergen-*"))
+
+
+def test_a_letter_missing_after_a_call_is_tried_again_in_a_fresh_libreoffice(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, log = fake_soffice(tmp_path, monkeypatch)
+    ids = ["ada", "flaky-bob", "cy"]
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "1")
+    assert result.exit_code == 0, result.output
+    calls = [line.split() for line in log.read_text().splitlines()]
+    # The first call converted ada and cy but left flaky-bob half-written; the retry, in a
+    # profile of its own, was handed flaky-bob alone.
+    assert [int(size) for size, _ in calls] == [3, 1]
+    assert calls[0][1] != calls[1][1]
+    assert (out / "flaky-bob.pdf").read_bytes().endswith(b"%%EOF\n")
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+
+
+def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, log = fake_soffice(tmp_path, monkeypatch)
+    ids = ["ada", "stubborn-bob", "cy", "stubborn-dee", "eve"]
+    result, out = render_pdf(runner, tmp_path, ids, env, "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "LibreOffice did not convert 4 letter(s) to PDF, also when tried again in a fresh "
+        "LibreOffice: stubborn-bob.pdf, cy.pdf, stubborn-dee.pdf, eve.pdf; no PDF was written. "
+        "Check that these letters open in LibreOffice (render them with --format docx), "
+        "then run again\n"
+    )
+    assert "Traceback" not in result.output and "lettergen-" not in result.stderr
+    # The stand-in stops at the first stubborn letter of a call: the retry starts there.
+    assert [int(line.split()[0]) for line in log.read_text().splitlines()] == [5, 4]
+    assert not out.exists() or not list(out.rglob("*.pdf"))
+    assert not out.exists() or not list(out.glob(".lettergen-*"))
+
+
+# A stand-in for the Python that drives LibreOffice over UNO: it says it has ``uno``, and as
+# the worker it converts what it is asked to, except that it never answers ("ready" or
+# otherwise) with FAKE_NOT_READY set, stalls the first time it sees a letter holding "stall",
+# and dies on one holding "crash". Each start appends a line to worker-starts beside FAKE_LOG.
+FAKE_WORKER = """\
+import json, os, sys, time
+from pathlib import Path
+if sys.argv[1:2] == ["-c"]:
+    sys.exit(0)
+folder = Path(os.environ["FAKE_LOG"]).parent
+with open(folder / "worker-starts", "a") as handle:
+    handle.write("start\\n")
+if os.environ.get("FAKE_NOT_READY"):
+    sys.exit(1)
+print("ready", flush=True)
+for line in sys.stdin:
+    source, target = json.loads(line)
+    name = Path(source).name
+    seen = folder / (name + ".seen")
+    if "stall" in name and not seen.exists():
+        seen.write_text("")
+        time.sleep(3600)
+    if "crash" in name:
+        sys.exit(1)
+    Path(target).write_bytes(b"%PDF-1.4\\n" + name.encode() + b"\\n%%EOF\\n")
+    print("ok", flush=True)
+"""
+
+
+def fake_uno(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, str], Path]:
+    """The stand-in soffice and the stand-in UNO worker's Python, with a 2 s stall limit."""
+    import sys
+
+    env, log = fake_soffice(tmp_path, monkeypatch)
+    python = tmp_path / "fake-bin" / "python-with-uno"
+    python.write_text(f"#!{sys.executable}\n{FAKE_WORKER}")
+    python.chmod(0o755)
+    env["LETTERGEN_UNO_PYTHON"] = str(python)
+    monkeypatch.setattr(pdf_uno, "LETTER_SECONDS", 2.0)
+    monkeypatch.setattr(pdf_uno, "START_SECONDS", 5.0)
+    return env, log.parent / "worker-starts"
+
+
+def test_a_stalled_libreoffice_is_stopped_and_its_letter_converted_by_a_fresh_one(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, starts = fake_uno(tmp_path, monkeypatch)
+    ids = ["ada", "stall-bob", "cy", "dee"]
+    result, out = render_pdf(runner, tmp_path, ids, env)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    assert (out / "stall-bob.pdf").read_bytes().endswith(b"-stall-bob.docx\n%%EOF\n")
+    # No soffice batch: the converters did it all, one of them started again after the stall.
+    assert not (tmp_path / "fake-log" / "calls").exists()
+    assert len(starts.read_text().splitlines()) >= 3
+    assert not list(out.glob(".lettergen-*"))
+
+
+def test_a_letter_that_kills_libreoffice_twice_is_named_and_nothing_is_written(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, _ = fake_uno(tmp_path, monkeypatch)
+    ids = ["ada", "crash-bob", "cy"]
+    result, out = render_pdf(runner, tmp_path, ids, env)
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (
+        "LibreOffice did not convert 1 letter(s) to PDF, also when tried again in a fresh "
+        "LibreOffice (LibreOffice stopped): crash-bob.pdf; no PDF was written. "
+        "Check that these letters open in LibreOffice (render them with --format docx), "
+        "then run again\n"
+    )
+    assert "Traceback" not in result.output
+    assert not out.exists() or list(out.iterdir()) == []
+
+
+def test_when_the_uno_worker_cannot_start_letters_go_to_soffice_in_batches(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    env, starts = fake_uno(tmp_path, monkeypatch)
+    env["FAKE_NOT_READY"] = "1"
+    ids = ["ada", "bob", "cy"]
+    result, out = render_pdf(runner, tmp_path, ids, env)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.glob("*.pdf")) == sorted(f"{i}.pdf" for i in ids)
+    # The first converter that failed to start was the last: the rest went to soffice.
+    assert len(starts.read_text().splitlines()) <= 2
+    calls = (tmp_path / "fake-log" / "calls").read_text().splitlines()
+    assert sum(int(line.split()[0]) for line in calls) == 3
+
+
+@needs_libreoffice
+def test_with_uno_letters_go_to_long_lived_libreoffices_not_to_soffice_calls(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    soffice = shutil.which("soffice")
+    assert soffice is not None
+    if pdf_uno.uno_python(soffice) is None:
+        pytest.skip("LibreOffice's UNO bindings are needed: apt-get install python3-uno")
+
+    def no_batches(*args: Any, **kwargs: Any) -> list[Path]:
+        raise AssertionError("letters went to soffice in batches")
+
+    monkeypatch.setattr(pdf, "convert", no_batches)
+    ids = ["ada", "bob", "cy"]
+    result, out = render_pdf(runner, tmp_path, ids, {})
+    assert result.exit_code == 0, result.output
+    assert [" ".join(text(out / f"{i}.pdf").split()) for i in ids] == [
+        f"Dear Person {i}, Thank you." for i in ids
+    ]
+    assert not list(out.glob(".lettergen-*"))

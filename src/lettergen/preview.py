@@ -128,7 +128,7 @@ def previews(
 def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
     from lettergen.writers import make_writers
-    from lettergen.writers.pdf import convert
+    from lettergen.writers.pdf import convert_one
 
     writers = make_writers(
         ["docx"],
@@ -149,7 +149,8 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     with tempfile.TemporaryDirectory(prefix="lettergen-preview-") as folder:
         staged = Path(folder) / f"{letter.name}.docx"
         staged.write_bytes(writers[0].to_bytes(letter))
-        [pdf] = convert([staged], Path(folder), jobs=1)
+        pdf = Path(folder) / f"{letter.name}.pdf"
+        convert_one(staged, pdf)
         target.parent.mkdir(parents=True, exist_ok=True)
         from lettergen.output.plan import write_atomic
 

@@ -1,26 +1,42 @@
 """PDF letters: the DOCX letters converted by LibreOffice, many per process, in parallel.
 
-Starting LibreOffice costs seconds, so a run does not start it once per letter: it stages every
-letter as a DOCX, splits them into one group per core and converts each group with a single
-``soffice --headless --convert-to pdf a.docx b.docx ...`` (issue 4 measured one call for 100
-letters at 14.5 s against 162 s for one process per letter). Each process gets a private,
-throw-away profile folder, so conversion neither needs nor touches the user's own LibreOffice
-settings, and two processes never fight over one profile lock. PDFs are made in a temporary
-folder and moved into place only when every conversion succeeded.
+A run stages every letter as a DOCX in a private folder beside the letters, has LibreOffice
+convert them (:mod:`lettergen.writers.pdf_batches`: bounded groups, every letter checked, what is
+missing tried once more), and moves the PDFs into place only when every letter has one, so a
+failing run leaves no PDF behind.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lettergen.errors import OutputError
+from lettergen.errors import OutputError, Warn, ignore_warning
 from lettergen.writers.combined import check_combine_target
+from lettergen.writers.pdf_batches import (
+    GROUP,
+    INSTALL_LIBREOFFICE,
+    convert,
+    find_soffice,
+    groups,
+    not_converted,
+)
+from lettergen.writers.pdf_uno import (
+    INSTALL_UNO,
+    Converter,
+    ConverterError,
+    ConverterPool,
+    uno_python,
+)
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -29,110 +45,18 @@ if TYPE_CHECKING:
 # Who hears of a PDF just before it is put in place: its target and its bytes.
 Written = Callable[[Path, bytes], None]
 
-INSTALL_LIBREOFFICE = "apt-get install libreoffice-writer-nogui"
 INSTALL_POPPLER = "apt-get install poppler-utils"
-# LibreOffice's names for its command-line program, most specific first.
-_PROGRAMS = ("soffice", "libreoffice")
 
-
-def find_soffice() -> str:
-    """Return the LibreOffice program, or raise an OutputError saying how to install it."""
-    for name in _PROGRAMS:
-        found = shutil.which(name)
-        if found:
-            return found
-    raise OutputError(
-        "PDF output needs LibreOffice, but its program 'soffice' was not found on PATH; "
-        f"install it (Debian/Ubuntu: {INSTALL_LIBREOFFICE}) or choose another --format"
-    )
-
-
-def groups(paths: Sequence[Path], count: int) -> list[list[Path]]:
-    """Split ``paths`` into at most ``count`` groups of nearly equal size, keeping order."""
-    count = max(1, min(count, len(paths)))
-    size, extra = divmod(len(paths), count)
-    out: list[list[Path]] = []
-    start = 0
-    for index in range(count):
-        end = start + size + (1 if index < extra else 0)
-        out.append(list(paths[start:end]))
-        start = end
-    return [group for group in out if group]
-
-
-def convert(
-    documents: Sequence[Path],
-    out_dir: Path,
-    *,
-    jobs: int | None = None,
-    timeout: float | None = None,
-) -> list[Path]:
-    """Convert ``.docx`` files to PDF in ``out_dir``; return the PDFs in the same order.
-
-    One LibreOffice process per core (or ``jobs``) converts its share of the files. Raises
-    :class:`OutputError` when LibreOffice is missing, fails, or leaves a file unconverted.
-    """
-    if not documents:
-        return []
-    stems = [doc.stem for doc in documents]
-    if len(set(stems)) != len(stems):
-        raise OutputError("two documents to convert have the same name", path=documents[0])
-    soffice = find_soffice()
-    out_dir.mkdir(parents=True, exist_ok=True)
-    running: list[tuple[subprocess.Popen[bytes], Path, list[Path]]] = []
-    try:
-        for group in groups(documents, jobs or os.cpu_count() or 1):
-            profile = Path(tempfile.mkdtemp(prefix="lettergen-libreoffice-"))
-            command = [
-                soffice,
-                "--headless",
-                "--norestore",
-                "--nolockcheck",
-                f"-env:UserInstallation={profile.as_uri()}",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out_dir),
-                *(str(doc) for doc in group),
-            ]
-            process = subprocess.Popen(
-                command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL
-            )
-            running.append((process, profile, group))
-        failures: list[str] = []
-        for process, _, _ in running:
-            try:
-                _, stderr = process.communicate(timeout=timeout)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.communicate()
-                failures.append(f"LibreOffice took longer than {timeout} s")
-                continue
-            if process.returncode != 0:
-                failures.append(stderr.decode("utf-8", "replace").strip() or "no message")
-    finally:
-        for process, profile, _ in running:
-            if process.poll() is None:  # interrupted: do not leave LibreOffice behind
-                process.kill()
-                process.wait()
-            shutil.rmtree(profile, ignore_errors=True)
-    pdfs = [out_dir / f"{doc.stem}.pdf" for doc in documents]
-    missing = [pdf for pdf in pdfs if not _is_pdf(pdf)]
-    if missing or failures:
-        detail = f": {failures[0]}" if failures else ""
-        raise OutputError(
-            f"LibreOffice did not convert {len(missing) or len(failures)} letter(s) to PDF{detail}",
-            path=missing[0] if missing else None,
-        )
-    return pdfs
-
-
-def _is_pdf(path: Path) -> bool:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read(5) == b"%PDF-"
-    except OSError:
-        return False
+__all__ = [
+    "INSTALL_LIBREOFFICE",
+    "PdfWriter",
+    "check_combined",
+    "combine",
+    "convert",
+    "convert_one",
+    "find_soffice",
+    "groups",
+]
 
 
 def check_combined(target: Path, *, force: bool = False) -> None:
@@ -171,26 +95,76 @@ def combine(pdfs: Sequence[Path], target: Path) -> None:
         os.replace(staged, target)
 
 
-class PdfWriter(Writer):
-    """Writes letters as PDF: stages each as a DOCX, then converts them all at once.
+# The converter of one-letter conversions (previews), kept warm for the rest of the process.
+_single: Converter | None = None
+_single_lock = threading.Lock()
 
-    ``to_bytes`` gives the DOCX (what LibreOffice reads); :meth:`stage` keeps it in a private
-    folder and :meth:`finish` converts every staged letter and moves the PDFs into place.
+
+def convert_one(docx: Path, target: Path) -> None:
+    """Convert one DOCX into the PDF ``target``: by a LibreOffice listener that stays up for
+    this process's next letters (a preview's PDF, then its PNG pages), else by ``soffice``."""
+    global _single
+    soffice = find_soffice()
+    python = uno_python(soffice)
+    with _single_lock:
+        if python is not None:
+            if _single is None:
+                _single = Converter(soffice, python)
+                atexit.register(_single.stop)
+            try:
+                _single.convert(docx, target)
+                return
+            except ConverterError:
+                _single.stop()  # tried once more below, by soffice itself
+        with tempfile.TemporaryDirectory(prefix="lettergen-pdf-") as work:
+            [pdf] = convert([docx], Path(work), jobs=1, names=[target.name])
+            shutil.move(pdf, target)
+
+
+@dataclass
+class _Staged:
+    """One letter on its way: its DOCX, the PDF made of it, where the PDF goes, who hears of it,
+    and its conversion when a converter took it (None: converted, or why not)."""
+
+    docx: Path
+    pdf: Path
+    target: Path
+    on_write: Written | None
+    converting: Future[str | None] | None = None
+
+
+class PdfWriter(Writer):
+    """Writes letters as PDF: stages each as a DOCX and has LibreOffice convert it.
+
+    ``to_bytes`` gives the DOCX (what LibreOffice reads). :meth:`stage_bytes` keeps it in a
+    private folder and hands it at once to a long-lived LibreOffice (one per core, driven over
+    UNO), so that letters are converted while the next are built; where UNO is not available
+    the letters wait and go to ``soffice --convert-to pdf`` in batches. :meth:`finish` waits for
+    every letter, tries the ones that failed once more in a fresh LibreOffice, and moves the
+    PDFs into place only when each letter has one.
     """
 
     format = "pdf"
     suffix = ".pdf"
 
     def __init__(
-        self, docx: Writer, *, jobs: int | None = None, combine: Path | None = None
+        self,
+        docx: Writer,
+        *,
+        jobs: int | None = None,
+        combine: Path | None = None,
+        warn: Warn = ignore_warning,
     ) -> None:
         self.docx = docx
         self.jobs = jobs
         self.combine = combine
+        self.warn = warn
         self._work: Path | None = None
-        # (staged DOCX, final PDF, who hears of the PDF before it is put in place)
-        self._staged: list[tuple[Path, Path, Written | None]] = []
+        self._staged: list[_Staged] = []
+        self._pool: ConverterPool | None = None
         self._found = False
+        # Why letters go to soffice in batches rather than to a converter over UNO.
+        self._without_uno: str | None = None
 
     def check(self, letter: Letter) -> None:
         """Check that the letter can be written: LibreOffice is there, the DOCX writer agrees."""
@@ -204,41 +178,91 @@ class PdfWriter(Writer):
         return self.docx.to_bytes(letter)
 
     def stage_bytes(self, docx: bytes, target: Path, on_write: Written | None = None) -> None:
-        """Keep a letter's DOCX bytes until :meth:`finish` converts them into ``target``;
+        """Keep a letter's DOCX bytes and start converting them into ``target``'s PDF;
         ``on_write`` hears of the PDF (its target and bytes) just before it is put in place."""
         if self._work is None:
-            find_soffice()  # fail before the first letter, not after the last
-            if self.combine is not None and shutil.which("pdfunite") is None:
-                combine([], self.combine)  # raises the error naming the missing program
-            # Beside the letters, so that the final rename stays on one filesystem.
-            target.parent.mkdir(parents=True, exist_ok=True)
-            self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
-            (self._work / "docx").mkdir()
-        staged = self._work / "docx" / f"{len(self._staged):06d}-{target.stem}.docx"
-        staged.write_bytes(docx)
-        self._staged.append((staged, target, on_write))
+            self._open(target)
+        assert self._work is not None
+        name = f"{len(self._staged):06d}-{target.stem}"
+        folder = self._work
+        staged = _Staged(
+            folder / "docx" / f"{name}.docx", folder / "pdf" / f"{name}.pdf", target, on_write
+        )
+        staged.docx.write_bytes(docx)
+        if self._pool is not None:
+            staged.converting = self._pool.submit(staged.docx, staged.pdf)
+        self._staged.append(staged)
+
+    def _open(self, target: Path) -> None:
+        """Make the staging folder and start the converters, before the first letter."""
+        soffice = find_soffice()  # fail before the first letter, not after the last
+        if self.combine is not None and shutil.which("pdfunite") is None:
+            combine([], self.combine)  # raises the error naming the missing program
+        # Beside the letters, so that the final rename stays on one filesystem.
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
+        (self._work / "docx").mkdir()
+        (self._work / "pdf").mkdir()
+        python = uno_python(soffice)
+        if python is None:
+            self._without_uno = f"LibreOffice's UNO bindings were not found ({INSTALL_UNO})"
+        else:
+            self._pool = ConverterPool(soffice, python, self.jobs or os.cpu_count() or 1)
+
+    def _convert_all(self) -> None:
+        """Wait for every letter's PDF; try the missing ones again, in fresh LibreOffices."""
+        assert self._work is not None
+        failed: list[tuple[_Staged, str | None]] = [
+            (s, s.converting.result() if s.converting is not None else "not converted yet")
+            for s in self._staged
+        ]
+        failed = [(s, why) for s, why in failed if why is not None]
+        pool = self._pool
+        if failed and pool is not None and pool.broken is None:
+            pool.restart()
+            again = [(s, pool.submit(s.docx, s.pdf)) for s, _ in failed]
+            failed = [(s, why) for s, future in again if (why := future.result()) is not None]
+            if failed and pool.broken is None:
+                raise not_converted([s.target.name for s, _ in failed], failed[0][1])
+        if failed:
+            if pool is not None and pool.broken is not None:
+                self._without_uno = pool.broken
+            if self._without_uno is not None and len(failed) > GROUP:
+                self.warn(
+                    f"warning: converting {len(failed)} PDF letter(s) with soffice in batches, "
+                    f"which is slower: {self._without_uno}"
+                )
+            convert(
+                [s.docx for s, _ in failed],
+                self._work / "pdf",
+                jobs=self.jobs,
+                names=[s.target.name for s, _ in failed],
+            )
 
     def finish(self) -> int:
         """Convert every staged letter, move the PDFs into place; return how many files."""
         if self._work is None:
             return 0
         try:
-            pdfs = convert([doc for doc, _, _ in self._staged], self._work / "pdf", jobs=self.jobs)
+            self._convert_all()
             files = 0
-            for pdf, (_, target, on_write) in zip(pdfs, self._staged, strict=True):
-                if on_write is not None:
-                    on_write(target, pdf.read_bytes())
-                os.replace(pdf, target)
+            for staged in self._staged:
+                if staged.on_write is not None:
+                    staged.on_write(staged.target, staged.pdf.read_bytes())
+                os.replace(staged.pdf, staged.target)
                 files += 1
             if self.combine is not None:
-                combine([target for _, target, _ in self._staged], self.combine)
+                combine([s.target for s in self._staged], self.combine)
                 files += 1
             return files
         finally:
             self.close()
 
     def close(self) -> None:
-        """Remove the staging folder (also after a failure)."""
+        """Stop the converters and remove the staging folder (also after a failure)."""
+        if self._pool is not None:
+            self._pool.close()
+            self._pool = None
         if self._work is not None:
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
