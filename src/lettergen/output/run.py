@@ -219,7 +219,6 @@ def _second_pass(
                 )
                 combined_pdf = options.combine.with_suffix(".pdf") if options.combine else None
                 for writer in pdfs:
-                    writer.jobs = options.jobs
                     writer.combine = combined_pdf
                     files += writer.finish()
             if combined is not None:
@@ -263,6 +262,9 @@ def _staging(
     ]
     if not pdfs:
         return letters, formats, []
+    for writer, _ in pdfs:
+        # Converters start with the first letter staged: as many as the run has jobs.
+        writer.jobs = options.jobs
     rest = [f for w, f in zip(writers, formats, strict=True) if not isinstance(w, pdf.PdfWriter)]
 
     def staged() -> Iterator[SpooledLetter]:

@@ -85,7 +85,7 @@ def make_writers(
                 folders=folders,
                 warn=warn,
             )
-            writers.append(PdfWriter(docx))
+            writers.append(PdfWriter(docx, warn=warn))
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers
