@@ -92,3 +92,40 @@ def test_an_office_protocol_does_not_know_asks_for_the_field(tmp_path: Path) -> 
     )
     assert "Traceback" not in result.output
     assert snapshot(tmp_path) == before
+
+
+def test_suggest_proposes_what_records_lack_and_writes_a_copy_for_review(tmp_path: Path) -> None:
+    import yaml
+
+    template, people = _campaign(
+        tmp_path, PEOPLE + "- {id: whip, name: Jo Bloggs, title: Chief Whip}\n"
+    )
+    runner = CliRunner()
+    before = people.read_bytes()
+    result = runner.invoke(cli, ["suggest", str(template), str(people)])
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert f"{people}:1: record 'taubira': salutation: Madame la Ministre," in lines
+    assert f"{people}:6: record 'fabius': closing: Yours sincerely," in lines
+    # Valls's own salutation is kept, not proposed again.
+    assert not any("'valls': salutation" in line for line in lines)
+    assert (
+        f"{people}:14: record 'whip': nothing to propose: its title 'Chief Whip' names no "
+        "office lettergen knows"
+    ) in lines
+
+    copy = tmp_path / "reviewed.yaml"
+    result = runner.invoke(cli, ["suggest", str(template), str(people), "--write", str(copy)])
+    assert result.exit_code == 0, result.output
+    records = yaml.safe_load(copy.read_text(encoding="utf-8"))["recipients"]
+    assert [r["id"] for r in records] == ["taubira", "fabius", "valls", "whip"]
+    assert records[1]["salutation"] == "Dear Minister,"
+    assert records[2]["salutation"] == "Dear Manuel,"
+    assert "salutation" not in records[3]
+    assert people.read_bytes() == before
+
+    again = runner.invoke(cli, ["suggest", str(template), str(people), "--write", str(copy)])
+    assert again.exit_code == 2
+    assert again.stderr.strip().endswith(
+        f"{copy}: exists already; name a new file for the reviewed copy"
+    )

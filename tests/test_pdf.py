@@ -387,7 +387,7 @@ def test_letters_libreoffice_never_converts_are_named_and_nothing_is_written(
         "LibreOffice did not convert 4 letter(s) to PDF, also when tried again in a fresh "
         "LibreOffice: stubborn-bob.pdf, cy.pdf, stubborn-dee.pdf, eve.pdf; no PDF was written. "
         "Check that these letters open in LibreOffice (render them with --format docx), "
-        "then run again\n"
+        "then run again; nothing was written: the output folder is as it was\n"
     )
     assert "Traceback" not in result.output and "lettergen-" not in result.stderr
     # The stand-in stops at the first stubborn letter of a call: the retry starts there.
@@ -465,7 +465,7 @@ def test_a_letter_that_kills_libreoffice_twice_is_named_and_nothing_is_written(
         "LibreOffice did not convert 1 letter(s) to PDF, also when tried again in a fresh "
         "LibreOffice (LibreOffice stopped): crash-bob.pdf; no PDF was written. "
         "Check that these letters open in LibreOffice (render them with --format docx), "
-        "then run again\n"
+        "then run again; nothing was written: the output folder is as it was\n"
     )
     assert "Traceback" not in result.output
     assert not out.exists() or list(out.iterdir()) == []

@@ -134,3 +134,13 @@ def test_every_readme_command_works_as_shown(
     assert len(list(letters.glob("*.pdf"))) == 6
     assert (tmp_path / "print" / "all.docx").is_file()
     assert (tmp_path / "water-campaign" / "letters").is_dir()
+
+
+def test_the_readme_installs_what_ci_installs() -> None:
+    """The system packages the README asks for are the ones `.ci/run` installs."""
+    script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    ci = re.search(r"^packages=\((.*?)\)", script, re.MULTILINE)
+    assert ci is not None
+    readme = re.search(r"^apt-get install (.+)$", README.read_text(encoding="utf-8"), re.MULTILINE)
+    assert readme is not None
+    assert readme.group(1).split() == ci.group(1).split()

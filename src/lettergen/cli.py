@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
-from lettergen.errors import LettergenError
+from lettergen.errors import LettergenError, OutputError, UsageError
 
 if TYPE_CHECKING:
     from lettergen.inputs.campaign import Campaign
@@ -331,6 +331,51 @@ def check(**kwargs: Any) -> None:
     click.echo(report.summary())
     if report.failed(strict=kwargs["strict"]):
         sys.exit(1)
+
+
+@cli.command()
+@merge_options
+@click.option(
+    "--write",
+    "copy",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Also write the recipients, with the proposed forms filled in, to this new YAML file.",
+)
+@reports_errors
+def suggest(copy: Path | None, **kwargs: Any) -> None:
+    """Propose the salutation, form of address, closing and address style protocol writes,
+    for each record that lacks them (from its title, gender or honorific, and language).
+
+    Nothing in your own files changes; --write puts the proposals into a copy for review.
+
+    \b
+    Example:
+        lettergen suggest templates/appeal.txt.j2 recipients/new-ministers.csv
+        lettergen suggest --write recipients/reviewed.yaml
+    """
+    from lettergen.checks.suggest import reviewed_copy, suggestions
+    from lettergen.merge.render import Merge
+
+    options, _ = build_merge_options(kwargs)
+    merge = Merge(options, warn)
+    merge.require_records()
+    if copy is not None and copy.exists():
+        raise UsageError(f"{copy}: exists already; name a new file for the reviewed copy")
+    count = 0
+    for suggestion in suggestions(merge):
+        count += 1
+        for line in suggestion.lines():
+            click.echo(line)
+    if copy is not None:
+        text, filled = reviewed_copy(merge)
+        try:
+            with open(copy, "x", encoding="utf-8") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise OutputError(f"{copy}: cannot write the reviewed copy: {exc.strerror}") from None
+        click.echo(f"wrote {copy}: {filled} proposed field(s) filled in; review before use")
+    elif count == 0:
+        click.echo("every record has its salutation, form of address, closing and address style")
 
 
 @cli.command()
