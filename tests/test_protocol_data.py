@@ -20,6 +20,7 @@ import pytest
 import yaml
 
 from lettergen.checks.identity import normalise
+from lettergen.protocol.knowledge import ADDRESSED_AS as KNOWN_ADDRESSED_AS
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE_FILE = ROOT / "src" / "lettergen" / "protocol" / "knowledge.yaml"
@@ -159,18 +160,11 @@ WORDINGS = [
 # of State or the Lord Chancellor as a minister outside English, a Lord Mayor as a mayor, a
 # First Minister as "Premier ministre", a minister-president in Dutch like the Dutch Prime
 # Minister, a prefect in Portuguese ("Prefeito", also a Brazilian mayor).
+# What the checks accept (lettergen.protocol.knowledge), and the one form they flag on purpose:
+# Polish "Panie Premierze" to a deputy prime minister (a deputy addressed as the principal).
 ADDRESSED_AS: dict[str, set[str]] = {
-    "mep": {"member_of_parliament"},
+    **{office: set(others) for office, others in KNOWN_ADDRESSED_AS.items()},
     "deputy_head_of_government": {"head_of_government"},
-    "state_secretary": {"minister"},
-    "deputy_minister": {"minister"},
-    "prefect": {"mayor"},
-    "secretary_of_state": {"minister"},
-    "minister_of_state": {"minister"},
-    "lord_chancellor": {"minister"},
-    "lord_mayor": {"mayor"},
-    "first_minister": {"head_of_government", "minister"},
-    "minister_president": {"head_of_government"},
 }
 
 # Ministries as real lists write them, and a portfolio their words must name.

@@ -312,3 +312,17 @@ def test_a_copied_value_reads_alike_in_one_process_and_in_several(tmp_path: Path
     assert f"record 'm{at:03}': error: field 'recipient.salutation'" in outputs[0]
     assert "(the same as the record before it: filled down or copied?)" in outputs[0]
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    ("title", "said"),
+    [
+        ("Member of the European Parliament", "Madame la Députée,"),
+        ("Secretary of State for Europe", "Dear Minister,"),
+        ("Lord Mayor of London", "Dear Mayor,"),
+    ],
+)
+def test_an_office_protocol_addresses_in_anothers_words_is_not_flagged(
+    title: str, said: str
+) -> None:
+    assert holds(offices_named(said), offices_named(title))

@@ -25,6 +25,24 @@ GENDERS: tuple[Gender, ...] = ("female", "male", "neutral")
 FORM_KEYS = ("salutation", "form_of_address", "closing", "address_style")
 
 
+# Offices protocol addresses in the words of another: an MEP is "Madame la Députée", a
+# secretary of state or the Lord Chancellor is written to as "Minister", a Lord Mayor as a mayor.
+# (Polish also writes "Panie Premierze" to a deputy prime minister; that is left out here, so
+# that a deputy addressed as the principal stays an error.)
+ADDRESSED_AS: Mapping[str, frozenset[str]] = {
+    "mep": frozenset({"member_of_parliament"}),
+    "state_secretary": frozenset({"minister"}),
+    "deputy_minister": frozenset({"minister"}),
+    "prefect": frozenset({"mayor"}),
+    "secretary_of_state": frozenset({"minister"}),
+    "minister_of_state": frozenset({"minister"}),
+    "lord_chancellor": frozenset({"minister"}),
+    "lord_mayor": frozenset({"mayor"}),
+    "first_minister": frozenset({"head_of_government", "minister"}),
+    "minister_president": frozenset({"head_of_government"}),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Office:
     """One office as protocol knows it: its wordings, whether it has a portfolio, its forms."""
@@ -52,11 +70,16 @@ class Held:
     wording: str
 
     def same_as(self, other: Held) -> bool:
-        """Whether ``other`` names this office: the same office, and no portfolio that differs.
+        """Whether this office, said in a form of address, is right for ``other``, an office
+        a record holds: the same office (or one protocol addresses it as), and no portfolio
+        that differs.
 
-        "Minister" is any minister; "Minister of Justice" is not the Minister of the Interior.
+        "Minister" is any minister; "Minister of Justice" is not the Minister of the Interior;
+        a secretary of state may be written to as "Minister".
         """
-        if self.office.id != other.office.id:
+        if self.office.id != other.office.id and self.office.id not in ADDRESSED_AS.get(
+            other.office.id, ()
+        ):
             return False
         if not self.portfolios or not other.portfolios:
             return True
