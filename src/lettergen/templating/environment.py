@@ -30,13 +30,17 @@ from lettergen.templating.forms import FORM_FILTERS
 from lettergen.templating.guards import guard_lipsum, guard_method, guarded_filters
 from lettergen.templating.hooks import LimitedCodeGenerator, LimitedTemplate, dotted_path
 from lettergen.templating.limits import (
+    CLOCK_EVERY,
+    MAX_ITERATIONS,
     MAX_LETTER,
     MAX_MARKUP,
+    Budget,
     LimitError,
     budget,
     check_binop,
     check_letter,
     check_size,
+    current,
 )
 from lettergen.templating.printing import PrintedContainerError, printed_container
 
@@ -252,12 +256,17 @@ class _Sandbox(ImmutableSandboxedEnvironment):
     @staticmethod
     def loop_guard(iterable: Any) -> Any:
         """Count the iterations of a loop over ``iterable`` (called by every ``for``)."""
-        found = budget()
+        found = current.get() or Budget()
         try:
             count = len(iterable)
         except TypeError:
             return found.counted(iterable)
-        found.iterate(count)
+        # Counted here, not through Budget.iterate: this runs for every loop of every letter.
+        found.iterations += count
+        found.steps += 1
+        if count < _TIMED_LOOP and found.iterations <= MAX_ITERATIONS and found.steps % CLOCK_EVERY:
+            return iterable
+        found.iterate(0)
         # A long loop's body may take long: its items are timed. (A short one's is not worth
         # the cost; loops inside it and calls in it count as steps.)
         return iterable if count < _TIMED_LOOP else found.timed(iterable)

@@ -6,9 +6,10 @@ own, so the code generator here adds a call to the environment around each:
 - the iterable of every ``for`` loop: ``environment.loop_guard(ITERABLE)``, which counts the
   iterations (nested loops multiply);
 - every ``a ~ b``: ``environment.str_join((a, b))``, which measures the text before making it;
-- every printed value: ``printed(VALUE, context, 'recipient.city')``, which refuses a list or
-  mapping printed as text (naming the field); inside a macro or block, whose output is kept
-  until the macro returns, ``printed_kept`` also counts the characters.
+- every printed value that is not a text: ``printed(VALUE, context, 'recipient.city')``, which
+  refuses a list or mapping printed as text (naming the field); inside a macro or block,
+  whose output is kept until the macro returns, every value goes to ``printed_kept``, which
+  also counts the characters.
 
 The template class gives each rendering a fresh :class:`~lettergen.templating.limits.Budget`.
 """
@@ -81,12 +82,20 @@ class LimitedCodeGenerator(CodeGenerator):
 
     def _output_child_pre(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
         super()._output_child_pre(node, frame, finalize)
-        # A letter's own output is measured as it is joined (see the environment's concat);
-        # output kept in a buffer (a macro's, a block's) is counted as it is printed.
-        self.write("printed(" if frame.buffer is None else "printed_kept(")
+        if frame.buffer is None:
+            # A letter's own output is measured as it is joined (see the environment's
+            # concat). A text, nearly every value, passes without a call.
+            self.write("(printed_value if type(printed_value := ")
+        else:
+            # Output kept in a buffer (a macro's, a block's) is counted as it is printed.
+            self.write("printed_kept(")
 
     def _output_child_post(self, node: nodes.Expr, frame: Frame, finalize: Any) -> None:
-        self.write(f", context, {dotted_path(node)!r})")
+        name = repr(dotted_path(node))
+        if frame.buffer is None:
+            self.write(f") is str else printed(printed_value, context, {name}))")
+        else:
+            self.write(f", context, {name})")
         super()._output_child_post(node, frame, finalize)
 
 

@@ -44,7 +44,7 @@ MAX_DEPTH = 50
 MAX_SECONDS = 10.0
 
 # How often (in counted steps) the clock is read.
-_CLOCK_EVERY = 64
+CLOCK_EVERY = 64
 
 
 class LimitError(jinja2.TemplateRuntimeError):
@@ -60,7 +60,7 @@ class Budget:
     time. :data:`current` holds the budget of the rendering under way.
 
     Reading the clock costs more than most steps it times, so it is read every
-    ``_CLOCK_EVERY``-th step, and the clock starts at the first reading.
+    ``CLOCK_EVERY``-th step, and the clock starts at the first reading.
     """
 
     __slots__ = ("deadline", "depth", "iterations", "made", "steps")
@@ -76,7 +76,7 @@ class Budget:
         """Count one hooked step (a loop started, a call, a text made); check the time now
         and then."""
         self.steps += 1
-        if not self.steps % _CLOCK_EVERY:
+        if not self.steps % CLOCK_EVERY:
             self.check_time()
 
     def check_time(self) -> None:
