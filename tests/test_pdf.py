@@ -506,3 +506,30 @@ def test_with_uno_letters_go_to_long_lived_libreoffices_not_to_soffice_calls(
         f"Dear Person {i}, Thank you." for i in ids
     ]
     assert not list(out.glob(".lettergen-*"))
+
+
+def test_a_pdf_run_failing_midway_takes_back_the_pdfs_already_in_place(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDFs go through the run's output folder: a disk full at the third leaves none."""
+    import errno
+
+    from lettergen.output import place
+
+    env, _ = fake_soffice(tmp_path, monkeypatch)
+    real = place.safeio.write_new
+    calls = []
+
+    def filling_up(name: str, data: bytes, dir_fd: int | None = None) -> str:
+        calls.append(name)
+        if name.endswith(".pdf") and sum(c.endswith(".pdf") for c in calls) == 3:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real(name, data, dir_fd)
+
+    monkeypatch.setattr(place.safeio, "write_new", filling_up)
+    result, out = render_pdf(runner, tmp_path, ["ada", "bo", "cy", "di"], env, "-j", "1")
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert "nothing was written: the output folder is as it was" in result.stderr
+    assert sum(c.endswith(".pdf") for c in calls) == 3  # two were in place when the third failed
+    assert not out.exists() or sorted(p.name for p in out.iterdir()) == []

@@ -220,7 +220,7 @@ def _second_pass(
                 combined_pdf = options.combine.with_suffix(".pdf") if options.combine else None
                 for writer in pdfs:
                     writer.combine = combined_pdf
-                    files += writer.finish()
+                    files += writer.finish(put=functools.partial(_put_pdf, folder, manifest))
             if combined is not None:
                 combined.close()
                 files += 1
@@ -240,6 +240,13 @@ def _feed(
             assert letter.body is not None
             combined.add(letter.body)
         yield letter
+
+
+def _put_pdf(folder: OutputFolder, manifest: Manifest, target: Path, data: bytes) -> None:
+    """Put one PDF letter in place through the run's folder, its manifest row first, so that a
+    run failing later takes it back like any other letter."""
+    manifest.flush()
+    folder.put(target.name, data)
 
 
 def _staging(

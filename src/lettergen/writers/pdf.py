@@ -239,17 +239,25 @@ class PdfWriter(Writer):
                 names=[s.target.name for s, _ in failed],
             )
 
-    def finish(self) -> int:
-        """Convert every staged letter, move the PDFs into place; return how many files."""
+    def finish(self, put: Callable[[Path, bytes], None] | None = None) -> int:
+        """Convert every staged letter, put the PDFs in place; return how many files.
+
+        ``put`` puts one file in place (the run's output folder, which can take a failed run
+        back whole); without it the PDFs are moved there.
+        """
         if self._work is None:
             return 0
         try:
             self._convert_all()
             files = 0
             for staged in self._staged:
+                data = staged.pdf.read_bytes()
                 if staged.on_write is not None:
-                    staged.on_write(staged.target, staged.pdf.read_bytes())
-                os.replace(staged.pdf, staged.target)
+                    staged.on_write(staged.target, data)
+                if put is not None:
+                    put(staged.target, data)
+                else:
+                    os.replace(staged.pdf, staged.target)
                 files += 1
             if self.combine is not None:
                 combine([s.target for s in self._staged], self.combine)
