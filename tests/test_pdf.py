@@ -533,3 +533,28 @@ def test_a_pdf_run_failing_midway_takes_back_the_pdfs_already_in_place(
     assert "nothing was written: the output folder is as it was" in result.stderr
     assert sum(c.endswith(".pdf") for c in calls) == 3  # two were in place when the third failed
     assert not out.exists() or sorted(p.name for p in out.iterdir()) == []
+
+
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="fontconfig's fc-match asks for fonts")
+def test_a_font_the_machine_lacks_is_a_warning_naming_it_and_its_substitute(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import docx
+
+    env, _ = fake_soffice(tmp_path, monkeypatch)
+    letterhead = docx.Document()
+    letterhead.styles["Normal"].font.name = "Nosuch Grotesk"
+    letterhead.save(str(tmp_path / "letterhead.docx"))
+    template, recipients = people(tmp_path, ["ada"])
+    out = tmp_path / "out"
+    args = ["render", str(template), str(recipients), "-f", "pdf", "-o", str(out)]
+    result = runner.invoke(cli, [*args, "--letterhead", str(tmp_path / "letterhead.docx")], env=env)
+    assert result.exit_code == 0, result.output
+    assert (
+        "warning: the letters ask for the font 'Nosuch Grotesk', which is not installed: "
+        "LibreOffice will print them in '"
+    ) in result.stderr
+    # The default letterhead asks for Arial, which the machine has (or its metric twin).
+    plain = runner.invoke(cli, [*args, "--force"], env=env)
+    assert plain.exit_code == 0, plain.output
+    assert "font" not in plain.stderr

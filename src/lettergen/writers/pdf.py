@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from lettergen.errors import OutputError, Warn, ignore_warning
 from lettergen.writers.combined import check_combine_target
+from lettergen.writers.fonts import warn_missing_fonts
 from lettergen.writers.pdf_batches import (
     GROUP,
     INSTALL_LIBREOFFICE,
@@ -182,6 +183,8 @@ class PdfWriter(Writer):
         ``on_write`` hears of the PDF (its target and bytes) just before it is put in place."""
         if self._work is None:
             self._open(target)
+            # The fonts come from the letterhead and the styles, alike in every letter.
+            warn_missing_fonts(docx, self.warn)
         assert self._work is not None
         name = f"{len(self._staged):06d}-{target.stem}"
         folder = self._work
