@@ -39,12 +39,14 @@ _INSTALL = "apt-get install fonts-liberation fonts-crosextra-carlito fonts-crose
 def fonts_of(docx: bytes) -> list[str]:
     """The fonts a DOCX names for its text (explicitly, not through the theme), sorted."""
     found: set[str] = set()
-    with zipfile.ZipFile(io.BytesIO(docx)) as archive:
-        for name in archive.namelist():
-            if _PARTS.fullmatch(name):
-                found.update(
-                    f.decode("utf-8", "replace") for f in _FONT.findall(archive.read(name))
-                )
+    try:
+        with zipfile.ZipFile(io.BytesIO(docx)) as archive:
+            for name in archive.namelist():
+                if _PARTS.fullmatch(name):
+                    names = _FONT.findall(archive.read(name))
+                    found.update(font.decode("utf-8", "replace") for font in names)
+    except zipfile.BadZipFile:
+        return []  # not a document: LibreOffice says so when it converts it
     return sorted(font for font in found if font.casefold() not in _SYMBOLS)
 
 
