@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from lettergen.cli import cli
 from lettergen.errors import OutputError
 from lettergen.writers import pdf, pdf_batches, pdf_uno
-from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE
+from tests.conftest import SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
 
 needs_libreoffice = pytest.mark.skipif(
     shutil.which("soffice") is None
@@ -558,3 +558,23 @@ def test_a_font_the_machine_lacks_is_a_warning_naming_it_and_its_substitute(
     plain = runner.invoke(cli, [*args, "--force"], env=env)
     assert plain.exit_code == 0, plain.output
     assert "font" not in plain.stderr
+
+
+@needs_libreoffice
+@pytest.mark.skipif(shutil.which("fc-match") is None, reason="fontconfig's fc-match asks for fonts")
+def test_preview_pdf_warns_of_a_missing_font_too(runner: CliRunner, tmp_path: Path) -> None:
+    import docx
+
+    letterhead = docx.Document()
+    letterhead.styles["Normal"].font.name = "Nosuch Grotesk"
+    letterhead.save(str(tmp_path / "letterhead.docx"))
+    template = write(
+        tmp_path / "letter.txt.j2",
+        "---\nletterhead: letterhead.docx\n---\nDear {{ recipient.name }},\n",
+    )
+    people = write(tmp_path / "people.yaml", "- {id: ada, name: Ada}\n")
+    target = tmp_path / "ada.pdf"
+    result = runner.invoke(cli, ["preview", str(template), str(people), "--pdf", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "the letters ask for the font 'Nosuch Grotesk', which is not installed" in result.stderr
+    assert "Dear Ada," in text(target)

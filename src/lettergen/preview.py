@@ -128,6 +128,7 @@ def previews(
 def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
     from lettergen.writers import make_writers
+    from lettergen.writers.fonts import warn_missing_fonts
     from lettergen.writers.pdf import convert_one
 
     writers = make_writers(
@@ -137,6 +138,7 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         signature=merge.sender.get("signature"),
         template=merge.template,
         folders=merge.folders,
+        warn=merge.warn,
     )
     letter = Letter(
         record=preview.record,
@@ -148,7 +150,9 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     )
     with tempfile.TemporaryDirectory(prefix="lettergen-preview-") as folder:
         staged = Path(folder) / f"{letter.name}.docx"
-        staged.write_bytes(writers[0].to_bytes(letter))
+        docx = writers[0].to_bytes(letter)
+        warn_missing_fonts(docx, merge.warn)
+        staged.write_bytes(docx)
         pdf = Path(folder) / f"{letter.name}.pdf"
         convert_one(staged, pdf)
         target.parent.mkdir(parents=True, exist_ok=True)
