@@ -326,8 +326,8 @@ def test_a_bomb_in_a_word_template_stops_cleanly(campaign: dict[str, Path], tmp_
     result = run_capped(args(campaign, template, "-f", "docx"))
     assert result.returncode == 1, result.stderr
     assert result.stderr.strip() == (
-        f"{template}: record 'alpha': body paragraph 2 \"{{{{ 'x' * 10**9 }}}}\": template "
-        f"error: {LIMIT}'*' would make 1,000,000,000 characters, more than the 1,000,000 "
+        f"{template}: record 'alpha': body paragraph 2 \"{{{{ 'x' * 10**9 }}}}\": "
+        f"{LIMIT}'*' would make 1,000,000,000 characters, more than the 1,000,000 "
         f"{TOO_MUCH}"
     )
     assert snapshot(campaign["out"]) == before
@@ -341,8 +341,8 @@ def test_a_list_printed_in_a_word_template_names_the_field(
     result = runner.invoke(cli, args(campaign, template, "-f", "docx"))
     assert result.exit_code == 1, result.output
     assert result.stderr.strip() == (
-        f"{template}: record 'alpha': body paragraph 2 \"{{{{ recipient.city }}}}\": template "
-        "error: field 'recipient.city' is a list (Paris, Lyon) printed as text: print its "
+        f"{template}: record 'alpha': body paragraph 2 \"{{{{ recipient.city }}}}\": "
+        "field 'recipient.city' is a list (Paris, Lyon) printed as text: print its "
         "items with {{ recipient.city | join(', ') }}, or loop over them: "
         "{% for item in recipient.city %}"
     )

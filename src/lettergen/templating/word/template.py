@@ -55,6 +55,8 @@ from lettergen.templating.environment import (
     make_environment,
     used_fields,
 )
+from lettergen.templating.limits import LimitError
+from lettergen.templating.printing import PrintedContainerError
 from lettergen.templating.word.elements import LETTER_NUMBER, TEXT_PARTS, W_P, W_T, W, w_name
 from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
 from lettergen.templating.word.paragraphs import (
@@ -356,6 +358,8 @@ class WordTemplate(LetterTemplate):
             message = f"{prefix}included template not found: {exc.name}"
         elif isinstance(exc, ForbiddenCharacterError):
             message = f"{prefix}a value {exc}, which a Word document cannot hold"
+        elif isinstance(exc, LimitError | PrintedContainerError):
+            message = f"{prefix}{exc}"  # says what it is ("template limit: ...") itself
         else:
             message = f"{prefix}template error: {str(exc) or type(exc).__name__}"
         return TemplateError(message, path=self.path)
