@@ -17,13 +17,14 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from lettergen.checks.findings import Severity
 from lettergen.checks.identity import ORG_FIELDS
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.protocol.genders import gender_field, honorific_gender, presumed_gender
 from lettergen.protocol.knowledge import Gender, Held, holds, offices_named, portfolios_named
 from lettergen.protocol.languages import salutation_languages
-from lettergen.protocol.proposals import propose, record_offices, record_title
+from lettergen.protocol.proposals import record_title
 
 # The fields that say how the recipient is addressed, as templates print them.
 FORM_FIELDS = ("salutation", "form_of_address", "closing", "vocative", "address_as")
@@ -59,129 +60,143 @@ class RecordChecks:
         """
         fields = record.fields
         forms = _texts(fields, FORM_FIELDS)
-        previous, self._previous = self._previous, forms
-        gender, said_by = _stated_gender(fields.get("gender"), fields.get("honorific"))
-        if said_by == "contradiction":
-            self.tally.add(
-                "error",
-                "record-form",
-                f"field 'recipient.gender': '{fields.get('gender')}' contradicts the honorific "
-                f"'{fields.get('honorific')}'",
-                record,
-            )
-        title = record_title(fields)
-        own = record_offices(fields)
         organisations = _texts(fields, ORG_FIELDS)
+        previous, self._previous = self._previous, forms
         previous_organisations, self._previous_organisations = (
             self._previous_organisations,
             organisations,
         )
-        if own:
-            for key, text in organisations.items():
-                copied = previous_organisations.get(key) == text
-                self._ministry(record, key, text, title, own, copied)
-        if not forms:
-            return
-        for key, text in forms.items():
-            copied = previous.get(key) == text
-            said = offices_named(text)
-            if own and said and not _holds(text, title):
-                self._add(
-                    "error",
-                    record,
-                    key,
-                    f"'{text}' addresses the office of {_offices(said)}, but the record's title "
-                    f"is '{title}'",
-                    copied,
-                )
-                continue
-            presumed = presumed_gender(text)
-            if gender is not None and presumed is not None and presumed != gender:
-                self._add(
-                    "error",
-                    record,
-                    key,
-                    f"'{text}' addresses a {_WORDS[presumed]}, but the record's {said_by} says "
-                    f"{_WORDS[gender]}",
-                    copied,
-                )
-                continue
-            if own and _EXCELLENCY.search(text) and not any(h.office.excellency for h in own):
-                self._add(
-                    "warning",
-                    record,
-                    key,
-                    f"'{text}' gives an Excellency to the office of {_offices(own)}, which "
-                    "protocol does not style so (ambassadors and heads of state are excellencies)",
-                    copied,
-                )
-                continue
-            if key != "salutation":
-                continue
-            if language and self._other_language(record, text, language, copied):
-                continue
-            if said:
-                self._unusual(record, text, said, language or "en", copied)
-
-    def _ministry(
-        self, record: Record, key: str, text: str, title: str, own: tuple[Held, ...], copied: bool
-    ) -> None:
-        """Warn about an organisation that is the ministry of another portfolio than the title's
-        ("Ministère de la Justice" above the Minister of the Interior's street)."""
-        held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
-        if not held:
-            return
-        named = portfolios_named(text)
-        if named and not named & held:
-            self._add(
-                "warning",
-                record,
-                key,
-                f"'{text}' is the ministry of {_portfolios(named)}, but the record's title is "
-                f"'{title}'",
-                copied,
-            )
-
-    def _other_language(self, record: Record, text: str, language: str, copied: bool) -> bool:
-        """Warn about a salutation in another language than the letter's; return whether."""
-        written_in = salutation_languages(text)
-        letter = language.replace("_", "-").split("-")[0].lower()
-        if not written_in or letter in written_in:
-            return False
-        self._add(
-            "warning",
-            record,
-            "salutation",
-            f"'{text}' opens a letter in {'/'.join(sorted(written_in))}, but this letter is in "
-            f"'{letter}'",
-            copied,
+        gender = fields.get("gender")
+        honorific = fields.get("honorific")
+        # Lists repeat their offices, forms and ministries: what they give is worked out once.
+        found = _findings(
+            tuple(forms.items()),
+            tuple(organisations.items()),
+            record_title(fields),
+            gender if isinstance(gender, str) else None,
+            honorific if isinstance(honorific, str) else None,
+            language,
+            tuple(previous.items()),
+            tuple(previous_organisations.items()),
         )
-        return True
+        for severity, message in found:
+            self.tally.add(severity, "record-form", message, record)
 
-    def _unusual(
-        self, record: Record, text: str, said: tuple[Held, ...], language: str, copied: bool
-    ) -> None:
-        """Warn about a salutation naming a portfolio where protocol names only the office."""
-        if not any(h.portfolios for h in said):
-            return
-        proposal = propose(record.fields, language)
-        if proposal is None or proposal.salutation is None:
-            return
-        if not _names_portfolio(proposal.salutation) and _LEADING.sub("", text) != _LEADING.sub(
-            "", proposal.salutation
-        ):
-            self._add(
-                "warning",
-                record,
-                "salutation",
-                f"'{text}' is not how protocol opens a letter to this office; it writes "
-                f"'{proposal.salutation}'",
+
+Found = tuple[Severity, str]
+
+
+@functools.lru_cache(maxsize=4096)
+def _findings(
+    forms: tuple[tuple[str, str], ...],
+    organisations: tuple[tuple[str, str], ...],
+    title: str,
+    gender_value: str | None,
+    honorific: str | None,
+    language: str | None,
+    previous: tuple[tuple[str, str], ...],
+    previous_organisations: tuple[tuple[str, str], ...],
+) -> tuple[Found, ...]:
+    """What a record with these words gives: (severity, message) for each finding."""
+    found: list[Found] = []
+    before = dict(previous)
+    before_organisations = dict(previous_organisations)
+
+    def add(severity: Severity, key: str, message: str, copied: bool) -> None:
+        hint = " (the same as the record before it: filled down or copied?)" if copied else ""
+        found.append((severity, f"field 'recipient.{key}': {message}{hint}"))
+
+    gender, said_by = _gender_of(gender_value, honorific)
+    if said_by == "contradiction":
+        found.append(
+            (
+                "error",
+                f"field 'recipient.gender': '{gender_value}' contradicts the honorific "
+                f"'{honorific}'",
+            )
+        )
+    own = offices_named(title) if title else ()
+    if own:
+        held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
+        for key, text in organisations:
+            named = portfolios_named(text) if held else frozenset()
+            if named and not named & held:
+                # "Ministère de la Justice" above the Minister of the Interior's street.
+                add(
+                    "warning",
+                    key,
+                    f"'{text}' is the ministry of {_portfolios(named)}, but the record's title "
+                    f"is '{title}'",
+                    before_organisations.get(key) == text,
+                )
+    for key, text in forms:
+        copied = before.get(key) == text
+        said = offices_named(text)
+        if own and said and not holds(said, own):
+            add(
+                "error",
+                key,
+                f"'{text}' addresses the office of {_offices(said)}, but the record's title "
+                f"is '{title}'",
                 copied,
             )
+            continue
+        presumed = presumed_gender(text)
+        if gender is not None and presumed is not None and presumed != gender:
+            add(
+                "error",
+                key,
+                f"'{text}' addresses a {_WORDS[presumed]}, but the record's {said_by} says "
+                f"{_WORDS[gender]}",
+                copied,
+            )
+            continue
+        if own and _EXCELLENCY.search(text) and not any(h.office.excellency for h in own):
+            add(
+                "warning",
+                key,
+                f"'{text}' gives an Excellency to the office of {_offices(own)}, which "
+                "protocol does not style so (ambassadors and heads of state are excellencies)",
+                copied,
+            )
+            continue
+        if key != "salutation":
+            continue
+        written_in = salutation_languages(text)
+        letter = (language or "").replace("_", "-").split("-")[0].lower()
+        if language and written_in and letter not in written_in:
+            add(
+                "warning",
+                key,
+                f"'{text}' opens a letter in {'/'.join(sorted(written_in))}, but this letter is "
+                f"in '{letter}'",
+                copied,
+            )
+            continue
+        usual = _usual_salutation(own, gender or "neutral", language or "en")
+        if (
+            usual is not None
+            and any(h.portfolios for h in said)
+            and not _names_portfolio(usual)
+            and _LEADING.sub("", text) != _LEADING.sub("", usual)
+        ):
+            add(
+                "warning",
+                key,
+                f"'{text}' is not how protocol opens a letter to this office; it writes '{usual}'",
+                copied,
+            )
+    return tuple(found)
 
-    def _add(self, severity: Any, record: Record, key: str, message: str, copied: bool) -> None:
-        hint = " (the same as the record before it: filled down or copied?)" if copied else ""
-        self.tally.add(severity, "record-form", f"field 'recipient.{key}': {message}{hint}", record)
+
+def _usual_salutation(own: tuple[Held, ...], gender: Gender, language: str) -> str | None:
+    """The salutation protocol writes to the record's first office, when it names nobody
+    (a form with the recipient's name in it is not compared)."""
+    if not own:
+        return None
+    lang = language.replace("_", "-").split("-")[0].lower()
+    form = own[0].office.form("salutation", lang, gender)
+    return None if form is None or "{" in form else form
 
 
 _WORDS: dict[Gender, str] = {"female": "woman", "male": "man", "neutral": "person"}
@@ -196,16 +211,6 @@ def _texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
     }
 
 
-def _stated_gender(gender: Any, honorific: Any) -> tuple[Gender | None, str]:
-    """The gender a record's ``gender`` and ``honorific`` state and which says so
-    ("contradiction" when they disagree)."""
-    if not isinstance(gender, str):
-        gender = None
-    if not isinstance(honorific, str):
-        honorific = None
-    return _gender_of(gender, honorific)
-
-
 @functools.lru_cache(maxsize=256)
 def _gender_of(gender: str | None, honorific: str | None) -> tuple[Gender | None, str]:
     by_field = gender_field(gender)
@@ -217,12 +222,6 @@ def _gender_of(gender: str | None, honorific: str | None) -> tuple[Gender | None
     if by_honorific:
         return by_honorific, "honorific"
     return None, ""
-
-
-@functools.lru_cache(maxsize=4096)
-def _holds(text: str, title: str) -> bool:
-    """Whether every office ``text`` names is one the ``title`` names."""
-    return holds(offices_named(text), offices_named(title))
 
 
 def _offices(held: tuple[Held, ...]) -> str:
