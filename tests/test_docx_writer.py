@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from docx.shared import Cm
 
 from lettergen.cli import cli
-from tests.conftest import ROOT, write
+from tests.conftest import ROOT, SAMPLE_RECIPIENTS, SAMPLE_TEMPLATE, write
 from tests.docx_helpers import docx_text, png
 
 
@@ -461,3 +461,22 @@ def test_a_damaged_letterhead_is_an_error_not_a_traceback(
     assert code == 1
     assert output.startswith(f"{damaged}: letterhead: {message}")
     assert not out.exists()
+
+
+def test_a_letter_carries_its_own_title_author_and_date_not_its_letterheads(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    import datetime as dt
+
+    out = tmp_path / "out"
+    args = ["render", str(SAMPLE_TEMPLATE), str(SAMPLE_RECIPIENTS), "-f", "docx", "-o", str(out)]
+    result = runner.invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    properties = docx.Document(str(out / "laurent-fabius.docx")).core_properties
+    assert properties.title == "Extradition of Mr Mukhtar Ablyazov"  # the front matter's subject
+    assert properties.author == "Mady Delvaux-Stehres"
+    # Dated by the letters' date (the front matter's), not the letterhead's day or the clock.
+    assert properties.created == dt.datetime(2015, 5, 25, tzinfo=dt.UTC)
+    with zipfile.ZipFile(out / "laurent-fabius.docx") as archive:
+        assert b"Microsoft" not in archive.read("docProps/app.xml")
+        assert b"<Application>lettergen</Application>" in archive.read("docProps/app.xml")

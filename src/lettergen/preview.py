@@ -136,6 +136,8 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         meta=merge.template.meta,
         source=merge.template.path,
         signature=merge.sender.get("signature"),
+        author=str(merge.sender.get("name") or ""),
+        dated=merge.date,
         template=merge.template,
         folders=merge.folders,
         warn=merge.warn,

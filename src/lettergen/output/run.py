@@ -56,6 +56,8 @@ def render(
         meta=merge.template.meta,
         source=merge.template.path,
         signature=merge.sender.get("signature"),
+        author=str(merge.sender.get("name") or ""),
+        dated=merge.date,
         template=merge.template,
         folders=merge.folders,
         warn=warn,

@@ -6,6 +6,7 @@ Writers know nothing of Jinja2 or records' files; they get a
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +35,8 @@ def make_writers(
     template: LetterTemplate | None = None,
     folders: Sequence[Path] | None = None,
     warn: Warn = ignore_warning,
+    author: str = "",
+    dated: dt.date | None = None,
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
@@ -69,6 +72,8 @@ def make_writers(
                     signature=signature,
                     folders=folders,
                     warn=warn,
+                    author=author,
+                    dated=dated,
                 )
             )
         elif fmt == "pdf":
@@ -84,6 +89,8 @@ def make_writers(
                 template=template,
                 folders=folders,
                 warn=warn,
+                author=author,
+                dated=dated,
             )
             writers.append(PdfWriter(docx, warn=warn))
         else:

@@ -8,6 +8,7 @@ the body, and its other members stay deflated, to be copied byte for byte into e
 
 from __future__ import annotations
 
+import datetime as dt
 import zipfile
 import zlib
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,7 @@ from lettergen.confine import confined
 from lettergen.errors import OutputError, TemplateError, Warn, ignore_warning
 from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS
 from lettergen.packages import open_document, parse_part
+from lettergen.writers.properties import APP, CORE, app_xml, core_xml
 from lettergen.writers.zipwriter import Archive, Member, package_members
 
 _OFFICE_DOCUMENT = R_NS + "/officeDocument"
@@ -185,6 +187,13 @@ class Letterhead:
         # Images are compressed already: stored, not deflated.
         self.members[media] = Member(media, zipfile.ZIP_STORED, zlib.crc32(data), len(data), data)
         return media
+
+    def describe(self, title: str, author: str, when: dt.datetime) -> None:
+        """Give the letters their own title, author and date, in place of the letterhead's
+        (only where the letterhead has those parts, as every Word document does)."""
+        for name, data in ((CORE, core_xml(title, author, when)), (APP, app_xml())):
+            if name in self.members:
+                self.members[name] = Member.deflate(name, data)
 
     def archive(self) -> Archive:
         """Return the zip of every member but the main document, laid out once."""

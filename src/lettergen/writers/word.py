@@ -8,6 +8,7 @@ block (see :mod:`lettergen.writers.blocks`).
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import struct
 import unicodedata
@@ -68,10 +69,18 @@ class DocxWriter(Writer):
         signature: str | Path | None = None,
         source: Path | None = None,
         warn: Warn = ignore_warning,
+        title: str = "Letter",
+        author: str = "",
+        dated: dt.date | None = None,
     ) -> None:
         self.source = source
         self.rules = list(rules)
         self.letterhead = read_letterhead(letterhead, warn)
+        # Dated by the letters' date, so that the same inputs give the same bytes in any run.
+        day = dated or dt.date.today()
+        self.letterhead.describe(
+            title, author, dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC)
+        )
         self.styles: dict[str, str] = {}
         self._check_styles(self.rules, source)
         # Layout rules of each template a letter came from (language variants have their own).
@@ -90,6 +99,8 @@ class DocxWriter(Writer):
         signature: str | Path | None = None,
         folders: Sequence[Path] | None = None,
         warn: Warn = ignore_warning,
+        author: str = "",
+        dated: dt.date | None = None,
     ) -> DocxWriter:
         """Return the writer a template's front matter asks for (``--letterhead`` wins); the
         front matter names files inside ``folders`` only (see :mod:`lettergen.confine`)."""
@@ -99,6 +110,9 @@ class DocxWriter(Writer):
             signature=signature,
             source=source,
             warn=warn,
+            title=str(meta.get("subject") or "Letter"),
+            author=author,
+            dated=dated,
         )
 
     def _check_styles(self, rules: Sequence[Rule], source: Path | None) -> None:
