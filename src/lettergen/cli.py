@@ -356,18 +356,20 @@ def suggest(copy: Path | None, **kwargs: Any) -> None:
     from lettergen.checks.suggest import reviewed_copy, suggestions
     from lettergen.merge.render import Merge
 
+    if copy is not None and copy.exists():
+        raise UsageError(f"{copy}: exists already; name a new file for the reviewed copy")
     options, _ = build_merge_options(kwargs)
     merge = Merge(options, warn)
     merge.require_records()
-    if copy is not None and copy.exists():
-        raise UsageError(f"{copy}: exists already; name a new file for the reviewed copy")
+    # One pass over the records: the copy holds every record, the listing those that lack forms.
+    found = list(suggestions(merge))
     count = 0
-    for suggestion in suggestions(merge):
-        count += 1
+    for suggestion in found:
+        count += bool(suggestion.lacking)
         for line in suggestion.lines():
             click.echo(line)
     if copy is not None:
-        text, filled = reviewed_copy(merge)
+        text, filled = reviewed_copy(found)
         try:
             with open(copy, "x", encoding="utf-8") as handle:
                 handle.write(text)

@@ -125,9 +125,6 @@ _FIRST_FIELDS = ("first_name", "firstname", "given_name")
 _LAST_FIELDS = ("last_name", "lastname", "family_name", "surname")
 
 
-_OFFICE_FIELDS = TITLE_FIELDS
-
-
 _ADDRESS_FORM_FIELDS = ("salutation", "form_of_address", "vocative", "address_as")
 
 
@@ -147,7 +144,7 @@ IDENTITY_FIELDS = frozenset(
         *_NAME_FIELDS,
         *_FIRST_FIELDS,
         *_LAST_FIELDS,
-        *_OFFICE_FIELDS,
+        *TITLE_FIELDS,
         *_ADDRESS_FORM_FIELDS,
         *ORG_FIELDS,
     )
@@ -321,7 +318,7 @@ def _identity_keys(keys: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
         _NAME_FIELDS,
         _LAST_FIELDS,
         _FIRST_FIELDS,
-        _OFFICE_FIELDS,
+        TITLE_FIELDS,
         _ADDRESS_FORM_FIELDS,
         ORG_FIELDS,
     )

@@ -7,7 +7,7 @@ the list (YAML) for that review. Nothing is changed in the user's own file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,16 +21,20 @@ from lettergen.protocol.proposals import Proposal, propose, record_title
 
 @dataclass(frozen=True)
 class Suggestion:
-    """The forms proposed for one record: the fields it lacks, each with protocol's form."""
+    """What protocol proposes for one record: the forms it lacks, each with protocol's text."""
 
     record: Record
     language: str
     proposal: Proposal | None
-    # field -> proposed text, for the fields the record lacks (empty: nothing to propose)
+    # The forms the record lacks (none: it has them all), and protocol's text for each it knows.
+    lacking: tuple[str, ...]
     fields: dict[str, str]
 
     def lines(self) -> list[str]:
-        """How `lettergen suggest` prints it: one line per proposed field, or why there is none."""
+        """How `lettergen suggest` prints it: one line per proposed field, or why there is none
+        (nothing for a record that lacks nothing)."""
+        if not self.lacking:
+            return []
         where = f"{self.record.location}: record '{self.record.id}'"
         if self.proposal is None:
             title = record_title(self.record.fields)
@@ -40,32 +44,32 @@ class Suggestion:
 
 
 def suggestions(merge: Merge) -> Iterator[Suggestion]:
-    """For each record lacking a form of address, what the knowledge base proposes."""
+    """For each record, in order, what the knowledge base proposes for the forms it lacks."""
     for record in merge.records():
-        lacking = [key for key in FORM_KEYS if not _has(record, key)]
-        if not lacking:
-            continue
-        template, _ = merge.template_for(record)
-        language = str(template.meta.get("locale") or "en")
-        proposal = propose(record.fields, language)
+        lacking = tuple(key for key in FORM_KEYS if not _has(record, key))
+        proposal = None
         fields: dict[str, str] = {}
+        language = ""
+        if lacking:
+            template, _ = merge.template_for(record)
+            language = str(template.meta.get("locale") or "en")
+            proposal = propose(record.fields, language)
         if proposal is not None:
             for key in lacking:
                 text = proposal.get(key)
                 if text is not None:
                     fields[key] = text
-        yield Suggestion(record, language, proposal, fields)
+        yield Suggestion(record, language, proposal, lacking, fields)
 
 
-def reviewed_copy(merge: Merge) -> tuple[str, int]:
-    """Every record as YAML, with the proposed fields filled in, and how many were filled."""
-    proposed = {s.record.id: s.fields for s in suggestions(merge)}
+def reviewed_copy(found: Iterable[Suggestion]) -> tuple[str, int]:
+    """Every record of ``found`` as YAML, with the proposed fields filled in, and how many
+    fields were filled."""
     records = []
     filled = 0
-    for record in merge.records():
-        extra = proposed.get(record.id, {})
-        filled += len(extra)
-        records.append(_plain({**record.fields, **extra}))
+    for suggestion in found:
+        filled += len(suggestion.fields)
+        records.append(_plain({**suggestion.record.fields, **suggestion.fields}))
     text = (
         "# Recipients with the forms of address lettergen proposes filled in, for review.\n"
         + yaml.safe_dump({"recipients": records}, allow_unicode=True, sort_keys=False)

@@ -105,7 +105,6 @@ _FORM_WORDS: Mapping[str, Gender] = {
             "ministra",
             "ministerin",
             "premiere",
-            "presidente",
             "baroness",
             "duchess",
             "queen",
@@ -147,9 +146,8 @@ _FORM_WORDS: Mapping[str, Gender] = {
         "male",
     ),
 }
-# "presidente" is both in Spanish, Italian and Portuguese; only French "Présidente" is female,
-# and that is told by the article. Words with both genders are dropped below.
-_BOTH = frozenset(("presidente",))
+# Not listed: "presidente", both genders in Spanish, Italian and Portuguese (French
+# "Présidente" is female, and its article already says so).
 
 
 def gender_field(value: Any) -> Gender | None:
@@ -183,8 +181,6 @@ def presumed_gender(form: str) -> Gender | None:
     said: set[Gender] = set()
     honorifics = _honorific_genders()
     for word in normalise(form).split():
-        if word in _BOTH:
-            continue
         gender = _FORM_WORDS.get(word) or honorifics.get(word)
         if gender is not None and gender != "neutral":
             said.add(gender)

@@ -26,7 +26,7 @@ from jinja2.utils import generate_lorem_ipsum
 from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
-from lettergen.templating.forms import FORM_FILTERS
+from lettergen.templating.forms import FORM_FILTERS, letter_locale
 from lettergen.templating.guards import guard_lipsum, guard_method, guarded_filters
 from lettergen.templating.hooks import LimitedCodeGenerator, LimitedTemplate, dotted_path
 from lettergen.templating.limits import (
@@ -137,8 +137,7 @@ RENDER_ERRORS: tuple[type[Exception], ...] = (
 
 
 def _locale(context: jinja2.runtime.Context) -> str:
-    letter = context.get("letter")
-    locale = str(letter.get("locale") or "en") if isinstance(letter, Mapping) else "en"
+    locale = letter_locale(context)
     # Babel's bare "en" is US English ("May 25, 2015"); letters from Europe expect "25 May 2015".
     return "en_GB" if locale in ("en", "en-GB") else locale.replace("-", "_")
 

@@ -18,7 +18,8 @@ from lettergen.protocol.knowledge import FORM_KEYS
 from lettergen.protocol.proposals import propose, record_title
 
 
-def _language(context: jinja2.runtime.Context) -> str:
+def letter_locale(context: jinja2.runtime.Context) -> str:
+    """The letter's ``locale`` (its front matter's, or its language variant's), else ``en``."""
     letter = context.get("letter")
     locale = letter.get("locale") if isinstance(letter, Mapping) else None
     return str(locale or "en")
@@ -32,7 +33,7 @@ def _form_filter(key: str) -> Callable[..., str]:
         own = recipient.get(key)
         if isinstance(own, str) and own.strip():
             return own.strip()
-        language = _language(context)
+        language = letter_locale(context)
         proposal = propose(recipient, language)
         proposed = proposal.get(key) if proposal else None
         if proposed is None:
