@@ -26,6 +26,13 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
+def _cases(text: str, cases: str) -> str:
+    """Apply Word's case formats (``Upper``, ``Lower``, ``Caps``, ``FirstCap``) in order."""
+    for case in cases.split():
+        text = _case(text, case)
+    return text
+
+
 def _case(text: str, case: str) -> str:
     if case == "Upper":
         return text.upper()
@@ -81,7 +88,7 @@ def merge_format(
         text = _date(context, value, date)
     elif number:
         text = _number(context, value, number)
-    return before + _case(text, case) + after
+    return before + _cases(text, case) + after
 
 
 def _as_number(text: str) -> Decimal | None:

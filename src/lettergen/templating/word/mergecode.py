@@ -96,7 +96,11 @@ class MergeCode:
         """Return the Jinja source that prints ``field``'s result in a letter."""
         kind = field.kind
         if kind == "MERGEFIELD":
-            return "{{ " + self._merge_field(field) + " }}"
+            value, printed = self._merge_field(field)
+            if "before=" in printed or "after=" in printed:
+                # Word prints \b and \f texts only around a value: an empty one is expected.
+                return "{% if " + value + " %}{{ " + printed + " }}{% endif %}"
+            return "{{ " + printed + " }}"
         if kind == "IF":
             return self._if(field)
         if kind == "GREETINGLINE":
@@ -122,8 +126,9 @@ class MergeCode:
 
     # -- MERGEFIELD -----------------------------------------------------------------------------
 
-    def _merge_field(self, field: Field) -> str:
-        """Return the Jinja expression of a MERGEFIELD's value, its switches applied."""
+    def _merge_field(self, field: Field) -> tuple[str, str]:
+        """Return the Jinja expressions of a MERGEFIELD's value, and of it with its switches
+        applied."""
         words = words_of(field)[1:]
         if not words or words[0].is_switch() or words[0].text is None:
             raise self.fail(f"the field {{{field.code.strip()}}} names no field of the records")
@@ -156,9 +161,9 @@ class MergeCode:
                 )
             self._switch(switch, argument.text, options, field)
         if not options:
-            return value
+            return value, value
         arguments = ", ".join(f"{key}={jinja_string(text)}" for key, text in options.items())
-        return f"{value} | merge_format({arguments})"
+        return value, f"{value} | merge_format({arguments})"
 
     def _switch(self, switch: str, argument: str, options: dict[str, str], field: Field) -> None:
         if switch == "\\b":
@@ -175,7 +180,8 @@ class MergeCode:
                     "not one lettergen knows (it knows Upper, Lower, Caps, FirstCap and "
                     "MERGEFORMAT); remove the switch"
                 )
-            options["case"] = _CASES[word]
+            # Cases apply in order: "\* Lower \* Caps" makes "ANNA BERG" "Anna Berg".
+            options["case"] = " ".join([*options.get("case", "").split(), _CASES[word]])
         elif switch == "\\@":
             options["date"] = self._date_pattern(argument, field)
         elif switch == "\\#":
@@ -268,7 +274,7 @@ class MergeCode:
             if isinstance(part, str):
                 items.append(jinja_string(part))
             elif part.kind == "MERGEFIELD":
-                items.append(f"({self._merge_field(part)})")
+                items.append(f"({self._merge_field(part)[1]})")
             else:
                 raise self.fail(
                     f"the field {{{code}}} compares a {part.kind or 'field'} field; lettergen "
