@@ -274,7 +274,8 @@ class MergeCode:
             if isinstance(part, str):
                 items.append(jinja_string(part))
             elif part.kind == "MERGEFIELD":
-                items.append(f"({self._merge_field(part)[1]})")
+                value, printed = self._merge_field(part)
+                items.append(value if printed == value else f"({printed})")
             else:
                 raise self.fail(
                     f"the field {{{code}}} compares a {part.kind or 'field'} field; lettergen "
