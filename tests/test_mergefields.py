@@ -6,7 +6,6 @@ expected letter text is written out by hand.
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import zipfile
 from pathlib import Path
@@ -27,14 +26,7 @@ from tests.mergefield_docs import (
     simple,
     text,
 )
-
-needs_libreoffice = pytest.mark.skipif(
-    shutil.which("soffice") is None
-    or shutil.which("pdfinfo") is None
-    or shutil.which("pdftotext") is None,
-    reason="LibreOffice (soffice) and poppler (pdfinfo, pdftotext) are needed: "
-    "apt-get install libreoffice-writer-nogui poppler-utils",
-)
+from tests.test_pdf import needs_libreoffice
 
 DONORS = """\
 Title,FirstName,LastName,Gender,Amount,Date,Nickname,City,Country,Organisation,Ref
