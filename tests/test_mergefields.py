@@ -6,6 +6,7 @@ expected letter text is written out by hand.
 
 from __future__ import annotations
 
+import pickle
 import subprocess
 import zipfile
 from pathlib import Path
@@ -14,8 +15,10 @@ from typing import Any
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.oxml.ns import qn
 
 from lettergen.cli import cli
+from lettergen.templating.word.template import WordTemplate
 from tests.conftest import snapshot, write
 from tests.mergefield_docs import (
     Nested,
@@ -449,3 +452,38 @@ def test_a_merged_letter_converts_to_pdf_without_field_marks(
     assert "«" not in shown and "MERGEFIELD" not in shown
     for line in EXPECTED["donors-1"]:
         assert " ".join(line.split()) in " ".join(shown.split())
+
+
+def test_an_if_field_running_on_into_the_next_paragraph_is_refused(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    document = docx.Document()
+    first, second = document.add_paragraph(), document.add_paragraph()
+    # Word writes an IF whose texts hold a paragraph break as one field over two paragraphs.
+    etree_field = [" IF ", Nested([" MERGEFIELD Gender "], "«Gender»"), ' = "F" "Madam']
+    complex_field(first, etree_field, "Madam")
+    # The field's end sits in the next paragraph: remove it from the first, put it there.
+    end = first._p.findall(qn("w:r"))[-1]
+    second._p.append(end)
+    text(second, "more")
+    template = save(document, tmp_path / "m.docx")
+    records = write(tmp_path / "r.csv", "Gender\nF\n")
+    result = render(runner, template, records, tmp_path / "out")
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f'{template}: body paragraph 1 "«Gender»Madam": the field {{IF {{ MERGEFIELD Gender }} '
+        '= "F" "Madam} goes on into the next paragraph; lettergen merges fields that end in '
+        "the paragraph where they start: for texts of several paragraphs, put each in its own "
+        "paragraph between {% if %} and {% endif %} paragraphs"
+    )
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_template_sent_to_another_process_keeps_the_field_mapping(tmp_path: Path) -> None:
+    # Letters spooled or sent to worker processes carry their template as its file and options.
+    template = one_paragraph(
+        tmp_path / "m.docx", lambda p: text(p, "Hello "), lambda p: merge_field(p, "FirstName")
+    )
+    loaded = WordTemplate(template, field_map={"FirstName": "first_name"})
+    again = pickle.loads(pickle.dumps(loaded))
+    assert again.fields() == loaded.fields() == {"recipient.first_name"}
