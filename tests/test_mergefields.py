@@ -487,3 +487,24 @@ def test_a_template_sent_to_another_process_keeps_the_field_mapping(tmp_path: Pa
     loaded = WordTemplate(template, field_map={"FirstName": "first_name"})
     again = pickle.loads(pickle.dumps(loaded))
     assert again.fields() == loaded.fields() == {"recipient.first_name"}
+
+
+def test_date_and_number_pictures_follow_the_letters_language(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    template = one_paragraph(
+        tmp_path / "m.docx",
+        lambda p: merge_field(p, "Date", '\\@ "dddd d MMMM yyyy"'),
+        lambda p: text(p, " : "),
+        lambda p: merge_field(p, "Amount", "\\# \"#,##0.00 'EUR'\""),
+        lambda p: text(p, " / "),
+        lambda p: merge_field(p, "Date", "\\@ dd.MM.yy"),
+    )
+    write(tmp_path / "m.yaml", "locale: fr\n")
+    records = write(tmp_path / "r.csv", "Date,Amount\n2026-11-02T09:30:00,1234.5\n")
+    out = tmp_path / "out"
+    result = render(runner, template, records, out)
+    assert result.exit_code == 0, result.output
+    assert (out / "r-1.txt").read_text(encoding="utf-8") == (
+        "lundi 2 novembre 2026 : 1\u202f234,50 EUR / 02.11.26\n"
+    )
