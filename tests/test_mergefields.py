@@ -508,3 +508,24 @@ def test_date_and_number_pictures_follow_the_letters_language(
     assert (out / "r-1.txt").read_text(encoding="utf-8") == (
         "lundi 2 novembre 2026 : 1\u202f234,50 EUR / 02.11.26\n"
     )
+
+
+def test_words_underscored_name_of_a_column_with_spaces_gets_the_mapping_hint(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Older Word writes the column "First Name" as MERGEFIELD First_Name.
+    template = one_paragraph(
+        tmp_path / "m.docx", lambda p: text(p, "Hi "), lambda p: merge_field(p, "First_Name")
+    )
+    records = write(tmp_path / "r.csv", "First Name\nAnna\n")
+    out = tmp_path / "out"
+    result = render(runner, template, records, out)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-1] == (
+        f"{records}:2: record 'r-1': missing field 'recipient.First_Name' (used in {template}, "
+        "body paragraph 1 \"Hi {{ recipient.First_Name }}\"); the record has 'First Name': map "
+        "it with --map 'First Name=First_Name' (or 'fields:' in lettergen.yaml)"
+    )
+    result = render(runner, template, records, out, "--map", "First Name=First_Name")
+    assert result.exit_code == 0, result.output
+    assert (out / "r-1.txt").read_text(encoding="utf-8") == "Hi Anna\n"
