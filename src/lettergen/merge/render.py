@@ -36,6 +36,7 @@ from lettergen.templating.environment import (
 )
 from lettergen.templating.loading import load_template
 from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
+from lettergen.templating.word.foreign import refuse_impersonal
 from lettergen.templating.word.template import WordTemplate
 
 
@@ -45,12 +46,13 @@ class Merge:
     def __init__(self, options: MergeOptions, warn: Warn = ignore_warning) -> None:
         self.options = options
         self.warn = warn
-        self.template = load_template(options.template, options.encoding)
+        self.template = load_template(options.template, options.encoding, options.field_map)
         # The folders whose files the template may name (see lettergen.confine).
         self.folders = allowed_folders(options.template, options.campaign_dir)
         if isinstance(self.template, WordTemplate):
             for message in self.template.warnings:
                 warn(message)  # what loading the package removed (external links)
+            refuse_impersonal(self.template)
         self.sender_path = self._sender_path()
         # A profile the template names may name a signature image only beside it, likewise.
         within = self.folders if options.sender is None else None
@@ -158,7 +160,7 @@ class Merge:
         tag, path = variant
         # A variant found by its name may still be a link to any file: it must stay inside.
         confined(path.name, self.folders[:1], key="variant", named_in=path, error=TemplateError)
-        template = load_template(path, self.options.encoding)
+        template = load_template(path, self.options.encoding, self.options.field_map)
         # A variant inherits its default's front matter; its dates follow its language. Its
         # meta is replaced by the merged one, so whoever looks at it (check) sees the same.
         template.meta = {**self.template.meta, "locale": tag, **template.meta}

@@ -42,6 +42,7 @@ from lettergen.templating.limits import (
     check_size,
     current,
 )
+from lettergen.templating.mergeformat import MERGE_FILTERS
 from lettergen.templating.printing import PrintedContainerError, printed_container
 
 # Markers around every value a template prints: `preview` highlights the values, the checks
@@ -333,6 +334,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     env.filters["format_date"] = format_date_filter
     env.filters["lines"] = lines_filter
     env.filters.update(FORM_FILTERS)
+    env.filters.update(MERGE_FILTERS)
     env.filters.update(guarded_filters(env.filters))
     return env
 

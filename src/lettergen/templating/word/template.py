@@ -59,6 +59,7 @@ from lettergen.templating.limits import LimitError
 from lettergen.templating.printing import PrintedContainerError
 from lettergen.templating.word.elements import LETTER_NUMBER, TEXT_PARTS, W_P, W_T, W, w_name
 from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
+from lettergen.templating.word.mergefields import rewrite_merge_fields
 from lettergen.templating.word.paragraphs import (
     ParagraphInfo,
     ParagraphPlace,
@@ -114,9 +115,13 @@ class WordTemplate(LetterTemplate):
     :meth:`render_parts` gives the XML of its parts, which the DOCX writer zips.
     """
 
-    def __init__(self, path: Path, encoding: str | None = None) -> None:
+    def __init__(
+        self, path: Path, encoding: str | None = None, field_map: Mapping[str, str] | None = None
+    ) -> None:
         self.path = path
         self.encoding = encoding
+        # Column header -> field (fields: / --map): how a Word merge field's name is read.
+        self.field_map = dict(field_map or {})
         self.meta = sidecar_meta(path, encoding)
         # The files the letters depend on (for a manifest's hash): the .docx and its values.
         self.files = [path, *([sidecar(path)] if sidecar(path).is_file() else [])]
@@ -139,6 +144,7 @@ class WordTemplate(LetterTemplate):
         names = package.names
         if "word/document.xml" not in names:
             raise TemplateError("not a Word document (.docx): no word/document.xml", path=self.path)
+        rewrite_merge_fields(package, self.path, self.field_map)
         self.parts: list[_Part] = []
         self._last: tuple[Mapping[str, Any], bool] | None = None
         # Whether a letter's XML can come out broken despite the checks made here (see
@@ -168,7 +174,7 @@ class WordTemplate(LetterTemplate):
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Pickle as the path: a worker process compiles the template again from its file."""
-        return (type(self), (self.path, self.encoding))
+        return (type(self), (self.path, self.encoding, self.field_map))
 
     # -- building ---------------------------------------------------------------------------
 
