@@ -61,6 +61,7 @@ def render(
         template=merge.template,
         folders=merge.folders,
         warn=warn,
+        envelope=options.envelope,
     )
     # The output folder as the run starts: the second pass writes into this one, or none.
     found = identify(options.output_dir)
