@@ -1,4 +1,4 @@
-"""Envelopes: one Word document per letter, the size of the envelope, addressed as the post reads it.
+"""Envelopes: one Word document a letter, of the envelope's size, addressed as the post reads it.
 
 The return address (the signatory's name and office) is printed small in the top-left corner;
 the recipient's address (the letter's own ``address_block`` lines, so that the envelope always
