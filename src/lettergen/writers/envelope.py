@@ -156,8 +156,6 @@ def saved(document: Any, title: str, author: str, dated: dt.date | None) -> byte
         zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target,
     ):
         for item in source.infolist():
-            if item.filename == "docProps/thumbnail.jpeg":
-                continue  # python-docx's picture of an empty page
             data = replaced.get(item.filename) or source.read(item.filename)
             target.writestr(item, data)
     return out.getvalue()
