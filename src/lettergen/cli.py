@@ -201,20 +201,14 @@ def cli() -> None:
     "formats",
     multiple=True,
     type=click.Choice(["txt", "docx", "pdf", "envelope", "envelope-pdf"], case_sensitive=False),
-    help="Output format (repeatable): letters as txt, docx or pdf; envelope (DOCX) or "
-    "envelope-pdf writes each letter's envelope. Default: txt.",
+    help="Output format (repeatable); envelope(-pdf): each letter's envelope. Default: txt.",
 )
-@click.option(
-    "--envelope",
-    metavar="SIZE",
-    help="Envelope size of -f envelope: DL (220x110 mm), C5 or C4. Default: DL.",
-)
+@click.option("--envelope", metavar="SIZE", help="Size of -f envelope: DL (default), C5, C4.")
 @click.option(
     "--labels",
     metavar="SHEET",
-    help="Also write one document of address labels for the batch, in record order, on A4 "
-    "label sheets L7163 (14 a sheet), L7160 (21), L7162 (16) or L7173 (10); as PDF too "
-    "with a PDF format.",
+    help="Also one document of the batch's address labels on A4 sheets L7163, L7160, L7162 "
+    "or L7173 (and its PDF with a PDF format).",
 )
 @click.option(
     "--letterhead",
