@@ -273,3 +273,21 @@ def test_the_country_data_is_read_from_the_package_without_the_network() -> None
     lines, requests_loaded = json.loads(done.stdout)
     assert lines == ["X", "1 rue Y", "75007 PARIS", "FRANCE"]
     assert requests_loaded is False
+
+
+def test_the_fields_the_filter_reads_are_used(tmp_path: Path) -> None:
+    write(tmp_path / "me.yaml", SENDER)
+    template = write(tmp_path / "letter.txt.j2", LETTER.format(extra=""))
+    records = write(
+        tmp_path / "people.yaml",
+        "- {id: x, name: X, organisation: O, street: S 1, postcode: '75007', city: Paris, "
+        "country: FR, hobby: chess}\n",
+    )
+    result = CliRunner().invoke(cli, ["check", str(template), str(records)])
+    assert result.exit_code == 0, result.output
+    # Only the field no address has is never used.
+    unused = [line for line in result.stdout.splitlines() if "never used" in line]
+    assert unused == [
+        f"  {template}: info: recipient.hobby is never used by the template "
+        "(1 of 1 record(s) have it)"
+    ]

