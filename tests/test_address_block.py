@@ -58,7 +58,7 @@ def test_each_country_has_its_order_postcode_place_and_capitals(tmp_path: Path) 
     - {id: lu, name: Marie Muller, street: "19, rue du Marché-aux-Herbes", postcode: "1728",
        city: Luxembourg, country: LU}
     - {id: gb, name: Jane Smith, street: 10 Downing Street, postcode: sw1a 2aa, city: London,
-       country: GB}
+       country: UK}  # the EU's code for GB
     - {id: us, name: John Smith, street: 1600 Pennsylvania Avenue NW, postcode: "20500",
        city: Washington, state: DC, country: US}
     - {id: it, name: Mario Rossi, street: Piazza del Quirinale, postcode: "00187", city: Roma,

@@ -74,6 +74,8 @@ _PART_WORDS = {
 # letter's own: those of the EU institutions' mail, and English.
 _NAME_LANGUAGES = ("en", "fr", "de", "nl", "it", "es", "pt", "lb", "pl")
 _CODE = re.compile(r"[A-Za-z]{2}")
+# The EU's own codes where they are not ISO's: the United Kingdom and Greece.
+_EU_CODES = {"UK": "GB", "EL": "GR"}
 
 
 class AddressError(ValueError):
@@ -179,8 +181,9 @@ def country_line(code: str, locale: str) -> str:
 def country_code(value: str, locale: str = "en") -> str | None:
     """The ISO code of a country given by code (``fr``) or name (``France``, ``Frankreich``)."""
     text = value.strip()
-    if _CODE.fullmatch(text) and text.upper() in _territories("en"):
-        return text.upper()
+    code = _EU_CODES.get(text.upper(), text.upper())
+    if _CODE.fullmatch(text) and code in _territories("en"):
+        return code
     key = _fold(text)
     found = _country_names().get(key)
     if found is None:
