@@ -171,7 +171,8 @@ def _frame(paragraph: Any, envelope: Envelope) -> None:
         ("w:y", envelope.y),
     ):
         frame.set(qn(key), str(round(value * _TWIPS_PER_MM)))
-    frame.set(qn("w:hRule"), "exact")
+    # At least the zone's height: an address longer than the zone grows, never cut off.
+    frame.set(qn("w:hRule"), "atLeast")
     frame.set(qn("w:hAnchor"), "page")
     frame.set(qn("w:vAnchor"), "page")
     frame.set(qn("w:wrap"), "around")
