@@ -200,8 +200,15 @@ def cli() -> None:
     "--format",
     "formats",
     multiple=True,
-    type=click.Choice(["txt", "docx", "pdf"], case_sensitive=False),
-    help="Output format (repeatable). Default: txt.",
+    type=click.Choice(["txt", "docx", "pdf", "envelope", "envelope-pdf"], case_sensitive=False),
+    help="Output format (repeatable); envelope(-pdf): each letter's envelope. Default: txt.",
+)
+@click.option("--envelope", metavar="SIZE", help="Size of -f envelope: DL (default), C5, C4.")
+@click.option(
+    "--labels",
+    metavar="SHEET",
+    help="Also one document of the batch's address labels on A4 sheets L7163, L7160, L7162 "
+    "or L7173 (and its PDF with a PDF format).",
 )
 @click.option(
     "--letterhead",

@@ -53,3 +53,7 @@ class RenderOptions:
     progress: bool = False
     # Proofread every letter (lettergen check) in the first pass; refuse to write on errors.
     check: bool = True
+    # The envelope size of -f envelope / envelope-pdf (DL, C5, C4).
+    envelope: str = "DL"
+    # One document of address labels for the batch on this A4 sheet (L7163 ...), or none.
+    labels: str | None = None

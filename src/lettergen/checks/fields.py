@@ -15,6 +15,7 @@ from lettergen.checks.findings import (
 from lettergen.checks.identity import IDENTITY_FIELDS, SALUTATION
 from lettergen.inputs.recipients import read_file
 from lettergen.protocol.proposals import READS
+from lettergen.templating.addresses import READS as ADDRESS_READS
 from lettergen.templating.environment import LetterTemplate
 from lettergen.templating.forms import FORM_FILTERS
 from lettergen.templating.hooks import dotted_path
@@ -112,6 +113,14 @@ class TemplateUse:
             # reads who the recipient is: those fields are used, none is required.
             self._use(f"recipient.{node.name}", node.lineno, conditional=True).optional = True
             self.read_by_filters.update(f"recipient.{field}" for field in READS)
+        if (
+            isinstance(node, nodes.Filter)
+            and node.name == "address_block"
+            and isinstance(node.node, nodes.Name)
+            and node.node.name == "recipient"
+        ):
+            # `recipient | address_block` reads the address's parts the record has.
+            self.read_by_filters.update(f"recipient.{field}" for field in ADDRESS_READS)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d"):
             truthy = len(node.args) > 1 or any(k.key == "boolean" for k in node.kwargs)
             self._mark(node.node, optional=True, guarded=truthy)

@@ -25,7 +25,18 @@ _LIST_KEYS = {"recipients", "format", "only"}
 _KNOWN = (
     _PATH_KEYS
     | _LIST_KEYS
-    | {"name", "date", "encoding", "fields", "sheet", "where", "limit", "jobs"}
+    | {
+        "name",
+        "date",
+        "encoding",
+        "fields",
+        "sheet",
+        "where",
+        "limit",
+        "jobs",
+        "envelope",
+        "labels",
+    }
 )
 
 
@@ -192,4 +203,6 @@ def render_options(given: Mapping[str, Any], campaign: Campaign) -> RenderOption
         combine=given.get("combine") or campaign.get("combine"),
         jobs=given.get("jobs") or campaign.get("jobs"),
         check=given.get("check", True),
+        envelope=given.get("envelope") or campaign.get("envelope") or "DL",
+        labels=given.get("labels") or campaign.get("labels"),
     )

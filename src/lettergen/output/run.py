@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 
 from lettergen.checks import Checker, ChecksFailed
@@ -22,6 +22,7 @@ from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
 from lettergen.writers import Writer, combined_document, make_writers, pdf
 from lettergen.writers.combined import CombinedDocument
+from lettergen.writers.labels import BatchLabels
 
 
 def _proofread(checker: Checker | None, warn: Warn) -> None:
@@ -61,6 +62,7 @@ def render(
         template=merge.template,
         folders=merge.folders,
         warn=warn,
+        envelope=options.envelope,
     )
     # The output folder as the run starts: the second pass writes into this one, or none.
     found = identify(options.output_dir)
@@ -76,6 +78,16 @@ def render(
     )
     if options.combine is not None and any(isinstance(w, pdf.PdfWriter) for w in writers):
         pdf.check_combined(options.combine.with_suffix(".pdf"), force=options.force)
+    labels = (
+        BatchLabels.prepare(
+            options.labels,
+            options.output_dir,
+            force=options.force,
+            pdf=any(isinstance(w, pdf.PdfWriter) for w in writers),
+        )
+        if options.labels
+        else None
+    )
 
     # The checks ride on the first pass: no extra pass over the records.
     checker = Checker(merge) if options.check else None
@@ -113,6 +125,7 @@ def render(
             skipped=selection.skipped if selection else 0,
         )
         if spool is None:
+            summary.combined += labels.targets if labels else ()
             if options.combine is not None:
                 summary.combined.append(options.combine)
                 if any(isinstance(w, pdf.PdfWriter) for w in writers):
@@ -122,7 +135,15 @@ def render(
         # The files are put in place by several processes where there are cores for them
         # (text letters too: there, writing is a large part of the work).
         summary.files = _second_pass(
-            spool, writers, options, inputs, combined, selection, processes, found
+            spool,
+            writers,
+            options,
+            inputs,
+            combined,
+            selection,
+            processes,
+            found,
+            extra=labels.build(merge) if labels else (),
         )
     except BaseException:
         if combined is not None:
@@ -183,9 +204,11 @@ def _second_pass(
     selection: Selection | None,
     processes: int = 1,
     found: Identity | None = None,
+    extra: Sequence[tuple[str, bytes]] = (),
 ) -> int:
     """Write the spooled letters into the output folder (with ``processes`` processes),
-    which must be the folder ``found`` when the run started; return how many files."""
+    which must be the folder ``found`` when the run started, and the ``extra`` files of the
+    whole batch (labels); return how many files."""
     if selection:
         # A resumed run: clear what a run killed outright (kill -9) may have left behind.
         remove_stale_temporaries(options.output_dir)
@@ -223,6 +246,9 @@ def _second_pass(
                 for writer in pdfs:
                     writer.combine = combined_pdf
                     files += writer.finish(put=functools.partial(_put_pdf, folder, manifest))
+            for name, data in extra:
+                folder.put(name, data)
+                files += 1
             if combined is not None:
                 combined.close()
                 files += 1

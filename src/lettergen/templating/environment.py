@@ -26,6 +26,7 @@ from jinja2.utils import generate_lorem_ipsum
 from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
+from lettergen.templating.addresses import address_block_filter
 from lettergen.templating.forms import FORM_FILTERS, letter_locale
 from lettergen.templating.guards import guard_lipsum, guard_method, guarded_filters
 from lettergen.templating.hooks import LimitedCodeGenerator, LimitedTemplate, dotted_path
@@ -333,6 +334,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     )
     env.filters["format_date"] = format_date_filter
     env.filters["lines"] = lines_filter
+    env.filters["address_block"] = address_block_filter
     env.filters.update(FORM_FILTERS)
     env.filters.update(MERGE_FILTERS)
     env.filters.update(guarded_filters(env.filters))

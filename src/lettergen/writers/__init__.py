@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = ["FORMATS", "Writer", "combined_document", "make_writers"]
 
-FORMATS = ("txt", "docx", "pdf")
+FORMATS = ("txt", "docx", "pdf", "envelope", "envelope-pdf")
 
 
 def make_writers(
@@ -37,13 +37,15 @@ def make_writers(
     warn: Warn = ignore_warning,
     author: str = "",
     dated: dt.date | None = None,
+    envelope: str = "DL",
 ) -> list[Writer]:
     """Return one writer per requested format, in order, without duplicates.
 
     The DOCX writer takes its letterhead and block layout from the template's front matter
     ``meta`` (``letterhead`` overrides it) and ``signature``, an image, from the signatory.
     For a Word ``template`` (a ``.docx``), 'docx' fills in the template's own document.
-    ``warn`` hears what was removed from the letterhead (external links).
+    ``warn`` hears what was removed from the letterhead (external links). 'envelope' and
+    'envelope-pdf' write each letter's ``envelope`` (DL, C5, C4) as DOCX or PDF.
     """
     writers: list[Writer] = []
     for fmt in dict.fromkeys(f.lower() for f in formats):
@@ -93,6 +95,10 @@ def make_writers(
                 dated=dated,
             )
             writers.append(PdfWriter(docx, warn=warn))
+        elif fmt in ("envelope", "envelope-pdf"):
+            from lettergen.writers.envelope import envelope_writer
+
+            writers.append(envelope_writer(fmt, envelope, author=author, dated=dated, warn=warn))
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers
