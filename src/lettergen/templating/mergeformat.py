@@ -128,18 +128,8 @@ def merge_compare(left: Any, operator: str, right: Any) -> bool:
     return operation(first, second)
 
 
-def merge_lines(values: list[Any]) -> str:
-    """Join the non-empty lines of ``values`` (texts or lists of lines) into one text."""
-    lines: list[str] = []
-    for value in values:
-        items = value if isinstance(value, list | tuple) else _text(value).splitlines()
-        lines.extend(str(item).strip() for item in items if str(item).strip())
-    return "\n".join(lines)
-
-
 # The filters, by name.
 MERGE_FILTERS: Mapping[str, Callable[..., Any]] = {
     "merge_format": merge_format,
     "merge_compare": merge_compare,
-    "merge_lines": merge_lines,
 }

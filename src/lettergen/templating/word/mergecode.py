@@ -3,9 +3,9 @@
 ``MERGEFIELD Name`` prints the record's field ``Name`` (after the field mapping, ``fields:`` /
 ``--map``, exactly as a spreadsheet column of that name would be renamed), its switches through
 the ``merge_format`` filter; ``IF`` becomes an inline ``{% if %}``; ``GREETINGLINE`` the
-recipient's salutation; ``ADDRESSBLOCK`` their name, organisation and address lines. Fields
-that only make sense while Word merges (``NEXT``, ``SKIPIF``, ``ASK``, ...) are refused, naming
-the field and what to do instead.
+recipient's salutation; ``ADDRESSBLOCK`` their address, formatted for their country by the
+letters' own ``address_block`` filter. Fields that only make sense while Word merges
+(``NEXT``, ``SKIPIF``, ``ASK``, ...) are refused, naming the field and what to do instead.
 """
 
 from __future__ import annotations
@@ -106,12 +106,8 @@ class MergeCode:
         if kind == "GREETINGLINE":
             return "{{ recipient | salutation }}"
         if kind == "ADDRESSBLOCK":
-            # When the address formatting lands (templating/addresses.py), this becomes
-            # "{{ recipient | address_block }}".
-            return (
-                '{{ [recipient.name, recipient.organisation | default(""), '
-                'recipient.address | default("")] | merge_lines }}'
-            )
+            # The same lines as the letters' and envelopes' address (templating/addresses.py).
+            return "{{ recipient | address_block }}"
         if kind in _REFUSED:
             raise self.fail(f"the Word field {kind} ({field.code.strip()}) {_REFUSED[kind]}")
         raise self.fail(
