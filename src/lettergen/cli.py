@@ -309,6 +309,12 @@ def init(folder: Path) -> None:
 @cli.command()
 @merge_options
 @click.option("--strict", is_flag=True, help="Exit 1 on warnings too, not only on errors.")
+@click.option(
+    "--pdf",
+    is_flag=True,
+    help="Also convert the letters to PDF (in a temporary folder) and check their pages: "
+    "more than 'pages:' (default: the first letter's) is an error.",
+)
 @reports_errors
 def check(**kwargs: Any) -> None:
     """Proofread every letter in memory, write nothing, report every problem at once.
@@ -326,6 +332,11 @@ def check(**kwargs: Any) -> None:
 
     options, _ = build_merge_options(kwargs)
     report = check_letters(options, warn)
+    if kwargs["pdf"] and not report.errors:
+        from lettergen import Merge
+        from lettergen.writers.pdf_check import check_pages
+
+        report.findings.extend(check_pages(Merge(options, warn), warn=warn))
     for line in report.lines():
         click.echo(line)
     click.echo(report.summary())

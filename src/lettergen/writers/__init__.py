@@ -77,7 +77,9 @@ def make_writers(
                 )
             )
         elif fmt == "pdf":
+            from lettergen.checks.pages import page_budget
             from lettergen.writers.pdf import PdfWriter
+            from lettergen.writers.pdf_pages import PageJudge
 
             # A PDF is the DOCX letter as LibreOffice prints it.
             [docx] = make_writers(
@@ -92,7 +94,8 @@ def make_writers(
                 author=author,
                 dated=dated,
             )
-            writers.append(PdfWriter(docx, warn=warn))
+            budget = page_budget(meta or {}, source)
+            writers.append(PdfWriter(docx, warn=warn, pages=PageJudge(budget, "warning")))
         else:
             raise UsageError(f"unknown format '{fmt}' (choose from {', '.join(FORMATS)})")
     return writers
