@@ -20,6 +20,7 @@ from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
+from lettergen.writers.language import letter_locale, with_language
 from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
 from lettergen.writers.writer import Writer
 
@@ -206,7 +207,8 @@ class DocxWriter(Writer):
         """Return the whole ``.docx`` file of ``letter``."""
         before, after = self.letterhead.before, self.letterhead.after
         document = before + self.body(letter) + after
-        return self.archive.build(self.document_name, document.encode("utf-8"))
+        built = self.archive.build(self.document_name, document.encode("utf-8"))
+        return with_language(built, letter_locale(letter.context))
 
     def build(self, letter: Letter) -> bytes:
         """Check ``letter`` (as :meth:`check`) and return its file, in one go."""
