@@ -105,3 +105,34 @@ def test_language_tags() -> None:
     assert language_tag("fr_BE") == "fr-BE"
     assert language_tag("en") == "en-GB"
     assert language_tag("de") == "de-DE"
+
+
+def letterhead(path: Path, header: str) -> None:
+    import docx
+
+    document = docx.Document()
+    document.sections[0].header.paragraphs[0].text = header
+    document.save(str(path))
+
+
+def header_text(path: Path) -> str:
+    import docx
+
+    return docx.Document(str(path)).sections[0].header.paragraphs[0].text
+
+
+def test_french_letters_take_the_french_letterhead(tmp_path: Path) -> None:
+    args = campaign(tmp_path)
+    letterhead(tmp_path / "head.docx", "Member of the European Parliament")
+    letterhead(tmp_path / "head.fr.docx", "Députée au Parlement européen")
+    template = tmp_path / "appeal.txt.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace("---\n", "---\nletterhead: head.docx\n", 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "letters"
+    result = CliRunner().invoke(cli, ["render", "-q", *args, "-o", str(out), "-f", "docx"])
+    assert result.exit_code == 0, result.output
+    assert header_text(out / "jean.docx") == "Députée au Parlement européen"
+    assert header_text(out / "ann.docx") == "Member of the European Parliament"
+    assert langs(out / "jean.docx", "word/header1.xml") <= {"fr-FR"}
