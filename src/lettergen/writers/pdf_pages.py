@@ -26,14 +26,20 @@ from lettergen.checks.pages import (
 )
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+_T = f"{_W}t"
 
 
 def paragraphs(docx: bytes) -> list[str]:
-    """Return the text of each paragraph of a DOCX's body, in order."""
+    """Return the lines of a DOCX's body, in order: each paragraph, split at its line breaks
+    (a signature block is often one paragraph of lines)."""
     with zipfile.ZipFile(io.BytesIO(docx)) as archive, archive.open("word/document.xml") as xml:
         out: list[str] = []
         for _, element in etree.iterparse(xml, tag=f"{_W}p"):
-            out.append("".join(t.text or "" for t in element.iter(f"{_W}t")))
+            text = "".join(
+                (node.text or "") if node.tag == _T else "\n"
+                for node in element.iter(_T, f"{_W}br", f"{_W}cr")
+            )
+            out.extend(text.split("\n"))
             element.clear()
         return out
 
@@ -63,8 +69,12 @@ class PageJudge:
 
     @staticmethod
     def closing(docx: bytes) -> list[str]:
-        """Return the closing and signature block of the letter ``docx``."""
-        return closing_block(paragraphs(docx))
+        """Return the closing and signature block of the letter ``docx`` (none of a file that
+        is not a Word document: LibreOffice then fails over it, and says so)."""
+        try:
+            return closing_block(paragraphs(docx))
+        except (zipfile.BadZipFile, KeyError, etree.XMLSyntaxError):
+            return []
 
     def judge(self, recipient: str, name: str, pdf: Path, closing: list[str]) -> list[Finding]:
         """Judge the letter ``name`` (for ``recipient``) converted into ``pdf``; return (and
