@@ -136,3 +136,19 @@ def test_french_letters_take_the_french_letterhead(tmp_path: Path) -> None:
     assert header_text(out / "jean.docx") == "Députée au Parlement européen"
     assert header_text(out / "ann.docx") == "Member of the European Parliament"
     assert langs(out / "jean.docx", "word/header1.xml") <= {"fr-FR"}
+
+
+def test_only_mappings_of_language_tags_are_per_language() -> None:
+    from lettergen.inputs.sender import localised
+
+    profile = {
+        "offices": [{"city": {"en": "Brussels", "fr": "Bruxelles"}, "room": "ASP 15G115"}],
+        "country": {"code": "LU", "name": "Luxembourg"},
+        "committees": [{"en": "Legal Affairs", "fr-BE": "Affaires juridiques"}],
+    }
+    assert localised(profile, "fr_BE") == {
+        "offices": [{"city": "Bruxelles", "room": "ASP 15G115"}],
+        "country": {"code": "LU", "name": "Luxembourg"},
+        "committees": ["Affaires juridiques"],
+    }
+    assert localised(profile, "fr")["committees"] == ["Legal Affairs"]
