@@ -34,6 +34,8 @@ GROUPS = {
     "leak": "other recipients named",
     "same-letters": "personalisation",
     "unused-field": "unused record fields",
+    "page-budget": "letters over their page budget",
+    "closing-alone": "a last page with only the closing",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -43,4 +44,41 @@ def read_sender(
         if not image.is_file():
             raise SenderError(f"signature image not found: {image}", path=path, field="signature")
         value["signature"] = str(image)
+    return value
+
+
+# A language tag as a per-language value's key: "en", "fr", "fr-BE".
+_LANGUAGE_KEY = re.compile(r"[a-z]{2,3}(?:-[A-Za-z0-9]{2,8})?")
+# The language a per-language value falls back to when it lacks the letter's.
+FALLBACK = "en"
+
+
+def is_per_language(value: object) -> bool:
+    """Tell whether a profile value holds one value per language (``{en: ..., fr: ...}``):
+    a mapping whose keys are all language tags and whose values are text or lists."""
+    return (
+        isinstance(value, dict)
+        and bool(value)
+        and all(isinstance(k, str) and _LANGUAGE_KEY.fullmatch(k) for k in value)
+        and all(isinstance(v, (str, list)) for v in value.values())
+    )
+
+
+def localised(value: Any, locale: str) -> Any:
+    """Return ``value`` (a profile, or one of its fields) in the language of ``locale``.
+
+    A per-language value gives its ``fr-BE`` value, else its ``fr``, else its
+    :data:`FALLBACK` (English), else its first; other values are kept, and mappings and lists
+    are looked into.
+    """
+    if is_per_language(value):
+        tag = locale.replace("_", "-")
+        for key in (tag, tag.split("-")[0], FALLBACK):
+            if key in value:
+                return value[key]
+        return next(iter(value.values()))
+    if isinstance(value, dict):
+        return {key: localised(item, locale) for key, item in value.items()}
+    if isinstance(value, list):
+        return [localised(item, locale) for item in value]
     return value

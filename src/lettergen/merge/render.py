@@ -21,7 +21,7 @@ from lettergen.errors import (
 )
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients import Record, mapping_hint, read_file, read_recipients
-from lettergen.inputs.sender import read_sender
+from lettergen.inputs.sender import FALLBACK, localised, read_sender
 from lettergen.merge.letter import Letter
 from lettergen.merge.selection import Where, no_records, select
 from lettergen.merge.word import WordParts
@@ -65,7 +65,8 @@ class Merge:
         # Language variants, compiled once each: recipient language -> (template, letter meta).
         self._variants: dict[str | None, tuple[LetterTemplate, dict[str, Any]]] = {}
         # The signatory's fields, wrapped once for every letter (see context_for).
-        self._sender_fields: Fields | None = None
+        # The signatory's values by the locale of the letters they are put into.
+        self._senders: dict[str, Fields] = {}
 
     def _sender_path(self) -> Path | None:
         if self.options.sender is not None:
@@ -166,15 +167,22 @@ class Merge:
         template.meta = {**self.template.meta, "locale": tag, **template.meta}
         return template, Fields(template.meta, "letter")
 
+    def _sender_in(self, template: LetterTemplate) -> Fields:
+        """The signatory's values in the language of ``template`` (its locale): a field with
+        one value per language gives that language's (see :func:`localised`)."""
+        locale = str(template.meta.get("locale") or FALLBACK)
+        found = self._senders.get(locale)
+        if found is None:
+            found = self._senders[locale] = Fields(localised(self.sender, locale), "sender")
+        return found
+
     def render(self, record: Record, *, marked: bool = False, quiet: bool = False) -> Letter:
         """Render the letter for one record, or raise a LettergenError naming record and line.
 
         ``quiet`` renders a letter once more without repeating its warnings.
         """
         template, meta = self.template_for(record)
-        if self._sender_fields is None:
-            self._sender_fields = Fields(self.sender, "sender")
-        context = context_for(record.fields, self._sender_fields, meta, self.date)
+        context = context_for(record.fields, self._sender_in(template), meta, self.date)
         try:
             text = template.render(context, marked=marked)
         except RENDER_ERRORS as exc:

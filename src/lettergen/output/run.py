@@ -309,7 +309,7 @@ def _staging(
             for writer, source in pdfs:
                 target = options.output_dir / f"{letter.name}{writer.suffix}"
                 on_write = functools.partial(_pdf_written, manifest, kept, writer.format)
-                writer.stage_bytes(source.file_of(letter), target, on_write)
+                writer.stage_bytes(source.file_of(letter), target, on_write, letter.recipient)
             yield letter
 
     return staged(), rest, [writer for writer, _ in pdfs]

@@ -64,22 +64,29 @@ def make_writers(
 
             writers.append(WordTemplateWriter(template))
         elif fmt == "docx":
+            from lettergen.writers.letterhead import letterhead_of
+            from lettergen.writers.localised import by_language
             from lettergen.writers.word import DocxWriter
 
-            writers.append(
-                DocxWriter.for_template(
+            def on(head: Path | None) -> Writer:
+                return DocxWriter.for_template(
                     meta or {},
                     source,
-                    letterhead=letterhead,
+                    letterhead=head,
                     signature=signature,
                     folders=folders,
                     warn=warn,
                     author=author,
                     dated=dated,
                 )
-            )
+
+            # A letterhead's language variants (letterhead.fr.docx) print letters in French.
+            head = letterhead or letterhead_of(meta or {}, source, folders)
+            writers.append(by_language(on(letterhead), head, on))
         elif fmt == "pdf":
+            from lettergen.checks.pages import page_budget
             from lettergen.writers.pdf import PdfWriter
+            from lettergen.writers.pdf_pages import PageJudge
 
             # A PDF is the DOCX letter as LibreOffice prints it.
             [docx] = make_writers(
@@ -94,7 +101,8 @@ def make_writers(
                 author=author,
                 dated=dated,
             )
-            writers.append(PdfWriter(docx, warn=warn))
+            budget = page_budget(meta or {}, source)
+            writers.append(PdfWriter(docx, warn=warn, pages=PageJudge(budget, "warning")))
         elif fmt in ("envelope", "envelope-pdf"):
             from lettergen.writers.envelope import envelope_writer
 

@@ -197,7 +197,11 @@ class Letterhead:
 
     def archive(self) -> Archive:
         """Return the zip of every member but the main document, laid out once."""
-        return Archive(m for name, m in self.members.items() if name != self.document_name)
+        return Archive(self.fixed_members())
+
+    def fixed_members(self) -> list[Member]:
+        """Return every member but the main document (the same in every letter)."""
+        return [m for name, m in self.members.items() if name != self.document_name]
 
 
 def _restart_page_numbers(section: Any) -> None:

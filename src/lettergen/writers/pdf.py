@@ -16,7 +16,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,6 +31,7 @@ from lettergen.writers.pdf_batches import (
     groups,
     not_converted,
 )
+from lettergen.writers.pdf_pages import PageJudge
 from lettergen.writers.pdf_uno import (
     INSTALL_UNO,
     Converter,
@@ -132,6 +133,9 @@ class _Staged:
     target: Path
     on_write: Written | None
     converting: Future[str | None] | None = None
+    # Who the letter is for, and its closing and signature lines (for the page checks).
+    recipient: str = ""
+    closing: list[str] = field(default_factory=list)
 
 
 class PdfWriter(Writer):
@@ -155,8 +159,11 @@ class PdfWriter(Writer):
         jobs: int | None = None,
         combine: Path | None = None,
         warn: Warn = ignore_warning,
+        pages: PageJudge | None = None,
     ) -> None:
         self.docx = docx
+        # Judges each letter's pages once converted; its findings are told to ``warn``.
+        self.pages = pages or PageJudge(severity="warning")
         self.jobs = jobs
         self.combine = combine
         self.warn = warn
@@ -178,9 +185,16 @@ class PdfWriter(Writer):
         """Return the DOCX LibreOffice converts for ``letter``."""
         return self.docx.to_bytes(letter)
 
-    def stage_bytes(self, docx: bytes, target: Path, on_write: Written | None = None) -> None:
+    def stage_bytes(
+        self,
+        docx: bytes,
+        target: Path,
+        on_write: Written | None = None,
+        recipient: str | None = None,
+    ) -> None:
         """Keep a letter's DOCX bytes and start converting them into ``target``'s PDF;
-        ``on_write`` hears of the PDF (its target and bytes) just before it is put in place."""
+        ``on_write`` hears of the PDF (its target and bytes) just before it is put in place.
+        Page findings name ``recipient`` (by default the letter's file name)."""
         if self._work is None:
             self._open(target)
             # The fonts come from the letterhead and the styles, alike in every letter.
@@ -189,7 +203,12 @@ class PdfWriter(Writer):
         name = f"{len(self._staged):06d}-{target.stem}"
         folder = self._work
         staged = _Staged(
-            folder / "docx" / f"{name}.docx", folder / "pdf" / f"{name}.pdf", target, on_write
+            folder / "docx" / f"{name}.docx",
+            folder / "pdf" / f"{name}.pdf",
+            target,
+            on_write,
+            recipient=recipient or target.stem,
+            closing=self.pages.closing(docx),
         )
         staged.docx.write_bytes(docx)
         if self._pool is not None:
@@ -242,6 +261,23 @@ class PdfWriter(Writer):
                 names=[s.target.name for s, _ in failed],
             )
 
+    def judge_pages(self) -> None:
+        """Judge every converted letter's pages (:class:`PageJudge`); tell ``warn`` of each
+        finding."""
+        for staged in self._staged:
+            for finding in self.pages.judge(
+                staged.recipient, staged.target.name, staged.pdf, staged.closing
+            ):
+                self.warn(str(finding))
+
+    def convert_staged(self) -> None:
+        """Convert every staged letter and judge its pages, putting nothing in place (the
+        checks' ``--pdf``); :meth:`close` removes the PDFs."""
+        if self._work is not None:
+            self._convert_all()
+            for staged in self._staged:
+                self.pages.judge(staged.recipient, staged.target.name, staged.pdf, staged.closing)
+
     def finish(self, put: Callable[[Path, bytes], None] | None = None) -> int:
         """Convert every staged letter, put the PDFs in place; return how many files.
 
@@ -252,6 +288,7 @@ class PdfWriter(Writer):
             return 0
         try:
             self._convert_all()
+            self.judge_pages()
             files = 0
             for staged in self._staged:
                 data = staged.pdf.read_bytes()

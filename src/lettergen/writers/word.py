@@ -20,6 +20,7 @@ from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
 from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
+from lettergen.writers.language import LanguageArchives, letter_locale, mark_xml
 from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
 from lettergen.writers.writer import Writer
 
@@ -87,6 +88,8 @@ class DocxWriter(Writer):
         self._rules: dict[Path | None, list[Rule]] = {}
         self.drawing = self._signature(Path(signature)) if signature else None
         self.archive = self.letterhead.archive()
+        # The same members with the language of a letter's locale (w:lang), made once per locale.
+        self.languages = LanguageArchives(self.letterhead.fixed_members(), self.archive)
         self.document_name = self.letterhead.document_name
 
     @classmethod
@@ -206,7 +209,10 @@ class DocxWriter(Writer):
         """Return the whole ``.docx`` file of ``letter``."""
         before, after = self.letterhead.before, self.letterhead.after
         document = before + self.body(letter) + after
-        return self.archive.build(self.document_name, document.encode("utf-8"))
+        locale = letter_locale(letter.context)
+        return self.languages.archive(locale).build(
+            self.document_name, mark_xml(document.encode("utf-8"), locale)
+        )
 
     def build(self, letter: Letter) -> bytes:
         """Check ``letter`` (as :meth:`check`) and return its file, in one go."""

@@ -22,6 +22,7 @@ from lettergen.templating.environment import context_for
 from lettergen.templating.word.source import check_xml
 from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.combined import CombinedDocument, check_combine_target
+from lettergen.writers.language import letter_locale, with_language
 from lettergen.writers.writer import Writer
 from lettergen.writers.zipwriter import Archive, Member, package_members
 
@@ -71,7 +72,8 @@ class WordTemplateWriter(Writer):
     def to_bytes(self, letter: Letter) -> bytes:
         """Return the letter's .docx file."""
         word = word_parts(letter)
-        return self.package(word.template).build(word.parts())
+        built = self.package(word.template).build(word.parts())
+        return with_language(built, letter_locale(letter.context))
 
     def package(self, template: WordTemplate) -> _Package:
         """Return the zip of ``template`` (the default or a language variant), made once."""
