@@ -43,6 +43,7 @@ from lettergen.templating.limits import (
     current,
 )
 from lettergen.templating.printing import PrintedContainerError, printed_container
+from lettergen.templating.strict import strict_tests
 
 # Markers around every value a template prints: `preview` highlights the values, the checks
 # tell a record's words from the template's own.
@@ -334,6 +335,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     env.filters["lines"] = lines_filter
     env.filters.update(FORM_FILTERS)
     env.filters.update(guarded_filters(env.filters))
+    env.tests.update(strict_tests(env.tests))
     return env
 
 
