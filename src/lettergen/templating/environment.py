@@ -42,6 +42,7 @@ from lettergen.templating.limits import (
     check_size,
     current,
 )
+from lettergen.templating.names import UndefinedNameError, bare_fields, bare_names
 from lettergen.templating.printing import PrintedContainerError, printed_container
 from lettergen.templating.strict import strict_tests
 
@@ -94,6 +95,8 @@ class MissingField(jinja2.StrictUndefined):
             raise self._undefined_exception(self._undefined_message)
         if self._undefined_hint is None and self._undefined_obj is not jinja2.utils.missing:
             raise MissingFieldError(self.field_name)
+        if self._undefined_hint is None:
+            raise UndefinedNameError(self._undefined_message, str(self._undefined_name))
         raise jinja2.UndefinedError(self._undefined_message)
 
     __str__ = _fail_with_undefined_error
@@ -411,7 +414,8 @@ class LetterTemplate:
             tree = self.env.parse(self.body)
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc) from None
-        return used_fields(tree)
+        bare = bare_fields(tree, self.env.globals) if bare_names(self.meta, self.path) else set()
+        return used_fields(tree) | bare
 
     def explain(self, exc: BaseException, where: str | None = None) -> TemplateError:
         """Turn an exception raised while rendering into a TemplateError naming the line."""
@@ -472,14 +476,18 @@ def context_for(
     sender: Mapping[str, Any],
     letter: Mapping[str, Any],
     date: dt.date,
+    *,
+    bare: bool = False,
 ) -> dict[str, Any]:
     """Return the template context of one letter.
 
     ``sender`` and ``letter`` may be given as :class:`Fields` already: the same for every
     letter of a run, they are then wrapped (nested offices and all) once, not per letter.
+    With ``bare`` (``names: bare``) the record's fields are at the top too (see names.shadowed).
     """
-    return {
-        "recipient": Fields(record, "recipient"),
+    fields = Fields(record, "recipient")
+    return {key: fields[key] for key in (record if bare else ())} | {
+        "recipient": fields,
         "sender": sender if type(sender) is Fields else Fields(sender, "sender"),
         "letter": letter if type(letter) is Fields else Fields(letter, "letter"),
         "date": date,

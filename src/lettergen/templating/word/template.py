@@ -56,6 +56,7 @@ from lettergen.templating.environment import (
     used_fields,
 )
 from lettergen.templating.limits import LimitError
+from lettergen.templating.names import bare_fields, bare_names
 from lettergen.templating.printing import PrintedContainerError
 from lettergen.templating.word.elements import LETTER_NUMBER, TEXT_PARTS, W_P, W_T, W, w_name
 from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
@@ -328,8 +329,10 @@ class WordTemplate(LetterTemplate):
     def fields(self) -> set[str]:
         """Return the dotted fields (``recipient.name``) the template uses, in every part."""
         found: set[str] = set()
+        bare = bare_names(self.meta, self.path)
         for part in self.parts:
-            found |= used_fields(self._text_env.parse(part.text_source.text()))
+            tree = self._text_env.parse(part.text_source.text())
+            found |= used_fields(tree) | (bare_fields(tree, self.env.globals) if bare else set())
         return {p for p in found if not any(q.startswith(p + ".") for q in found)}
 
     def where(self, exc: BaseException) -> ParagraphPlace | None:
