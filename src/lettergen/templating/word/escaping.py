@@ -10,6 +10,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from markupsafe import Markup
+
 from lettergen.ooxml import FORBIDDEN, describe_char
 
 _NEWLINES = re.compile(r"\r\n?|\n")
@@ -32,7 +34,10 @@ def xml_finalizer(prefix: str) -> Callable[[Any], str]:
     tab = f'</{prefix}:t><{prefix}:tab/><{prefix}:t xml:space="preserve">'
 
     def finalize(value: Any) -> str:
-        text = str(value)
+        # ``| e`` (or ``| safe``) made HTML of the value: a letter shows the characters typed,
+        # escaped once, here, for XML. What comes out is marked safe, so that autoescaping
+        # (``{% autoescape true %}``) does not escape it a second time.
+        text = value.unescape() if isinstance(value, Markup) else str(value)
         bad = FORBIDDEN.search(text)
         if bad:
             raise ForbiddenCharacterError(bad.group())
@@ -46,6 +51,6 @@ def xml_finalizer(prefix: str) -> Callable[[Any], str]:
             text = _NEWLINES.sub(br, text)
         if "\t" in text:
             text = text.replace("\t", tab)
-        return text
+        return Markup(text)
 
     return finalize
