@@ -25,13 +25,14 @@ class ForbiddenCharacterError(ValueError):
         self.char = char
 
 
-def xml_finalizer(prefix: str) -> Callable[[Any], str]:
+def xml_finalizer(prefix: str | None) -> Callable[[Any], str]:
     """Return the function that turns every printed value into escaped WordprocessingML text.
 
-    ``prefix`` is the part's prefix for the WordprocessingML namespace (``w`` in Word's files).
+    ``prefix`` is the part's prefix for the WordprocessingML namespace (``w`` in Word's files);
+    None for a part of plain XML text (document properties): line breaks and tabs are spaces.
     """
-    br = f'</{prefix}:t><{prefix}:br/><{prefix}:t xml:space="preserve">'
-    tab = f'</{prefix}:t><{prefix}:tab/><{prefix}:t xml:space="preserve">'
+    br = f'</{prefix}:t><{prefix}:br/><{prefix}:t xml:space="preserve">' if prefix else " "
+    tab = f'</{prefix}:t><{prefix}:tab/><{prefix}:t xml:space="preserve">' if prefix else " "
 
     def finalize(value: Any) -> str:
         # ``| e`` (or ``| safe``) made HTML of the value: a letter shows the characters typed,

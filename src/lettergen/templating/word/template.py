@@ -67,6 +67,12 @@ from lettergen.templating.word.paragraphs import (
     join_tags,
     own_texts,
 )
+from lettergen.templating.word.properties import (
+    PROPERTY_PARTS,
+    bind_controls,
+    property_sources,
+    templated_properties,
+)
 from lettergen.templating.word.source import (
     ancestry,
     control_row,
@@ -148,11 +154,19 @@ class WordTemplate(LetterTemplate):
         self.section_break = ""
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, PartSource]] = {}
+        core = "docProps/core.xml"
+        bound = templated_properties(package.xml(core)) if core in names else {}
         for name in names:
+            part = None
             if TEXT_PARTS.fullmatch(name):
-                part = self._compile_part(name, package.xml(name))
-                if part is not None:
-                    self.parts.append(part)
+                root = package.xml(name)
+                if name == "word/document.xml" and bound:
+                    bind_controls(root, bound)
+                part = self._compile_part(name, root)
+            elif name in PROPERTY_PARTS:
+                part = self._compile_properties(name, package.xml(name))
+            if part is not None:
+                self.parts.append(part)
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
         # The plain-text Jinja source of every part, body first: what tools that read a text
         # template's body (the proofreading checks) read.
@@ -161,6 +175,8 @@ class WordTemplate(LetterTemplate):
         texts = []
         first = 1
         for part in sorted(self.parts, key=lambda p: p is not self._body):
+            if part.name in PROPERTY_PARTS:
+                continue  # not text of the letter's pages
             text = part.text_source.text() + "\n"
             self._lines.append((first, part.text_source))
             texts.append(text)
@@ -217,6 +233,20 @@ class WordTemplate(LetterTemplate):
         if part.name != "word/document.xml":
             tree = self._text_env.parse(text_source.text())
             part.personal = any(n.name == "recipient" for n in tree.find_all(nodes.Name))
+        self._sources[filename] = (part, xml_source)
+        self._sources[filename + ":text"] = (part, text_source)
+        return part
+
+    def _compile_properties(self, name: str, root: Any) -> _Part | None:
+        sources = property_sources(root, name, self.path)
+        if sources is None:
+            return None
+        xml_source, text_source = sources
+        filename = f"{self.path}:{name}"
+        xml_env = self._text_env.overlay(finalize=xml_finalizer(None))
+        xml = self._compile_source(xml_env, xml_source, filename)
+        text = self._compile_source(self._text_env, text_source, filename + ":text")
+        part = _Part(name, name, xml, xml_source, text_source, text, filename)
         self._sources[filename] = (part, xml_source)
         self._sources[filename + ":text"] = (part, text_source)
         return part
