@@ -15,8 +15,9 @@ import pytest
 from click.testing import CliRunner
 
 from lettergen.cli import cli
+from lettergen.templating.word.template import WordTemplate
 from tests.conftest import snapshot, write
-from tests.test_word_template import render
+from tests.test_word_template import context, render
 
 RECORD = {"id": "ann", "name": "Ann Lee", "title": "Dr", "cities": ["Paris", "Lyon"]}
 
@@ -104,6 +105,8 @@ def test_escaping_gives_the_characters_typed_once(tmp_path: Path) -> None:
         ["{{ '<html> \"S&D\"' | e }}", "{% autoescape true %}{{ '<b>&' }}{% endautoescape %}"],
     )
     assert letter_text(render(path, dict(RECORD)))[0] == ['<html> "S&D"', "<b>&"]
+    # The letter's plain text (what check proofreads) says what the document shows.
+    assert WordTemplate(path).render(context(dict(RECORD))).splitlines()[0] == '<html> "S&D"'
 
 
 def test_a_column_loop_is_refused_naming_the_feature(runner: CliRunner, tmp_path: Path) -> None:

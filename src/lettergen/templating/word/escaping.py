@@ -55,3 +55,15 @@ def xml_finalizer(prefix: str | None) -> Callable[[Any], str]:
         return Markup(text)
 
     return finalize
+
+
+def _as_typed(value: Any) -> str:
+    return str(value)
+
+
+def typed_escapes(env: Any) -> Any:
+    """Make ``| e``, ``| escape`` and ``| forceescape`` keep a value as typed in ``env`` (a Word
+    template's): its text is escaped once, for XML, by :func:`xml_finalizer`; the letter's
+    plain text then says what the document shows. Returns ``env``."""
+    env.filters = {**env.filters, "e": _as_typed, "escape": _as_typed, "forceescape": _as_typed}
+    return env

@@ -59,7 +59,11 @@ from lettergen.templating.limits import LimitError
 from lettergen.templating.names import bare_fields, bare_names
 from lettergen.templating.printing import PrintedContainerError
 from lettergen.templating.word.elements import LETTER_NUMBER, TEXT_PARTS, W_P, W_T, W, w_name
-from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
+from lettergen.templating.word.escaping import (
+    ForbiddenCharacterError,
+    typed_escapes,
+    xml_finalizer,
+)
 from lettergen.templating.word.paragraphs import (
     ParagraphInfo,
     ParagraphPlace,
@@ -132,7 +136,7 @@ class WordTemplate(LetterTemplate):
         self.first_line = 1
         self.env = make_environment(path.parent)
         # No trim_blocks: a line break in Word (<w:br/>) after a block tag must stay.
-        self._text_env = self.env.overlay(trim_blocks=False, lstrip_blocks=False)
+        self._text_env = typed_escapes(self.env.overlay(trim_blocks=False, lstrip_blocks=False))
         data = read_bytes(path, TemplateError)
         # What loading the package found and mended (external links removed): the run
         # reports these once (lettergen.merge.render).
@@ -353,7 +357,7 @@ class WordTemplate(LetterTemplate):
     def _marked(self) -> jinja2.Template:
         assert self._body is not None
         env = make_environment(self.path.parent, marked=True)
-        env = env.overlay(trim_blocks=False, lstrip_blocks=False)
+        env = typed_escapes(env.overlay(trim_blocks=False, lstrip_blocks=False))
         return self._compile_source(env, self._body.text_source, self._body.filename + ":text")
 
     def fields(self) -> set[str]:
