@@ -122,3 +122,29 @@ def test_a_column_loop_is_refused_naming_the_feature(runner: CliRunner, tmp_path
         "%}' or a row holding only '{% for %}'), or make one template per column count"
     )
     assert snapshot(out) == {}
+
+
+@pytest.mark.parametrize(
+    ("tag", "way"),
+    [
+        ("{% colspan 2 %}", "merge the cells in Word"),
+        ("{% vm %}", "merge the cells in Word"),
+        (
+            "{% cellbg 'FF0000' %}",
+            "shade the cell in Word, or keep one row per shading inside '{% if %}' rows",
+        ),
+    ],
+)
+def test_docxtpl_cell_tags_are_refused_naming_them(
+    runner: CliRunner, tmp_path: Path, tag: str, way: str
+) -> None:
+    path = make(tmp_path / "letter.docx", ["Hi"], [[f"{tag}{{{{ recipient.name }}}}"]])
+    people, out = write(tmp_path / "people.yaml", "- id: ann\n  name: Ann\n"), tmp_path / "out"
+    result = runner.invoke(cli, ["render", str(path), str(people), "-o", str(out), "-f", "docx"])
+    assert result.exit_code == 1, result.output
+    word = tag[3:].split()[0]
+    assert result.stderr.strip() == (
+        f'{path}: body paragraph 2 "{tag}{{{{ recipient.name }}}}": template syntax error: '
+        f"docxtpl's '{{% {word} %}}' is not supported: {way}"
+    )
+    assert snapshot(out) == {}

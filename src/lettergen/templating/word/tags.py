@@ -35,6 +35,15 @@ _DOCXTPL_PREFIX = re.compile(r"\{([{%#])([-+]?)(p|tr|tc|r)(?=\s)")
 # docxtpl's way to print a tag's braces: ``{_{`` is ``{{`` and ``}_}`` is ``}}``.
 DOCXTPL_BRACES = (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}"))
 
+# docxtpl's table tags that change a cell's XML, and what to do in lettergen instead.
+_DOCXTPL_CELL_TAGS = re.compile(r"\{%[-+]?\s*(colspan|cellbg|hm|vm)\b")
+_CELL_TAG_WAYS = {
+    "colspan": "merge the cells in Word",
+    "cellbg": "shade the cell in Word, or keep one row per shading inside '{% if %}' rows",
+    "hm": "merge the cells in Word",
+    "vm": "merge the cells in Word",
+}
+
 SHOWN = 70  # characters of a paragraph quoted in an error message
 
 
@@ -63,6 +72,10 @@ def find_tags(text: str) -> list[tuple[int, int]]:
                 "docxtpl's column loop '{%tc %}' is not supported: loop over rows ('{%tr for "
                 "%}' or a row holding only '{% for %}'), or make one template per column count"
             )
+        cell = _DOCXTPL_CELL_TAGS.match(text, start)
+        if cell is not None:
+            word = cell.group(1)
+            raise ValueError(f"docxtpl's '{{% {word} %}}' is not supported: {_CELL_TAG_WAYS[word]}")
         closer = _CLOSERS[text[start + 1]]
         end = _closing(text, start + 2, closer, skip_strings=closer != "#}")
         if end < 0:
