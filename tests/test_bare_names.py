@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import docx
+import pytest
 from click.testing import CliRunner, Result
 
 from lettergen.cli import cli
@@ -149,3 +150,17 @@ def test_a_word_template_takes_the_switch_from_its_yaml(runner: CliRunner, tmp_p
     assert result.exit_code == 0, result.output
     letter = docx.Document(str(out / "ann.docx"))
     assert [p.text for p in letter.paragraphs] == ["Dear Dr Ann Lee,"]
+
+
+def test_lettergen_yaml_can_ask_for_bare_names(
+    runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write(tmp_path / "letter.txt", "Dear {{ title }} {{ name }},\n")
+    write(tmp_path / "people.csv", PEOPLE)
+    write(
+        tmp_path / "lettergen.yaml", "template: letter.txt\nrecipients: people.csv\nnames: bare\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(cli, ["render", "-o", "out"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "out" / "ann.txt").read_text(encoding="utf-8") == "Dear Dr Ann Lee,\n"

@@ -25,7 +25,7 @@ _LIST_KEYS = {"recipients", "format", "only"}
 _KNOWN = (
     _PATH_KEYS
     | _LIST_KEYS
-    | {"name", "date", "encoding", "fields", "sheet", "where", "limit", "jobs"}
+    | {"name", "date", "encoding", "fields", "names", "sheet", "where", "limit", "jobs"}
 )
 
 
@@ -140,6 +140,7 @@ def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
         field_map={**(campaign.get("fields") or {}), **(given.get("field_map") or {})},
         where=given.get("where") or campaign.get("where"),
         limit=given.get("limit") or campaign.get("limit"),
+        names=campaign.get("names"),
         campaign_dir=campaign.path.parent if campaign.path is not None else None,
     )
 

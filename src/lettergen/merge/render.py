@@ -36,6 +36,7 @@ from lettergen.templating.environment import (
 )
 from lettergen.templating.loading import load_template
 from lettergen.templating.names import (
+    NAMES_KEY,
     UndefinedNameError,
     bare_hint,
     bare_names,
@@ -137,8 +138,14 @@ class Merge:
 
     def _where_context(self, record: Record) -> dict[str, Any]:
         """Return the context a ``--where`` expression sees (the default template's ``letter``)."""
-        bare = bare_names(self.template.meta, self.template.path)
+        bare = self._bare(self.template)
         return context_for(record.fields, self.sender, self.template.meta, self.date, bare=bare)
+
+    def _bare(self, template: LetterTemplate) -> bool:
+        """Tell whether ``template`` (or lettergen.yaml's ``names:``) asks for bare names."""
+        if self.options.names is None or NAMES_KEY in template.meta:
+            return bare_names(template.meta, template.path)
+        return bare_names({NAMES_KEY: self.options.names}, template.path)
 
     def template_for(self, record: Record) -> tuple[LetterTemplate, dict[str, Any]]:
         """Return the template (default or the record's ``language`` variant) and its meta."""
@@ -181,7 +188,7 @@ class Merge:
         template, meta = self.template_for(record)
         if self._sender_fields is None:
             self._sender_fields = Fields(self.sender, "sender")
-        bare = bare_names(template.meta, template.path)
+        bare = self._bare(template)
         if bare and (hidden := shadowed(record.fields, template.env.globals)):
             raise record.error(shadow_message(*hidden), field=hidden[0])
         context = context_for(record.fields, self._sender_fields, meta, self.date, bare=bare)
