@@ -51,7 +51,7 @@ def test_the_probe_sees_heavy_imports() -> None:
     body = """
     import datetime
     import lettergen.cli
-    from lettergen.templating.environment import format_date_filter
+    from lettergen.templating.valuefilters import format_date_filter
     from babel.dates import format_date
     format_date(datetime.date(2015, 5, 25), locale="fr")
     """

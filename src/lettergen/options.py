@@ -30,6 +30,8 @@ class MergeOptions:
     # A Jinja expression choosing records, e.g. "recipient.country == 'FR'".
     where: str | None = None
     limit: int | None = None
+    # "bare": a record's fields also by their own names (lettergen.templating.names).
+    names: str | None = None
     # The folder of the lettergen.yaml read, whose files a template may name (lettergen.confine).
     campaign_dir: Path | None = None
 

@@ -30,6 +30,7 @@ _KNOWN = (
         "date",
         "encoding",
         "fields",
+        "names",
         "sheet",
         "where",
         "limit",
@@ -151,6 +152,7 @@ def merge_options(given: Mapping[str, Any], campaign: Campaign) -> MergeOptions:
         field_map={**(campaign.get("fields") or {}), **(given.get("field_map") or {})},
         where=given.get("where") or campaign.get("where"),
         limit=given.get("limit") or campaign.get("limit"),
+        names=campaign.get("names"),
         campaign_dir=campaign.path.parent if campaign.path is not None else None,
     )
 

@@ -35,9 +35,18 @@ from lettergen.templating.environment import (
     context_for,
 )
 from lettergen.templating.loading import load_template
+from lettergen.templating.names import (
+    NAMES_KEY,
+    UndefinedNameError,
+    bare_hint,
+    bare_names,
+    shadow_message,
+    shadowed,
+)
 from lettergen.templating.variants import candidate_tags, find_variant, normalise_tag, variant_path
 from lettergen.templating.word.foreign import refuse_impersonal
 from lettergen.templating.word.template import WordTemplate
+from lettergen.templating.word.values import sidecar
 
 
 class Merge:
@@ -132,7 +141,14 @@ class Merge:
 
     def _where_context(self, record: Record) -> dict[str, Any]:
         """Return the context a ``--where`` expression sees (the default template's ``letter``)."""
-        return context_for(record.fields, self.sender, self.template.meta, self.date)
+        bare = self._bare(self.template)
+        return context_for(record.fields, self.sender, self.template.meta, self.date, bare=bare)
+
+    def _bare(self, template: LetterTemplate) -> bool:
+        """Tell whether ``template`` (or lettergen.yaml's ``names:``) asks for bare names."""
+        if self.options.names is None or NAMES_KEY in template.meta:
+            return bare_names(template.meta, template.path)
+        return bare_names({NAMES_KEY: self.options.names}, template.path)
 
     def template_for(self, record: Record) -> tuple[LetterTemplate, dict[str, Any]]:
         """Return the template (default or the record's ``language`` variant) and its meta."""
@@ -182,7 +198,10 @@ class Merge:
         ``quiet`` renders a letter once more without repeating its warnings.
         """
         template, meta = self.template_for(record)
-        context = context_for(record.fields, self._sender_in(template), meta, self.date)
+        bare = self._bare(template)
+        if bare and (hidden := shadowed(record.fields, template.env.globals)):
+            raise record.error(shadow_message(*hidden), field=hidden[0])
+        context = context_for(record.fields, self._sender_in(template), meta, self.date, bare=bare)
         try:
             text = template.render(context, marked=marked)
         except RENDER_ERRORS as exc:
@@ -227,7 +246,18 @@ class Merge:
                 record=record.id,
                 missing_field=exc.field,
             )
-        return TemplateError(error.message, path=error.path, line=error.line, record=record.id)
+        hint = ""
+        if isinstance(exc, UndefinedNameError):
+            template = template or self.template
+            where = (
+                f"in {sidecar(template.path).name}"
+                if isinstance(template, WordTemplate)
+                else "in the template's front matter"
+            )
+            hint = bare_hint(exc.name, record.fields, where)
+        return TemplateError(
+            error.message + hint, path=error.path, line=error.line, record=record.id
+        )
 
     def _file_name(self, record: Record, context: dict[str, Any], warn: Warn) -> str:
         if self.name_pattern is None:

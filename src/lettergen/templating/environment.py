@@ -27,7 +27,7 @@ from lettergen.confine import IncludeLoader
 from lettergen.errors import TemplateError
 from lettergen.inputs.textfiles import load_yaml_value, read_text
 from lettergen.templating.addresses import address_block_filter
-from lettergen.templating.forms import FORM_FILTERS, letter_locale
+from lettergen.templating.forms import FORM_FILTERS
 from lettergen.templating.guards import guard_lipsum, guard_method, guarded_filters
 from lettergen.templating.hooks import LimitedCodeGenerator, LimitedTemplate, dotted_path
 from lettergen.templating.limits import (
@@ -44,7 +44,10 @@ from lettergen.templating.limits import (
     current,
 )
 from lettergen.templating.mergeformat import MERGE_FILTERS
+from lettergen.templating.names import UndefinedNameError, bare_fields, bare_names
 from lettergen.templating.printing import PrintedContainerError, printed_container
+from lettergen.templating.strict import strict_tests
+from lettergen.templating.valuefilters import format_date_filter, lines_filter
 
 # Markers around every value a template prints: `preview` highlights the values, the checks
 # tell a record's words from the template's own.
@@ -95,6 +98,8 @@ class MissingField(jinja2.StrictUndefined):
             raise self._undefined_exception(self._undefined_message)
         if self._undefined_hint is None and self._undefined_obj is not jinja2.utils.missing:
             raise MissingFieldError(self.field_name)
+        if self._undefined_hint is None:
+            raise UndefinedNameError(self._undefined_message, str(self._undefined_name))
         raise jinja2.UndefinedError(self._undefined_message)
 
     __str__ = _fail_with_undefined_error
@@ -136,47 +141,6 @@ RENDER_ERRORS: tuple[type[Exception], ...] = (
     # A template that includes itself: no call to count, so Python's own limit stops it.
     RecursionError,
 )
-
-
-def _locale(context: jinja2.runtime.Context) -> str:
-    locale = letter_locale(context)
-    # Babel's bare "en" is US English ("May 25, 2015"); letters from Europe expect "25 May 2015".
-    return "en_GB" if locale in ("en", "en-GB") else locale.replace("-", "_")
-
-
-@jinja2.pass_context
-def format_date_filter(
-    context: jinja2.runtime.Context, value: Any, format: str = "long", locale: str | None = None
-) -> str:
-    """Format a date in the letter's locale: ``25 May 2015``, ``25 mai 2015``, ``25. Mai 2015``."""
-    if isinstance(value, str):
-        try:
-            value = dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValueError(f"format_date: '{value}' is not a YYYY-MM-DD date") from None
-    if isinstance(value, dt.datetime):
-        value = value.date()
-    if not isinstance(value, dt.date):
-        raise ValueError(f"format_date: expected a date, got {type(value).__name__}")
-    return _format_date(value, format, locale or _locale(context))
-
-
-@functools.lru_cache(maxsize=256)
-def _format_date(value: dt.date, format: str, locale: str) -> str:
-    # The letters of a run nearly always share one date: Babel (a fifth of the time of a text
-    # letter) then works once per run, not once per letter.
-    from babel.dates import format_date  # Babel is slow to import; only dated letters pay.
-
-    return str(format_date(value, format=format, locale=locale))
-
-
-def lines_filter(value: Any) -> list[str]:
-    """Return a value as a list of lines: a list stays a list, a multi-line text is split."""
-    if isinstance(value, list | tuple):
-        return [str(item) for item in value]
-    if value is None:
-        return []
-    return [line for line in str(value).splitlines() if line.strip()]
 
 
 def _mark(value: Any) -> Any:
@@ -338,6 +302,7 @@ def make_environment(folder: Path, *, marked: bool = False) -> ImmutableSandboxe
     env.filters.update(FORM_FILTERS)
     env.filters.update(MERGE_FILTERS)
     env.filters.update(guarded_filters(env.filters))
+    env.tests.update(strict_tests(env.tests))
     return env
 
 
@@ -413,7 +378,8 @@ class LetterTemplate:
             tree = self.env.parse(self.body)
         except jinja2.TemplateSyntaxError as exc:
             raise self._syntax_error(exc) from None
-        return used_fields(tree)
+        bare = bare_fields(tree, self.env.globals) if bare_names(self.meta, self.path) else set()
+        return used_fields(tree) | bare
 
     def explain(self, exc: BaseException, where: str | None = None) -> TemplateError:
         """Turn an exception raised while rendering into a TemplateError naming the line."""
@@ -474,14 +440,18 @@ def context_for(
     sender: Mapping[str, Any],
     letter: Mapping[str, Any],
     date: dt.date,
+    *,
+    bare: bool = False,
 ) -> dict[str, Any]:
     """Return the template context of one letter.
 
     ``sender`` and ``letter`` may be given as :class:`Fields` already: the same for every
     letter of a run, they are then wrapped (nested offices and all) once, not per letter.
+    With ``bare`` (``names: bare``) the record's fields are at the top too (see names.shadowed).
     """
-    return {
-        "recipient": Fields(record, "recipient"),
+    fields = Fields(record, "recipient")
+    return {key: fields[key] for key in (record if bare else ())} | {
+        "recipient": fields,
         "sender": sender if type(sender) is Fields else Fields(sender, "sender"),
         "letter": letter if type(letter) is Fields else Fields(letter, "letter"),
         "date": date,

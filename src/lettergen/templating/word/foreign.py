@@ -10,15 +10,15 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from jinja2 import nodes
+from jinja2 import meta
 
 from lettergen.errors import TemplateError
 from lettergen.templating.environment import LetterTemplate
 
 # docxtemplater's tags: {name}, {#loop}, {/loop}, {^inverted}, {@raw}, {%image}, {-w:p loop}.
 # A Jinja tag ({{ x }}, {% if %}, {# note #}) never matches: its brace is doubled or its
-# body does not end at a single closing brace.
-_DOCXTEMPLATER = re.compile(r"(?<!\{)\{([#/^@%]|-[\w:]+ )?\s*([A-Za-z_$][\w.$]*)\s*\}(?!\})")
+# body does not end at a single closing brace; nor does docxtpl's {_{ x }_} (braces to print).
+_DOCXTEMPLATER = re.compile(r"(?<![{_])\{([#/^@%]|-[\w:]+ )?\s*([A-Za-z_$][\w.$]*)\s*\}(?![}_])")
 # Other tools' placeholders, for the message about a document with no field at all.
 _OTHER_SYNTAXES = (
     (re.compile(r"«([^«»\s][^«»]{0,40})»"), "Word's merge-field display text '«{}»' typed as text"),
@@ -51,15 +51,22 @@ def refuse_foreign_tags(text: str, fail: Callable[[str], TemplateError]) -> None
     )
 
 
+# The names every letter defines besides the record's (see templating.environment.context_for).
+_LETTER_NAMES = frozenset({"sender", "letter", "date"})
+
+
 def refuse_impersonal(template: LetterTemplate) -> None:
     """Refuse a (Word) template that uses no field of the records.
 
     Every letter would be the same: the document is meant for another tool, or its tags name
-    the record's fields without ``recipient.``. (``recipient | salutation`` counts as a use.)
+    the record's fields without ``recipient.``. (``recipient | salutation`` counts as a use, and
+    so does a bare name no letter defines, ``{{ title }}``: with ``names: bare`` it is a field,
+    without it each letter's error says which field it means.)
     """
     source = template.source
     tree = template.env.parse(source)
-    if any(node.name == "recipient" for node in tree.find_all(nodes.Name)):
+    names = meta.find_undeclared_variables(tree)
+    if "recipient" in names or names - _LETTER_NAMES - set(template.env.globals):
         return
     used = sorted(template.fields())
     found = []

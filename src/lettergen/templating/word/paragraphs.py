@@ -24,7 +24,7 @@ from lettergen.templating.word.elements import (
     W_TXBX,
     XML_SPACE,
 )
-from lettergen.templating.word.tags import SHOWN, block_kind, find_tags, literal
+from lettergen.templating.word.tags import DOCXTPL_BRACES, SHOWN, block_kind, find_tags, literal
 
 
 @dataclass
@@ -69,7 +69,10 @@ class PartSource:
             self.add("{#\n#}")
 
     def add_text(self, text: str) -> None:
-        """Add text to print as it is."""
+        """Add text to print as it is (docxtpl's ``{_{`` as ``{{``)."""
+        if "_" in text:
+            for written, meant in DOCXTPL_BRACES:
+                text = text.replace(written, meant)
         self.add(text if self.raw else literal(text))
 
     def add_tags(self, tags: list[str], *, xml: bool) -> None:

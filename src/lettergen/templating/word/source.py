@@ -178,9 +178,7 @@ def text_of(element: Any, infos: Mapping[Any, ParagraphInfo], out: PartSource, e
 
 def part_xml_source(root: Any, infos: Mapping[Any, ParagraphInfo]) -> PartSource:
     """Turn a part's tree into the Jinja source of its XML (the tree is changed on the way)."""
-    from lxml import etree
-
-    holes: list[tuple[list[str], ParagraphPlace | None]] = []
+    holes: Holes = []
 
     def hole(tags: list[str], about: ParagraphPlace | None) -> str:
         holes.append((tags, about))
@@ -260,6 +258,18 @@ def part_xml_source(root: Any, infos: Mapping[Any, ParagraphInfo]) -> PartSource
             last.tail = (last.tail or "") + hole([], None)
         else:
             body.text += hole([], None)
+    return assemble(root, holes)
+
+
+Holes = list[tuple[list[str], ParagraphPlace | None]]
+
+
+def assemble(root: Any, holes: Holes) -> PartSource:
+    """Serialise a part's tree whose tags were replaced by placeholders for ``holes``, and
+    return its Jinja source: the XML as text, each hole's tags in its place (a hole with no
+    paragraph marks where the body's content starts or ends)."""
+    from lxml import etree
+
     xml = etree.tostring(root, encoding="unicode")
     out = PartSource()
     out.add('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n')

@@ -26,6 +26,24 @@ _BLOCK_OPENERS = frozenset(
 )
 
 
+# docxtpl's tags: ``{%p if %}`` (a paragraph), ``{%tr for %}`` (a table row), ``{%r %}`` and
+# ``{{r x }}`` (a run), ``{#p #}`` / ``{#tr #}`` (a paragraph or row deleted). lettergen's own
+# control paragraphs and rows mean the same, so the letter is dropped. ``{%tc %}`` (a column
+# loop) has no such meaning and is refused.
+_DOCXTPL_PREFIX = re.compile(r"\{([{%#])([-+]?)(p|tr|tc|r)(?=\s)")
+
+# docxtpl's way to print a tag's braces: ``{_{`` is ``{{`` and ``}_}`` is ``}}``.
+DOCXTPL_BRACES = (("{_{", "{{"), ("}_}", "}}"), ("{_%", "{%"), ("%_}", "%}"))
+
+# docxtpl's table tags that change a cell's XML, and what to do in lettergen instead.
+_DOCXTPL_CELL_TAGS = re.compile(r"\{%[-+]?\s*(colspan|cellbg|hm|vm)\b")
+_CELL_TAG_WAYS = {
+    "colspan": "merge the cells in Word",
+    "cellbg": "shade the cell in Word, or keep one row per shading inside '{% if %}' rows",
+    "hm": "merge the cells in Word",
+    "vm": "merge the cells in Word",
+}
+
 SHOWN = 70  # characters of a paragraph quoted in an error message
 
 
@@ -48,6 +66,16 @@ def find_tags(text: str) -> list[tuple[int, int]]:
         if match is None:
             return spans
         start = match.start()
+        docxtpl = _DOCXTPL_PREFIX.match(text, start)
+        if docxtpl is not None and docxtpl.group(3) == "tc":
+            raise ValueError(
+                "docxtpl's column loop '{%tc %}' is not supported: loop over rows ('{%tr for "
+                "%}' or a row holding only '{% for %}'), or make one template per column count"
+            )
+        cell = _DOCXTPL_CELL_TAGS.match(text, start)
+        if cell is not None:
+            word = cell.group(1)
+            raise ValueError(f"docxtpl's '{{% {word} %}}' is not supported: {_CELL_TAG_WAYS[word]}")
         closer = _CLOSERS[text[start + 1]]
         end = _closing(text, start + 2, closer, skip_strings=closer != "#}")
         if end < 0:
@@ -75,8 +103,9 @@ def _closing(text: str, pos: int, closer: str, *, skip_strings: bool) -> int:
 
 
 def tag_text(raw: str) -> str:
-    """Return a tag as Jinja must read it (typographic quotes made plain)."""
-    return raw.translate(_SMART_QUOTES)
+    """Return a tag as Jinja must read it: typographic quotes made plain, and docxtpl's
+    ``{%p``, ``{%tr``, ``{%r``, ``{{r``, ``{{p``, ``{#p``, ``{#tr`` read as lettergen's own tags."""
+    return _DOCXTPL_PREFIX.sub(r"{\1\2", raw.translate(_SMART_QUOTES), count=1)
 
 
 def block_kind(tag: str) -> tuple[str, str]:

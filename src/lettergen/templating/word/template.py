@@ -56,9 +56,14 @@ from lettergen.templating.environment import (
     used_fields,
 )
 from lettergen.templating.limits import LimitError
+from lettergen.templating.names import bare_fields, bare_names
 from lettergen.templating.printing import PrintedContainerError
 from lettergen.templating.word.elements import LETTER_NUMBER, TEXT_PARTS, W_P, W_T, W, w_name
-from lettergen.templating.word.escaping import ForbiddenCharacterError, xml_finalizer
+from lettergen.templating.word.escaping import (
+    ForbiddenCharacterError,
+    typed_escapes,
+    xml_finalizer,
+)
 from lettergen.templating.word.mergefields import rewrite_merge_fields
 from lettergen.templating.word.paragraphs import (
     ParagraphInfo,
@@ -66,6 +71,12 @@ from lettergen.templating.word.paragraphs import (
     PartSource,
     join_tags,
     own_texts,
+)
+from lettergen.templating.word.properties import (
+    PROPERTY_PARTS,
+    bind_controls,
+    property_sources,
+    templated_properties,
 )
 from lettergen.templating.word.source import (
     ancestry,
@@ -130,7 +141,7 @@ class WordTemplate(LetterTemplate):
         self.first_line = 1
         self.env = make_environment(path.parent)
         # No trim_blocks: a line break in Word (<w:br/>) after a block tag must stay.
-        self._text_env = self.env.overlay(trim_blocks=False, lstrip_blocks=False)
+        self._text_env = typed_escapes(self.env.overlay(trim_blocks=False, lstrip_blocks=False))
         data = read_bytes(path, TemplateError)
         # What loading the package found and mended (external links removed): the run
         # reports these once (lettergen.merge.render).
@@ -153,11 +164,19 @@ class WordTemplate(LetterTemplate):
         self.section_break = ""
         self.body_frame = ("", "")
         self._sources: dict[str, tuple[_Part, PartSource]] = {}
+        core = "docProps/core.xml"
+        bound = templated_properties(package.xml(core)) if core in names else {}
         for name in names:
+            part = None
             if TEXT_PARTS.fullmatch(name):
-                part = self._compile_part(name, package.xml(name))
-                if part is not None:
-                    self.parts.append(part)
+                root = package.xml(name)
+                if name == "word/document.xml" and bound:
+                    bind_controls(root, bound)
+                part = self._compile_part(name, root)
+            elif name in PROPERTY_PARTS:
+                part = self._compile_properties(name, package.xml(name))
+            if part is not None:
+                self.parts.append(part)
         self._body = next((p for p in self.parts if p.name == "word/document.xml"), None)
         # The plain-text Jinja source of every part, body first: what tools that read a text
         # template's body (the proofreading checks) read.
@@ -166,6 +185,8 @@ class WordTemplate(LetterTemplate):
         texts = []
         first = 1
         for part in sorted(self.parts, key=lambda p: p is not self._body):
+            if part.name in PROPERTY_PARTS:
+                continue  # not text of the letter's pages
             text = part.text_source.text() + "\n"
             self._lines.append((first, part.text_source))
             texts.append(text)
@@ -222,6 +243,20 @@ class WordTemplate(LetterTemplate):
         if part.name != "word/document.xml":
             tree = self._text_env.parse(text_source.text())
             part.personal = any(n.name == "recipient" for n in tree.find_all(nodes.Name))
+        self._sources[filename] = (part, xml_source)
+        self._sources[filename + ":text"] = (part, text_source)
+        return part
+
+    def _compile_properties(self, name: str, root: Any) -> _Part | None:
+        sources = property_sources(root, name, self.path)
+        if sources is None:
+            return None
+        xml_source, text_source = sources
+        filename = f"{self.path}:{name}"
+        xml_env = self._text_env.overlay(finalize=xml_finalizer(None))
+        xml = self._compile_source(xml_env, xml_source, filename)
+        text = self._compile_source(self._text_env, text_source, filename + ":text")
+        part = _Part(name, name, xml, xml_source, text_source, text, filename)
         self._sources[filename] = (part, xml_source)
         self._sources[filename + ":text"] = (part, text_source)
         return part
@@ -328,14 +363,16 @@ class WordTemplate(LetterTemplate):
     def _marked(self) -> jinja2.Template:
         assert self._body is not None
         env = make_environment(self.path.parent, marked=True)
-        env = env.overlay(trim_blocks=False, lstrip_blocks=False)
+        env = typed_escapes(env.overlay(trim_blocks=False, lstrip_blocks=False))
         return self._compile_source(env, self._body.text_source, self._body.filename + ":text")
 
     def fields(self) -> set[str]:
         """Return the dotted fields (``recipient.name``) the template uses, in every part."""
         found: set[str] = set()
+        bare = bare_names(self.meta, self.path)
         for part in self.parts:
-            found |= used_fields(self._text_env.parse(part.text_source.text()))
+            tree = self._text_env.parse(part.text_source.text())
+            found |= used_fields(tree) | (bare_fields(tree, self.env.globals) if bare else set())
         return {p for p in found if not any(q.startswith(p + ".") for q in found)}
 
     def where(self, exc: BaseException) -> ParagraphPlace | None:
