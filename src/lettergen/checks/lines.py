@@ -29,6 +29,7 @@ from lettergen.checks.identity import (
     office_phrase,
 )
 from lettergen.inputs.recipients import Record
+from lettergen.protocol.countries import own_countries
 from lettergen.protocol.words import normalise
 from lettergen.templating.environment import (
     MARK_END,
@@ -82,6 +83,7 @@ class LetterLine:
     excellency: bool
     placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
     doubled: tuple[str, ...]  # words said by the template and a value at their join
+    countries: tuple[tuple[str, str, int], ...]  # "your country, X": code, words, column
     plain: bool  # none of salutation, closing, Excellency or placeholders
     # The forms of address found so far, by in_body + 2 * salutation (see forms).
     known: list[tuple[_Form, ...] | None]
@@ -152,6 +154,7 @@ def read_letter_line(marked: str) -> LetterLine:
     placeholders = tuple((match.group(0), match.start()) for match in found)
     salutation = _is_salutation(text)
     doubled = doubled_words(skeleton, values) if values else ()
+    countries = own_countries(text)
     closing = CLOSING.match(text) is not None
     excellency = "Excellency" in text and EXCELLENCY.search(text) is not None
     return LetterLine(
@@ -164,7 +167,8 @@ def read_letter_line(marked: str) -> LetterLine:
         excellency=excellency,
         placeholders=placeholders,
         doubled=doubled,
-        plain=not (salutation or closing or excellency or placeholders or doubled),
+        countries=countries,
+        plain=not (salutation or closing or excellency or placeholders or doubled or countries),
         known=[None, None, None, None],
     )
 
