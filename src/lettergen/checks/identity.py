@@ -25,7 +25,10 @@ _OFFICE_TEXT = (
     "Rapporteur Judge Premier Ombudsman Consul Prefect Councillor Congressman "
     "Congresswoman Keeper Attorney Chief "
     "Président Présidente Ministre Secrétaire Ambassadeur Ambassadrice Député Députée "
-    "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin"
+    "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin "
+    "Bundeskanzler Bundeskanzlerin Kanzler Kanzlerin Bundesminister Bundesministerin "
+    "Staatsminister Staatsministerin Staatssekretär Staatssekretärin Bundespräsident "
+    "Bundespräsidentin"
 )
 
 
@@ -56,9 +59,16 @@ PHRASE = re.compile(
 )
 
 
+# "Lord" that begins the name of an office ("Lord Chancellor", "Lord Mayor"), not an honorific.
+_LORD_OFFICE = (
+    r"(?:Lord|Lady)\s+(?:Chancellor|Mayor|President|Privy|Advocate|Chief|Speaker|Provost|"
+    r"Lieutenant|Justice|High|Chamberlain|Commissioner)\b"
+)
+
+
 # The rest of the line is looked at, not consumed, so that every honorific in a line is found.
 FORM = re.compile(
-    rf"\b(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?=(?P<rest>{_CAP_WORD}.*))",
+    rf"\b(?!{_LORD_OFFICE})(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?=(?P<rest>{_CAP_WORD}.*))",
 )
 
 

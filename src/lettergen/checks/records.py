@@ -100,8 +100,8 @@ def _findings(values: tuple[Any, ...], language: str | None) -> tuple[Found, ...
     if own:
         held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
         for key, text in organisations.items():
-            named = portfolios_named(text) if held else frozenset()
-            if named and not named & held:
+            named = _ministry_of(text) if held else frozenset()
+            if named and not named & _sits_with(held):
                 # "Ministère de la Justice" above the Minister of the Interior's street.
                 add(
                     "warning",
@@ -152,6 +152,8 @@ def _findings(values: tuple[Any, ...], language: str | None) -> tuple[Found, ...
         if (
             usual is not None
             and any(h.portfolios for h in said)
+            # "Dear Foreign Secretary,": an office whose very title names its portfolio.
+            and not any(portfolios_named(h.wording) for h in said)
             and not _names_portfolio(usual)
             and _LEADING.sub("", text) != _LEADING.sub("", usual)
         ):
@@ -210,6 +212,31 @@ def _offices(held: tuple[Held, ...]) -> str:
 def _portfolios(ids: frozenset[str]) -> str:
     """How a message names portfolios: ``foreign affairs / development``."""
     return " / ".join(sorted(i.replace("_", " ") for i in ids))
+
+
+# Portfolios whose ministers sit in another's ministry: a minister for Europe in the foreign
+# ministry ("Minister of State for Europe, Federal Foreign Office").
+_SITS_IN = {"european_affairs": frozenset({"foreign_affairs"})}
+# An EU institution's name says "European" without being a ministry of European affairs.
+_EU_BODY = re.compile(
+    r"\b(?:commission|parliament|council|court|bank|external action|ombudsman|parlement|"
+    r"conseil|kommission|parlament|rat|comisi[oó]n|commissione|parlamento|consiglio)\b",
+    re.IGNORECASE,
+)
+
+
+def _sits_with(held: frozenset[str]) -> frozenset[str]:
+    """The portfolios held, with those whose ministries they sit in."""
+    return held.union(*(_SITS_IN.get(portfolio, ()) for portfolio in held))
+
+
+def _ministry_of(organisation: str) -> frozenset[str]:
+    """The portfolios an organisation is the ministry of ("European" in an EU institution's
+    name is none)."""
+    named = portfolios_named(organisation)
+    if "european_affairs" in named and _EU_BODY.search(organisation):
+        named = named - {"european_affairs"}
+    return named
 
 
 @functools.lru_cache(maxsize=1024)
