@@ -390,6 +390,7 @@ UNUSUAL = "a form protocol would not write"
 DOUBLED = "a doubled word at a join"
 COUNTRY = "another country as the recipient's own"
 PLACEHOLDER = "a leftover placeholder"
+LEAK = "another recipient's organisation or street"
 
 SLIPS = [
     Slip(OTHER_OFFICE, "fr-government-2015", "fabius", "form_of_address", "record-form",
@@ -452,6 +453,12 @@ SLIPS = [
          _set("brok", salutation="Dear «Name»,")),
     Slip(PLACEHOLDER, "nl-kabinet-2015", "rutte", "", "placeholder", "[FirstName]",
          _set("rutte", name="[FirstName] Rutte")),
+    Slip(LEAK, "fr-government-2015", "cazeneuve", "address", "leak", "13 place vendome",
+         _copy("taubira", "cazeneuve", "address")),
+    Slip(LEAK, "es-gobierno-2015", "catala", "", "leak", "names record 'fernandez'",
+         _set("catala", homeland="España, como dijo Jorge Fernández Díaz")),
+    Slip(LEAK, "uk-government-2015", "may", "address", "leak", "102 petty france",
+         _set("may", address=["102 Petty France", "London SW1H 9AJ"])),
 ]  # fmt: skip
 
 # The codes of the checks the corpus exercises: a clean campaign gives none of them.
@@ -479,10 +486,11 @@ def findings_of(options: MergeOptions) -> list[Finding]:
 
 
 def names(finding: Finding, slip: Slip) -> bool:
-    """Whether ``finding`` is the one ``slip`` asks for: its code, record, field and words."""
+    """Whether ``finding`` is the one ``slip`` asks for: its code, record (the first it names
+    or one of the others it counts), field and words."""
     return (
         finding.code == slip.code
-        and finding.record == slip.record
+        and slip.record in (finding.record, *finding.others)
         and (not slip.field or f"field 'recipient.{slip.field}'" in finding.message)
         and slip.says in finding.message
     )

@@ -384,6 +384,29 @@ _POSTAL = re.compile(
 
 
 @functools.lru_cache(maxsize=2048)
+def street_lines(address: str) -> tuple[str, ...]:
+    """The street lines of an address (one text, lines apart), as compared across records:
+    normalised, not the postal line ("102 petty france")."""
+    lines = (normalise(line) for line in address.splitlines() if not postal_city(line))
+    # A house number and two words: "Praça do Comércio" houses several ministries, "Dublin 2"
+    # is a postal district.
+    return tuple(
+        line
+        for line in lines
+        if any(word.isdigit() for word in line.split())
+        and sum(not word.isdigit() for word in line.split()) >= 2
+    )
+
+
+def address_text(fields: Mapping[str, Any]) -> str:
+    """A record's address as one text, lines apart ("" when it has none)."""
+    address = fields.get("address")
+    if isinstance(address, list):
+        return "\n".join(str(line) for line in address)
+    return address if isinstance(address, str) else ""
+
+
+@functools.lru_cache(maxsize=2048)
 def postal_city(line: str) -> str:
     """Return the city of one address line if it is a postal line, else ``""``."""
     return _city_of([line])
