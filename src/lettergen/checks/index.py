@@ -129,11 +129,14 @@ class BatchIndex:
         if not address:
             return []
         hashes = self.hashes
-        return [
-            street
-            for street in street_lines(address)
-            if salted_key(SHARED_STREET_SALT, (street, ident.city)) in hashes
-        ]
+        bits = hashes.bits
+        shared = []
+        for street in street_lines(address):
+            key = salted_key(SHARED_STREET_SALT, (street, ident.city))
+            # The Bloom filter first: most streets are one organisation's.
+            if bits[(key >> 3) & BITS_MASK] & (1 << (key & 7)) and key in hashes:
+                shared.append(street)
+        return shared
 
     def add(self, record: Record) -> None:
         """Add who ``record`` is."""
@@ -162,8 +165,9 @@ class BatchIndex:
             # Three members of one ministry share its street; another ministry does not.
             # (The city too: "1 Main Street" is another street in another city.)
             where = (street, ident.city)
-            seen = index.add(salted_key(STREET_SALT, where))
-            if not index.add(salted_key(STREET_ORG_SALT, (*where, ident.organisation))) and seen:
-                index.add(salted_key(SHARED_STREET_SALT, where))
+            if not index.add(salted_key(STREET_ORG_SALT, (*where, ident.organisation))):
+                # The first record of this organisation at this street: is it another's?
+                if index.add(salted_key(STREET_SALT, where)):
+                    index.add(salted_key(SHARED_STREET_SALT, where))
         if ident.excellency and self.excellent is None:
             self.excellent = ident.id
