@@ -165,9 +165,10 @@ class BatchIndex:
             # Three members of one ministry share its street; another ministry does not.
             # (The city too: "1 Main Street" is another street in another city.)
             where = (street, ident.city)
-            if not index.add(salted_key(STREET_ORG_SALT, (*where, ident.organisation))):
-                # The first record of this organisation at this street: is it another's?
-                if index.add(salted_key(STREET_SALT, where)):
-                    index.add(salted_key(SHARED_STREET_SALT, where))
+            # The first record of this organisation at this street: is it another's?
+            if not index.add(
+                salted_key(STREET_ORG_SALT, (*where, ident.organisation))
+            ) and index.add(salted_key(STREET_SALT, where)):
+                index.add(salted_key(SHARED_STREET_SALT, where))
         if ident.excellency and self.excellent is None:
             self.excellent = ident.id
