@@ -56,7 +56,7 @@ def write_recipients(path: Path, count: int) -> Path:
                     f"{FIRST[i % 8]} {LAST[i // 8 % 8]}{_letters(i // 64) if i >= 64 else ''}",
                     f"Minister of Things {i % 50}",
                     f"Ministry of Things {i % 50}",
-                    f"Ministry of Things {i % 50}\n{i % 90 + 1} Main Street\n{postcode} {city}",
+                    f"Ministry of Things {i % 50}\n{i % 50 + 1} Main Street\n{postcode} {city}",
                     "Dear Minister,",
                     "Minister",
                 ]

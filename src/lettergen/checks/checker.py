@@ -233,6 +233,12 @@ class Checker:
         template, _ = self.merge.template_for(letter.record)
         locale = template.meta.get("locale")
         self._record_checks.check(letter.record, str(locale) if locale else None)
+        for street in self._index.shared_streets(letter.record, ident):
+            message = (
+                f"field 'recipient.address': '{street}' is also the street of a recipient of "
+                "another organisation: copied from another row?"
+            )
+            self.tally.add("warning", "leak", message, letter.record)
         # The letter as printed, without the marks the checks read it with: a new letter, so
         # the one rendered for the checks is left as it was.
         text = self._letter_checks.check(letter, use, ident)

@@ -25,7 +25,10 @@ _OFFICE_TEXT = (
     "Rapporteur Judge Premier Ombudsman Consul Prefect Councillor Congressman "
     "Congresswoman Keeper Attorney Chief "
     "Président Présidente Ministre Secrétaire Ambassadeur Ambassadrice Député Députée "
-    "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin"
+    "Sénateur Sénatrice Maire Préfet Commissaire Garde Präsident Präsidentin Ministerin "
+    "Bundeskanzler Bundeskanzlerin Kanzler Kanzlerin Bundesminister Bundesministerin "
+    "Staatsminister Staatsministerin Staatssekretär Staatssekretärin Bundespräsident "
+    "Bundespräsidentin"
 )
 
 
@@ -56,9 +59,16 @@ PHRASE = re.compile(
 )
 
 
+# "Lord" that begins the name of an office ("Lord Chancellor", "Lord Mayor"), not an honorific.
+_LORD_OFFICE = (
+    r"(?:Lord|Lady)\s+(?:Chancellor|Mayor|President|Privy|Advocate|Chief|Speaker|Provost|"
+    r"Lieutenant|Justice|High|Chamberlain|Commissioner)\b"
+)
+
+
 # The rest of the line is looked at, not consumed, so that every honorific in a line is found.
 FORM = re.compile(
-    rf"\b(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?=(?P<rest>{_CAP_WORD}.*))",
+    rf"\b(?!{_LORD_OFFICE})(?P<hon>{_HONORIFICS})\.?\s+(?:(?:le|la)\s+|l['’])?(?=(?P<rest>{_CAP_WORD}.*))",
 )
 
 
@@ -371,6 +381,29 @@ def _offices(titles: tuple[str, ...], forms: tuple[str, ...]) -> tuple[tuple[str
 _POSTAL = re.compile(
     r"^\s*(?:[A-Z]{1,2}-)?\d{4,5}\s+(?P<city>[^\d,]+?)(?:\s+(?:Cedex|CEDEX)\b.*)?$"
 )
+
+
+@functools.lru_cache(maxsize=2048)
+def street_lines(address: str) -> tuple[str, ...]:
+    """The street lines of an address (one text, lines apart), as compared across records:
+    normalised, not the postal line ("102 petty france")."""
+    lines = (normalise(line) for line in address.splitlines() if not postal_city(line))
+    # A house number and two words: "Praça do Comércio" houses several ministries, "Dublin 2"
+    # is a postal district.
+    return tuple(
+        line
+        for line in lines
+        if any(word.isdigit() for word in line.split())
+        and sum(not word.isdigit() for word in line.split()) >= 2
+    )
+
+
+def address_text(fields: Mapping[str, Any]) -> str:
+    """A record's address as one text, lines apart ("" when it has none)."""
+    address = fields.get("address")
+    if isinstance(address, list):
+        return "\n".join(str(line) for line in address)
+    return address if isinstance(address, str) else ""
 
 
 @functools.lru_cache(maxsize=2048)

@@ -8,7 +8,14 @@ from typing import Any, Literal
 from lettergen.checks.findings import (
     Finding,
 )
-from lettergen.checks.identity import OFFICE_WORDS, Identity, core_words, identity_of
+from lettergen.checks.identity import (
+    OFFICE_WORDS,
+    Identity,
+    address_text,
+    core_words,
+    identity_of,
+    street_lines,
+)
 from lettergen.hashset import HashSet
 from lettergen.inputs.recipients import Record
 
@@ -51,6 +58,10 @@ NAME_SALT, SURNAME_SALT, SECOND_SURNAME_SALT, ORG_SALT, CITY_SALT = (
 
 
 ID_SALT, FILE_SALT, PERSON_SALT = (0x3D27 << 40, 0x4A8B << 40, 0x0F15 << 40)
+
+
+# A street, a street with an organisation, and a street two organisations give.
+STREET_SALT, STREET_ORG_SALT, SHARED_STREET_SALT = (0x5C3B << 44, 0x2E71 << 44, 0x6A09 << 44)
 
 
 def salted_key(salt: int, text: object) -> int:
@@ -111,6 +122,22 @@ class BatchIndex:
     # Words of offices a letter may name: the usual ones and every recipient's.
     office_words: set[str] = field(default_factory=lambda: set(OFFICE_WORDS))
 
+    def shared_streets(self, record: Record, ident: Identity) -> list[str]:
+        """The streets of ``record``'s address (in its city) that a record of another
+        organisation has."""
+        address = address_text(record.fields)
+        if not address:
+            return []
+        hashes = self.hashes
+        bits = hashes.bits
+        shared = []
+        for street in street_lines(address):
+            key = salted_key(SHARED_STREET_SALT, (street, ident.city))
+            # The Bloom filter first: most streets are one organisation's.
+            if bits[(key >> 3) & BITS_MASK] & (1 << (key & 7)) and key in hashes:
+                shared.append(street)
+        return shared
+
     def add(self, record: Record) -> None:
         """Add who ``record`` is."""
         index = self.hashes
@@ -134,5 +161,14 @@ class BatchIndex:
             self.org_words = max(self.org_words, min(20, words))
         if ident.city:
             index.add(salted_key(CITY_SALT, ident.city))
+        for street in street_lines(address_text(record.fields)):
+            # Three members of one ministry share its street; another ministry does not.
+            # (The city too: "1 Main Street" is another street in another city.)
+            where = (street, ident.city)
+            # The first record of this organisation at this street: is it another's?
+            if not index.add(
+                salted_key(STREET_ORG_SALT, (*where, ident.organisation))
+            ) and index.add(salted_key(STREET_SALT, where)):
+                index.add(salted_key(SHARED_STREET_SALT, where))
         if ident.excellency and self.excellent is None:
             self.excellent = ident.id

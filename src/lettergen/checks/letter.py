@@ -43,6 +43,7 @@ from lettergen.checks.lines import (
 from lettergen.checks.tally import Tally
 from lettergen.inputs.recipients import Record
 from lettergen.merge.letter import Letter
+from lettergen.protocol.countries import country_name, recipient_country
 from lettergen.protocol.words import normalise
 from lettergen.templating.environment import MARKED_VALUE, strip_marks
 
@@ -131,6 +132,8 @@ class LetterChecks:
                     record,
                     letter_line=number,
                 )
+            for code, phrase, _ in line.countries:
+                self._check_country(record, code, phrase, number)
             for found, column in line.placeholders:
                 instruction = INSTRUCTION.fullmatch(found) is not None
                 self.tally.add(
@@ -165,6 +168,22 @@ class LetterChecks:
         self._keep_digests(letter, use, texts, values, salutation, skeleton)
         # The letter as printed: its lines without marks, at hand already.
         return "\n".join(texts)
+
+    def _check_country(self, record: Record, code: str, phrase: str, number: int) -> None:
+        """Report a country the letter names as the recipient's own that is not theirs."""
+        own = recipient_country(record.fields)
+        if own is None or own[0] == code:
+            return
+        _, key, value = own
+        self.tally.add(
+            "error",
+            "own-country",
+            f"field 'recipient.{key}': '{phrase}' names {country_name(code)} as the "
+            f"recipient's own country, but the record's {key} '{value}' says "
+            f"{country_name(own[0])}",
+            record,
+            letter_line=number,
+        )
 
     def _plan(self, skeleton: tuple[str, ...], lines: list[LetterLine]) -> LinePlan:
         """Return (and keep) which lines of a letter laid out as ``lines`` need a look:

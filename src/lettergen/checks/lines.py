@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import itertools
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from lettergen.checks.identity import (
     office_phrase,
 )
 from lettergen.inputs.recipients import Record
+from lettergen.protocol.countries import own_countries
 from lettergen.protocol.words import normalise
 from lettergen.templating.environment import (
     MARK_END,
@@ -81,6 +83,7 @@ class LetterLine:
     excellency: bool
     placeholders: tuple[tuple[str, int], ...]  # leftover placeholders and their columns
     doubled: tuple[str, ...]  # words said by the template and a value at their join
+    countries: tuple[tuple[str, str, int], ...]  # "your country, X": code, words, column
     plain: bool  # none of salutation, closing, Excellency or placeholders
     # The forms of address found so far, by in_body + 2 * salutation (see forms).
     known: list[tuple[_Form, ...] | None]
@@ -150,7 +153,8 @@ def read_letter_line(marked: str) -> LetterLine:
     found = PLACEHOLDERS.finditer(text) if triggered else ()
     placeholders = tuple((match.group(0), match.start()) for match in found)
     salutation = _is_salutation(text)
-    doubled = doubled_words(marked) if MARK_START in marked else ()
+    doubled = doubled_words(skeleton, values) if values else ()
+    countries = own_countries(text)
     closing = CLOSING.match(text) is not None
     excellency = "Excellency" in text and EXCELLENCY.search(text) is not None
     return LetterLine(
@@ -163,7 +167,8 @@ def read_letter_line(marked: str) -> LetterLine:
         excellency=excellency,
         placeholders=placeholders,
         doubled=doubled,
-        plain=not (salutation or closing or excellency or placeholders or doubled),
+        countries=countries,
+        plain=not (salutation or closing or excellency or placeholders or doubled or countries),
         known=[None, None, None, None],
     )
 
@@ -290,41 +295,47 @@ def excerpt(line: str, at: int, width: int = 60) -> str:
     return ("…" if start else "") + text + ("…" if start + width < len(line) else "")
 
 
-_WORD_AT = re.compile(r"[ \t]*(\w+)")  # with match(): the word at a place, after blanks
-_NOT_WORD_CHAR = re.compile(r"\W")
+# What a template says right before a value (its last word, then blanks: "Dear ") and right
+# after one (blanks, then its first word: " Paris"), and a value's first and last words.
+_WORD_BEFORE = re.compile(r"(?<!\w)(\w{2,})[ \t]+\Z")
+_WORD_AFTER = re.compile(r"[ \t]+(\w{2,})(?!\w)")
+_FIRST_WORD = re.compile(r"\w+")
+_LAST_WORD = re.compile(r"(?<!\w)\w+\Z")
 
 
-def doubled_words(marked: str) -> tuple[str, ...]:
-    """The words a marked line says twice across a join of template and value: a word of the
-    template right before a value that starts with it ("Dear <Dear Minister,>"), or a value
-    that ends with the word the template says right after it ("<in Paris> Paris")."""
+@functools.lru_cache(maxsize=1024)
+def _joins(skeleton: str) -> tuple[tuple[int, str, str], ...]:
+    """The values of a line's skeleton (its template text, a NUL for each value) that a
+    template word stands beside, blanks between: (which value, the word before or "", the word
+    after or ""). Most lines have none: a value follows a comma, a line start or a value."""
+    parts = skeleton.split("\0")
+    joins = []
+    for number, (before, after) in enumerate(itertools.pairwise(parts)):
+        said_before = _WORD_BEFORE.search(before)
+        said_after = _WORD_AFTER.match(after)
+        if said_before or said_after:
+            joins.append(
+                (
+                    number,
+                    said_before.group(1) if said_before else "",
+                    said_after.group(1) if said_after else "",
+                )
+            )
+    return tuple(joins)
+
+
+def doubled_words(skeleton: str, values: tuple[str, ...]) -> tuple[str, ...]:
+    """The words a line says twice across a join of template and value, as the value spells
+    them: a word of the template right before a value that starts with it ("Dear <Dear
+    Minister,>"), or a value that ends with the word the template says right after it
+    ("<in Paris> Paris"). Only the joins the template has (cached by skeleton) are looked at."""
     found = []
-    start = marked.find(MARK_START)
-    while start != -1:
-        end = marked.find(MARK_END, start)
-        if end == -1:
-            break
-        value = marked[start + 1 : end]
-        before = _last_word(marked[max(0, start - 40) : start])
-        first = _WORD_AT.match(value)
-        if before and first and _same(before, first.group(1)):
-            found.append(first.group(1))
-        after = _WORD_AT.match(marked, end + 1)
-        last = _last_word(value, blank=False)
-        if after and last and after.start(1) > end + 1 and _same(last, after.group(1)):
-            found.append(last)
-        start = marked.find(MARK_START, end)
+    for number, before, after in _joins(skeleton):
+        value = values[number]
+        first = _FIRST_WORD.match(value) if before else None
+        if first and first.group().casefold() == before.casefold():
+            found.append(first.group())
+        last = _LAST_WORD.search(value) if after else None
+        if last and last.group().casefold() == after.casefold():
+            found.append(last.group())
     return tuple(found)
-
-
-def _last_word(text: str, *, blank: bool = True) -> str:
-    """The word ``text`` ends with (after blanks, which must be there when ``blank``)."""
-    stripped = text.rstrip(" \t")
-    if blank and len(stripped) == len(text):
-        return ""
-    words = _NOT_WORD_CHAR.split(stripped[-40:])
-    return words[-1] if words else ""
-
-
-def _same(one: str, two: str) -> bool:
-    return len(one) > 1 and one.casefold() == two.casefold()

@@ -24,7 +24,7 @@ from lettergen.inputs.recipients import Record
 from lettergen.protocol.genders import gender_field, honorific_gender, presumed_gender
 from lettergen.protocol.knowledge import Gender, Held, holds, offices_named, portfolios_named
 from lettergen.protocol.languages import salutation_languages
-from lettergen.protocol.proposals import record_title
+from lettergen.protocol.proposals import TITLE_FIELDS, record_title
 
 # The fields that say how the recipient is addressed, as templates print them.
 FORM_FIELDS = ("salutation", "form_of_address", "closing", "vocative", "address_as")
@@ -32,14 +32,19 @@ _EXCELLENCY = re.compile(r"excellen|exzellenz|eccellenza|ekscelencj", re.IGNOREC
 _LEADING = re.compile(r"^\s*(?:dear|my dear)\s+", re.IGNORECASE)
 
 
+# Every field the checks read. A record's values of them are the key of what they give: lists
+# repeat their offices, forms and ministries, so most records cost one lookup.
+_READ = (*FORM_FIELDS, *ORG_FIELDS, *TITLE_FIELDS, "gender", "honorific")
+_COPIED = " (the same as the record before it: filled down or copied?)"
+
+
 class RecordChecks:
     """The checks of one record's fields, against themselves and the row above."""
 
     def __init__(self, tally: Tally) -> None:
         self.tally = tally
-        # The form fields of the record checked last: a value repeated from it may be filled down.
-        self._previous: dict[str, str] = {}
-        self._previous_organisations: dict[str, str] = {}
+        # The fields of the record checked last: a value repeated from it may be filled down.
+        self._previous: Mapping[str, Any] = {}
 
     def follow(self, record: Record | None) -> None:
         """Take ``record`` as the one before the next (None: the next is the first).
@@ -47,90 +52,64 @@ class RecordChecks:
         A part of a run checked in a worker process starts after the last record of the part
         before it, so that "the same as the record before it" reads alike in every process.
         """
-        fields = record.fields if record is not None else {}
-        self._previous = _texts(fields, FORM_FIELDS)
-        self._previous_organisations = _texts(fields, ORG_FIELDS)
+        self._previous = record.fields if record is not None else {}
 
     def check(self, record: Record, language: str | None) -> None:
         """Report the fields of ``record`` that address someone else, or another gender.
 
         ``language`` is the letter's (its template's ``locale``), None when the template does
         not say: then a salutation's language is not held against it, and protocol's forms are
-        looked up in English.
+        looked up in English. A finding on a value the record before it has too says so
+        (filled down or copied).
         """
         fields = record.fields
-        forms = _texts(fields, FORM_FIELDS)
-        organisations = _texts(fields, ORG_FIELDS)
-        previous, self._previous = self._previous, forms
-        previous_organisations, self._previous_organisations = (
-            self._previous_organisations,
-            organisations,
-        )
-        gender = fields.get("gender")
-        honorific = fields.get("honorific")
-        # Lists repeat their offices, forms and ministries: what they give is worked out once.
-        found = _findings(
-            tuple(forms.items()),
-            tuple(organisations.items()),
-            record_title(fields),
-            gender if isinstance(gender, str) else None,
-            honorific if isinstance(honorific, str) else None,
-            language,
-            tuple(previous.items()),
-            tuple(previous_organisations.items()),
-        )
-        for severity, message in found:
+        values = tuple(map(fields.get, _READ))
+        try:
+            found = _findings(values, language)
+        except TypeError:  # a list or mapping among them (YAML): only text is read
+            found = _findings(tuple(v if isinstance(v, str) else None for v in values), language)
+        previous, self._previous = self._previous, fields
+        for severity, key, text, message in found:
+            copied = text is not None and _text(previous.get(key)) == text
+            message = f"field 'recipient.{key}': {message}{_COPIED if copied else ''}"
             self.tally.add(severity, "record-form", message, record)
 
 
-Found = tuple[Severity, str]
+# (severity, field, the value found wrong or None, message)
+Found = tuple[Severity, str, str | None, str]
 
 
 @functools.lru_cache(maxsize=4096)
-def _findings(
-    forms: tuple[tuple[str, str], ...],
-    organisations: tuple[tuple[str, str], ...],
-    title: str,
-    gender_value: str | None,
-    honorific: str | None,
-    language: str | None,
-    previous: tuple[tuple[str, str], ...],
-    previous_organisations: tuple[tuple[str, str], ...],
-) -> tuple[Found, ...]:
-    """What a record with these words gives: (severity, message) for each finding."""
+def _findings(values: tuple[Any, ...], language: str | None) -> tuple[Found, ...]:
+    """What a record with these values of ``_READ`` gives, in a letter in ``language``."""
+    fields = dict(zip(_READ, values, strict=True))
+    forms = _texts(fields, FORM_FIELDS)
+    organisations = _texts(fields, ORG_FIELDS)
+    title = record_title(fields)
+    gender_value, honorific = (v if isinstance(v, str) else None for v in values[-2:])
     found: list[Found] = []
-    before = dict(previous)
-    before_organisations = dict(previous_organisations)
 
-    def add(severity: Severity, key: str, message: str, copied: bool) -> None:
-        hint = " (the same as the record before it: filled down or copied?)" if copied else ""
-        found.append((severity, f"field 'recipient.{key}': {message}{hint}"))
+    def add(severity: Severity, key: str, message: str) -> None:
+        found.append((severity, key, forms.get(key) or organisations.get(key), message))
 
     gender, said_by = _gender_of(gender_value, honorific)
     if said_by == "contradiction":
-        found.append(
-            (
-                "error",
-                f"field 'recipient.gender': '{gender_value}' contradicts the honorific "
-                f"'{honorific}'",
-            )
-        )
+        message = f"'{gender_value}' contradicts the honorific '{honorific}'"
+        found.append(("error", "gender", None, message))
     own = offices_named(title) if title else ()
     if own:
         held = frozenset().union(*(h.portfolios for h in own if h.office.portfolio))
-        for key, text in organisations:
-            named = portfolios_named(text) if held else frozenset()
-            if named and not named & held:
+        for key, text in organisations.items():
+            named = _ministry_of(text) if held else frozenset()
+            if named and not named & _sits_with(held):
                 # "Ministère de la Justice" above the Minister of the Interior's street.
                 add(
                     "warning",
                     key,
                     f"'{text}' is the ministry of {_portfolios(named)}, but the record's title "
                     f"is '{title}'",
-                    before_organisations.get(key) == text,
                 )
-    for key, text in forms:
-        copied = before.get(key) == text
+    for key, text in forms.items():
         said = offices_named(text)
         if own and said and not holds(said, own):
             add(
@@ -138,7 +117,6 @@ def _findings(
                 key,
                 f"'{text}' addresses the office of {_offices(said)}, but the record's title "
                 f"is '{title}'",
-                copied,
             )
             continue
         presumed = presumed_gender(text)
@@ -148,7 +126,6 @@ def _findings(
                 key,
                 f"'{text}' addresses a {_WORDS[presumed]}, but the record's {said_by} says "
                 f"{_WORDS[gender]}",
-                copied,
             )
             continue
         if own and _EXCELLENCY.search(text) and not any(h.office.excellency for h in own):
@@ -157,7 +134,6 @@ def _findings(
                 key,
                 f"'{text}' gives an Excellency to the office of {_offices(own)}, which "
                 "protocol does not style so (ambassadors and heads of state are excellencies)",
-                copied,
             )
             continue
         if key != "salutation":
@@ -170,13 +146,14 @@ def _findings(
                 key,
                 f"'{text}' opens a letter in {'/'.join(sorted(written_in))}, but this letter is "
                 f"in '{letter}'",
-                copied,
             )
             continue
         usual = _usual_salutation(own, gender or "neutral", language or "en")
         if (
             usual is not None
             and any(h.portfolios for h in said)
+            # "Dear Foreign Secretary,": an office whose very title names its portfolio.
+            and not any(portfolios_named(h.wording) for h in said)
             and not _names_portfolio(usual)
             and _LEADING.sub("", text) != _LEADING.sub("", usual)
         ):
@@ -184,7 +161,6 @@ def _findings(
                 "warning",
                 key,
                 f"'{text}' is not how protocol opens a letter to this office; it writes '{usual}'",
-                copied,
             )
     return tuple(found)
 
@@ -200,6 +176,10 @@ def _usual_salutation(own: tuple[Held, ...], gender: Gender, language: str) -> s
 
 
 _WORDS: dict[Gender, str] = {"female": "woman", "male": "man", "neutral": "person"}
+
+
+def _text(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) else None
 
 
 def _texts(fields: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, str]:
@@ -232,6 +212,31 @@ def _offices(held: tuple[Held, ...]) -> str:
 def _portfolios(ids: frozenset[str]) -> str:
     """How a message names portfolios: ``foreign affairs / development``."""
     return " / ".join(sorted(i.replace("_", " ") for i in ids))
+
+
+# Portfolios whose ministers sit in another's ministry: a minister for Europe in the foreign
+# ministry ("Minister of State for Europe, Federal Foreign Office").
+_SITS_IN = {"european_affairs": frozenset({"foreign_affairs"})}
+# An EU institution's name says "European" without being a ministry of European affairs.
+_EU_BODY = re.compile(
+    r"\b(?:commission|parliament|council|court|bank|external action|ombudsman|parlement|"
+    r"conseil|kommission|parlament|rat|comisi[oó]n|commissione|parlamento|consiglio)\b",
+    re.IGNORECASE,
+)
+
+
+def _sits_with(held: frozenset[str]) -> frozenset[str]:
+    """The portfolios held, with those whose ministries they sit in."""
+    return held.union(*(_SITS_IN.get(portfolio, ()) for portfolio in held))
+
+
+def _ministry_of(organisation: str) -> frozenset[str]:
+    """The portfolios an organisation is the ministry of ("European" in an EU institution's
+    name is none)."""
+    named = portfolios_named(organisation)
+    if "european_affairs" in named and _EU_BODY.search(organisation):
+        named = named - {"european_affairs"}
+    return named
 
 
 @functools.lru_cache(maxsize=1024)

@@ -191,7 +191,8 @@ def offices_named(text: str) -> tuple[Held, ...]:
         if office.portfolio:
             before = spans[number - 1][1] if number else 0
             after = spans[number + 1][0] if number + 1 < len(spans) else len(words)
-            portfolios = base.portfolios_in(words[before:start] + words[end:after])
+            # "Home Secretary": a title's own words may name its portfolio too.
+            portfolios = base.portfolios_in(words[before:after])
         held.append(Held(office, portfolios, " ".join(words[start:end])))
     return tuple(held)
 
