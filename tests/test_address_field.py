@@ -132,3 +132,37 @@ def test_a_front_matter_field_is_a_preset_or_mm_values() -> None:
     assert caught.value.message == (
         "front matter 'address_field': 'top' is a number of mm (points for sizes), not 'high'"
     )
+
+
+def test_an_address_line_wider_than_the_window_is_a_warning_naming_record_and_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if shutil.which("fc-match") is None:
+        pytest.skip("fontconfig (fc-match) finds the font to measure with")
+    folder = campaign(tmp_path, signature=False)
+    monkeypatch.chdir(folder)
+    result = CliRunner().invoke(cli, ["check"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "warning: address-width (1)" in lines
+    assert (
+        "  recipients/french-government.yaml:4: record 'laurent-fabius': letter line 3: warning: "
+        "address line 'Ministère des Affaires étrangères et du Développement international' is "
+        "106 mm wide in the window's type, the address field 80 mm: it wraps or is hidden in a "
+        "window envelope; shorten it or split it over two lines"
+    ) in lines
+    # Split over two lines, it fits: no warning.
+    records = folder / "recipients" / "french-government.yaml"
+    records.write_text(
+        records.read_text(encoding="utf-8")
+        .replace(
+            "organisation: Ministère des Affaires étrangères et du Développement international",
+            "organisation: Ministère des Affaires étrangères\n"
+            "    address:\n      - et du Développement international",
+        )
+        .replace("    address:\n      - 37, Quai", "      - 37, Quai"),
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["check"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    assert "address-width" not in result.output

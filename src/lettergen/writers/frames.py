@@ -13,11 +13,11 @@ underlined type.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Any
 
-from lettergen.errors import TemplateError
+from lettergen.checks.window import PRESETS, AddressField, address_field_of
+
+__all__ = ["PRESETS", "AddressField", "address_field_of"]
 
 _TWIPS_PER_MM = 1440 / 25.4
 
@@ -25,86 +25,6 @@ _TWIPS_PER_MM = 1440 / 25.4
 def twips(mm: float) -> int:
     """Return ``mm`` millimetres in twentieths of a point, Word's unit of page measure."""
     return round(mm * _TWIPS_PER_MM)
-
-
-@dataclass(frozen=True, slots=True)
-class AddressField:
-    """Where the address window is on the page, in mm from its top left corner.
-
-    ``zone`` is the height of the return-address and remark zone at the field's top; the
-    address itself starts below it, ``indent`` inside the field's left edge. ``info_*`` is
-    the information block beside the field (date, reference).
-    """
-
-    top: float
-    left: float
-    width: float
-    height: float
-    zone: float
-    indent: float = 5.0
-    font: str = "Arial"
-    size: float = 10.0
-    return_size: float = 7.0
-    info_top: float = 50.0
-    info_left: float = 125.0
-    info_width: float = 65.0
-
-    @property
-    def text_width(self) -> float:
-        """How wide an address line may be, in mm, to stay inside the field."""
-        return self.width - self.indent
-
-
-# DIN 5008: the field is 85 x 45 mm at 20 mm from the left, 45 mm (form B) or 27 mm (form A)
-# from the top, its top 17.7 mm for the return address and remarks (5 lines of 8 pt). DL and
-# C5/6 window envelopes (DIN 680) have a 90 x 45 mm window where a sheet folded for them shows
-# form B's field.
-PRESETS: Mapping[str, AddressField] = {
-    "din5008-b": AddressField(top=45, left=20, width=85, height=45, zone=17.7),
-    "din5008-a": AddressField(top=27, left=20, width=85, height=45, zone=17.7, info_top=32),
-    "dl": AddressField(top=45, left=20, width=90, height=45, zone=17.7),
-    "c5": AddressField(top=45, left=20, width=90, height=45, zone=17.7),
-}
-_NUMBERS: tuple[str, ...] = ("top", "left", "width", "height", "zone", "indent", "size")
-_NUMBERS += ("return_size", "info_top", "info_left", "info_width")
-
-
-def address_field_of(meta: Mapping[str, Any], source: Path | None) -> AddressField | None:
-    """Return the address field a template's front matter declares (``address_field:``)."""
-    value = meta.get("address_field")
-    if value is None:
-        return None
-
-    def fail(message: str) -> TemplateError:
-        return TemplateError(
-            f"front matter 'address_field': {message}", path=source, field="address_field"
-        )
-
-    names = ", ".join(PRESETS)
-    if isinstance(value, str):
-        if value not in PRESETS:
-            raise fail(f"unknown preset '{value}' (known: {names})")
-        return PRESETS[value]
-    if not isinstance(value, Mapping):
-        raise fail(f"give a preset ({names}) or a mapping like {{preset: din5008-b, size: 9}}")
-    preset = value.get("preset", "din5008-b")
-    if preset not in PRESETS:
-        raise fail(f"unknown preset '{preset}' (known: {names})")
-    changes: dict[str, Any] = {}
-    for key, item in value.items():
-        if key == "preset":
-            continue
-        if key == "font":
-            if not isinstance(item, str) or not item:
-                raise fail("'font' is the name of a font, like Arial")
-            changes[key] = item
-        elif key in _NUMBERS:
-            if isinstance(item, bool) or not isinstance(item, int | float) or item < 0:
-                raise fail(f"'{key}' is a number of mm (points for sizes), not {item!r}")
-            changes[key] = float(item)
-        else:
-            raise fail(f"unknown key '{key}' (known: preset, font, {', '.join(_NUMBERS)})")
-    return replace(PRESETS[str(preset)], **changes)
 
 
 def frame(field: AddressField, place: str) -> str:

@@ -3,7 +3,7 @@
 Everything that is the same for every letter is done once, when the writer is made: the
 letterhead is read (:mod:`.letterhead`) and laid out as a zip. Per letter only the body's
 paragraphs are built, as text: one ``w:p`` per block of lines, ``w:br`` between the lines of a
-block (see :mod:`lettergen.writers.blocks`).
+block (see :mod:`lettergen.merge.blocks`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
+from lettergen.merge.blocks import Layout, Rule, blocks, layout, parse_rules
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
-from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
 from lettergen.writers.frames import (
     PRESETS,
     AddressField,
