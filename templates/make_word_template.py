@@ -23,7 +23,7 @@ from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
-from lettergen.writers.frames import PRESETS, address_spacing, frame, return_paragraph, twips
+from lettergen.writers.frames import PRESETS, address_spacing, frame, twips
 from lettergen.writers.letterhead_builder import build_letterhead
 from lettergen.writers.zipwriter import Archive, read_members
 
@@ -114,11 +114,6 @@ def build() -> Any:
         run.font.size = Pt(7.5)
 
     field = PRESETS["din5008-b"]
-    # The return address, in the field's top zone (small underlined type).
-    ret = etree_paragraph(return_paragraph(field, "{{ sender.return_address }}"))
-    placeholder = document.add_paragraph()._p
-    placeholder.getparent().replace(placeholder, ret)
-
     # Recipient: half of "{{ recipient.name }}" bold; the value takes its first run's bold.
     # One paragraph holds the whole address, in the window: name, title, organisation and a
     # loop over the address lines, one line break between them.

@@ -31,6 +31,14 @@ def campaign(tmp_path: Path, *, signature: bool) -> Path:
     for name in ("templates", "recipients"):
         shutil.copytree(ROOT / name, folder / name)
     shutil.copy(ROOT / "lettergen.yaml", folder / "lettergen.yaml")
+    # The return address above the address, which the sample leaves out.
+    template = folder / "templates" / "appeal.txt.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "address_field: din5008-b", "address_field: {preset: din5008-b, return_address: true}"
+        ),
+        encoding="utf-8",
+    )
     if signature:
         (folder / "templates" / "signature.png").write_bytes(png(90, 40))
         profile = folder / "templates" / "mady-delvaux-stehres.yaml"

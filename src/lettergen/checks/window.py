@@ -45,6 +45,9 @@ class AddressField:
     info_top: float = 50.0
     info_left: float = 125.0
     info_width: float = 65.0
+    # Whether the signatory's return_address is printed above the address (it adds a line
+    # to the Word letter that its text letter does not have).
+    return_address: bool = False
 
     @property
     def text_width(self) -> float:
@@ -91,7 +94,11 @@ def address_field_of(meta: Mapping[str, Any], source: Path | None) -> AddressFie
     for key, item in value.items():
         if key == "preset":
             continue
-        if key == "font":
+        if key == "return_address":
+            if not isinstance(item, bool):
+                raise fail("'return_address' is true or false")
+            changes[key] = item
+        elif key == "font":
             if not isinstance(item, str) or not item:
                 raise fail("'font' is the name of a font, like Arial")
             changes[key] = item
@@ -100,7 +107,8 @@ def address_field_of(meta: Mapping[str, Any], source: Path | None) -> AddressFie
                 raise fail(f"'{key}' is a number of mm (points for sizes), not {item!r}")
             changes[key] = float(item)
         else:
-            raise fail(f"unknown key '{key}' (known: preset, font, {', '.join(_NUMBERS)})")
+            known = ", ".join(("preset", "font", "return_address", *_NUMBERS))
+            raise fail(f"unknown key '{key}' (known: {known})")
     return replace(PRESETS[str(preset)], **changes)
 
 

@@ -255,7 +255,8 @@ class DocxWriter(Writer):
         last = len(found) - 1
         # Most letters hold no right-to-left script: one search spares a look at each block.
         rtl = _has_rtl(letter.text)
-        sender_line = return_address(letter.context.get("sender"))
+        sender = letter.context.get("sender") if self.field.return_address else None
+        sender_line = return_address(sender)
         extras = self._placements(found, layouts, drawings, bool(sender_line))
         head = ""
         parts = []
