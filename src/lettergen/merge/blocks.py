@@ -21,8 +21,8 @@ letterhead, ``align`` is left, right, center or justify, ``together`` keeps the 
 page, ``signature`` puts the signatory's signature image right after the block. ``place:
 address`` puts the block in the address window the front matter's ``address_field`` declares,
 ``place: info`` in the information block beside it (see :mod:`lettergen.writers.frames`);
-``signing: 25`` leaves that many mm to sign below the block (in place of the empty paragraphs
-after it), where the signature image goes.
+``signing: 25`` leaves that many mm to sign below the block (the empty paragraphs after it
+take that space), where the signature image goes.
 """
 
 from __future__ import annotations

@@ -242,7 +242,6 @@ class DocxWriter(Writer):
         layouts: list[Layout | None] = self._layout(letter, found, rules) if rules else []
         layouts += [None] * (len(found) - len(layouts))
         drawings = [""] * len(found)
-        self._drop_signing_space(found, layouts)
         if self.drawing:
             drawing = self.drawing.replace("{id}", str(drawing_id))
             index, insert = self._signature_place(found, layouts, letter)
@@ -268,15 +267,6 @@ class DocxWriter(Writer):
             pieces = (section if i == last else "", drawings[i], rtl, extras[i])
             parts.append(self._paragraph(block, item, *pieces))
         return "".join(parts)
-
-    def _drop_signing_space(self, found: list[str], layouts: list[Layout | None]) -> None:
-        """Drop the empty paragraphs after a block with ``signing``: its space is exact."""
-        for index in range(len(found) - 1, -1, -1):
-            item = layouts[index]
-            if item is None or item.signing is None:
-                continue
-            while index + 1 < len(found) and not found[index + 1]:
-                del found[index + 1], layouts[index + 1]
 
     def _placements(
         self,
@@ -311,14 +301,20 @@ class DocxWriter(Writer):
                     if before > 0:
                         result[index] = ("", f'<w:spacing w:before="{before}"/>', "")
             if item is not None and item.signing is not None:
-                space = twips(item.signing)
-                after = index + 1
-                if after < len(found) and drawings[after] and not found[after]:
-                    result[index] = (result[index][0], '<w:spacing w:after="0"/>', "")
-                    exact = f'<w:spacing w:after="0" w:line="{space}" w:lineRule="exact"/>'
-                    result[after] = ("", exact, "")
-                else:
+                # The empty paragraphs after the block (the text letter's blank lines, one
+                # holding the signature image) take exactly the space to sign.
+                space, empties = twips(item.signing), 0
+                while index + 1 + empties < len(found) and not found[index + 1 + empties]:
+                    empties += 1
+                if not empties:
                     result[index] = (result[index][0], f'<w:spacing w:after="{space}"/>', "")
+                    continue
+                result[index] = (result[index][0], '<w:spacing w:after="0"/>', "")
+                first = space
+                for number in range(empties):
+                    line = first if number == 0 else 20
+                    exact = f'<w:spacing w:after="0" w:line="{line}" w:lineRule="exact"/>'
+                    result[index + 1 + number] = ("", exact, "")
         return result
 
     def _signature_place(
