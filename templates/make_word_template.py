@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
 from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
@@ -177,14 +177,22 @@ def build() -> Any:
 
     # The signature block stays on one page: each of its paragraphs keeps with the next.
     closing = document.add_paragraph("{{ recipient | closing }}")
-    # Room for the handwritten signature: 25 mm below the closing.
-    closing.paragraph_format.space_after = Cm(2.5)
+    # Room for the handwritten signature: two empty paragraphs (blank lines in the text),
+    # 25 mm and 1 pt high, as the text templates' signing: 25 gives.
+    closing.paragraph_format.space_after = Pt(0)
+    space = []
+    for height in (Cm(2.5), Pt(1)):
+        empty = document.add_paragraph()
+        empty.paragraph_format.space_after = Pt(0)
+        empty.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        empty.paragraph_format.line_spacing = height
+        space.append(empty)
     signature = document.add_paragraph()
     # Typographic quotes, as Word's autocorrect types them, inside a tag.
     signature.add_run("{{ sender.name }}")
     line_break(signature)
     signature.add_run("{{ sender.role | default(“”) }}")
-    for paragraph in (closing, signature):
+    for paragraph in (closing, *space, signature):
         paragraph.paragraph_format.keep_with_next = True
         paragraph.paragraph_format.keep_together = True
     return document
