@@ -18,15 +18,17 @@ from pathlib import Path
 from typing import Any
 
 from docx import Document
-from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_LINE_SPACING
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
 
+from lettergen.writers.frames import PRESETS, address_spacing, frame, twips
 from lettergen.writers.letterhead_builder import build_letterhead
 from lettergen.writers.zipwriter import Archive, read_members
 
 HERE = Path(__file__).resolve().parent
+_W = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
 
 
 def mark(paragraph: Any, tag: str, **attributes: str) -> None:
@@ -37,9 +39,27 @@ def mark(paragraph: Any, tag: str, **attributes: str) -> None:
     paragraph._p.append(element)
 
 
+def etree_paragraph(xml: str) -> Any:
+    """Return the paragraph ``xml`` (WordprocessingML, ``w:`` prefix) as an element."""
+    return parse_xml(xml.replace("<w:p>", f"<w:p {_W}>", 1))
+
+
 def line_break(paragraph: Any) -> None:
     """Append a run holding only a line break (Shift+Enter in Word)."""
     paragraph.add_run().add_break()
+
+
+def framed(paragraph: Any, place: str) -> None:
+    """Put ``paragraph`` in DIN 5008 form B's address field (or the information block beside
+    it), as the text template's ``address_field`` does: a frame placed from the page's edge."""
+    field = PRESETS["din5008-b"]
+    properties = paragraph._p.get_or_add_pPr()
+    xml = frame(field, place)
+    if place == "address":
+        xml += address_spacing(field, has_return=True)
+    holder = parse_xml(f"<w:pPr {_W}>{xml}</w:pPr>")
+    for child in list(holder):
+        properties.append(child)
 
 
 def body_paragraphs() -> list[str]:
@@ -56,13 +76,14 @@ def build() -> Any:
     document = Document(io.BytesIO(build_letterhead()))
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.5)
+    section.left_margin, section.right_margin = Cm(2.5), Cm(2.0)
     section.top_margin, section.bottom_margin = Cm(2.2), Cm(2.0)
     normal = document.styles["Normal"]
-    normal.font.name = "Arial"
+    # 11 pt Times New Roman (Liberation Serif) on a 12 pt line: one page below the window.
+    normal.font.name = "Times New Roman"
     normal.font.size = Pt(11)
-    normal.paragraph_format.space_after = Pt(9)
-    normal.paragraph_format.line_spacing = 1.05
+    normal.paragraph_format.space_after = Pt(5)
+    normal.paragraph_format.line_spacing = Pt(12)
 
     # Header: the signatory, right-aligned; "{{ sender.name }}" split after its braces.
     header = section.header.paragraphs[0]
@@ -92,34 +113,50 @@ def build() -> Any:
         run = footer.add_run(text)
         run.font.size = Pt(7.5)
 
-    # Date line: braces, name and filter in three runs; a spell-check mark on "format_date".
+    field = PRESETS["din5008-b"]
+    # Recipient: half of "{{ recipient.name }}" bold; the value takes its first run's bold.
+    # One paragraph holds the whole address, in the window: name, title, organisation and a
+    # loop over the address lines, one line break between them.
+    recipient = document.add_paragraph()
+    framed(recipient, "address")
+    recipient.add_run("{{ recipient.honorific }} ")
+    recipient.add_run("{{ recipient.").bold = True
+    mark(recipient, "w:proofErr", **{"w:type": "spellStart"})
+    recipient.add_run("name").bold = True
+    mark(recipient, "w:proofErr", **{"w:type": "spellEnd"})
+    recipient.add_run(" }}")
+    line_break(recipient)
+    recipient.add_run("{{ recipient.title }}")
+    line_break(recipient)
+    recipient.add_run("{{ recipient.organisation }}")
+    line_break(recipient)
+    recipient.add_run("{% for line in recipient.address | lines %}{{ line }}")
+    recipient.add_run("{% if not loop.last %}")
+    line_break(recipient)
+    recipient.add_run("{% endif %}{% endfor %}")
+    for run in recipient.runs:
+        run.font.name, run.font.size = field.font, Pt(field.size)
+
+    # Date line beside the window: braces, name and filter in three runs; a spell-check mark
+    # on "format_date"; the reference below it.
     date = document.add_paragraph(style="Date")
+    framed(date, "info")
     date.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-    date.paragraph_format.space_before = Pt(18)
     date.add_run("{{ letter.")
     date.add_run("place }}, {{ date | ")
     mark(date, "w:proofErr", **{"w:type": "spellStart"})
     date.add_run("format_date")
     mark(date, "w:proofErr", **{"w:type": "spellEnd"})
     date.add_run(" }}")
+    line_break(date)
+    date.add_run("Our ref.: {{ letter.reference }}")
 
-    # Recipient: half of "{{ recipient.name }}" bold; the value takes its first run's bold.
-    recipient = document.add_paragraph()
-    recipient.add_run("{{ recipient.honorific }} ")
-    recipient.add_run("{{ recipient.").bold = True
-    mark(recipient, "w:proofErr", **{"w:type": "spellStart"})
-    recipient.add_run("name").bold = True
-    mark(recipient, "w:proofErr", **{"w:type": "spellEnd"})
-    recipient.add_run(" }}, {{ recipient.title }}")
-    line_break(recipient)
-    recipient.add_run("{{ recipient.organisation }}")
-
-    # Address: a loop over the address lines, one line break between them.
-    address = document.add_paragraph()
-    address.add_run("{% for line in recipient.address | lines %}{{ line }}")
-    address.add_run("{% if not loop.last %}")
-    line_break(address)
-    address.add_run("{% endif %}{% endfor %}")
+    # The subject, below the field: the first paragraph of the page's flow.
+    subject = document.add_paragraph(style="Subject")
+    subject.paragraph_format.space_before = Pt(
+        (twips(field.top + field.height + 4.23) - twips(22)) / 20
+    )
+    subject.add_run("Subject: {{ letter.subject }}")
 
     # Salutation: a bookmark in the middle of the tag, as Word leaves one after "Go back".
     salutation = document.add_paragraph()
@@ -139,26 +176,25 @@ def build() -> Any:
             paragraph.add_run(text)
 
     # The signature block stays on one page: each of its paragraphs keeps with the next.
-    closing = [document.add_paragraph("Sincerely yours,")]
-    # Room for the handwritten signature: two empty paragraphs (blank lines in the text).
-    closing += [document.add_paragraph(), document.add_paragraph()]
-
+    closing = document.add_paragraph("{{ recipient | closing }}")
+    # Room for the handwritten signature: two empty paragraphs (blank lines in the text),
+    # 25 mm and 1 pt high, as the text templates' signing: 25 gives.
+    closing.paragraph_format.space_after = Pt(0)
+    space = []
+    for height in (Cm(2.5), Pt(1)):
+        empty = document.add_paragraph()
+        empty.paragraph_format.space_after = Pt(0)
+        empty.paragraph_format.line_spacing_rule = WD_LINE_SPACING.EXACTLY
+        empty.paragraph_format.line_spacing = height
+        space.append(empty)
     signature = document.add_paragraph()
-    closing.append(signature)
-    signature.add_run("{{ sender.name }}").bold = True
-    signature.add_run(" | {{ sender.role }}, {{ sender.group }}")
     # Typographic quotes, as Word's autocorrect types them, inside a tag.
-    committees = document.add_paragraph()
-    closing.append(committees)
-    committees.add_run("{{ sender.committees | join(“\\n”) }}")
-    offices = document.add_paragraph()
-    offices.add_run("{% for office in sender.offices %}")
-    offices.add_run("{{ office.city }} - {{ office.room }} | {{ office.phone }}")
-    offices.add_run("{% if not loop.last %}")
-    line_break(offices)
-    offices.add_run("{% endif %}{% endfor %}")
-    for paragraph in closing:
+    signature.add_run("{{ sender.name }}")
+    line_break(signature)
+    signature.add_run("{{ sender.role | default(“”) }}")
+    for paragraph in (closing, *space, signature):
         paragraph.paragraph_format.keep_with_next = True
+        paragraph.paragraph_format.keep_together = True
     return document
 
 

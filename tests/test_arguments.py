@@ -52,7 +52,7 @@ def test_a_lone_recipients_file_in_a_campaign_is_its_recipients(
     letters = sorted(p.name for p in (campaign / "letters").glob("*.txt"))
     assert letters == ["ana-gomes.txt"]
     text = (campaign / "letters" / "ana-gomes.txt").read_text(encoding="utf-8")
-    assert "Ms Ana Gomes, Ambassador\nEmbassy of Portugal\n" in text
+    assert text.startswith("Ms Ana Gomes\nAmbassador\nEmbassy of Portugal\n")
     assert "Dear Ambassador," in text
     assert "honorific:" not in text  # not the YAML printed as a letter
 

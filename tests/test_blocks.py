@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from lettergen.errors import TemplateError
-from lettergen.writers.blocks import blocks, layout, paragraphs, parse_rules, text_of
+from lettergen.merge.blocks import blocks, layout, paragraphs, parse_rules, text_of
 
 LETTER = "Place, date\n\nName\nStreet\n\nDear Sir,\n\nBody.\n\nYours,\n\n\n\nSigner\n"
 

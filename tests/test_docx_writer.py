@@ -13,6 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 from click.testing import CliRunner
+from docx.oxml.ns import qn
 from docx.shared import Cm
 
 from lettergen.cli import cli
@@ -55,14 +56,19 @@ def test_every_sample_docx_has_the_text_of_its_text_letter(runner, sample, tmp_p
 def test_blocks_are_paragraphs_and_lines_are_breaks(runner, sample, tmp_path):
     sample_run(runner, sample, tmp_path, "--only", "laurent-fabius")
     paragraphs = docx.Document(str(tmp_path / "laurent-fabius.docx")).paragraphs
-    assert paragraphs[0].text == "Brussels, 25 May 2015"
-    assert paragraphs[2].text == "37, Quai d'Orsay\n75700 Paris 07SP"
+    # The address is one block: one paragraph, its lines broken.
+    assert paragraphs[0].text == (
+        "Mr Laurent Fabius\nMinister of Foreign Affairs\n"
+        "Ministère des Affaires étrangères et du Développement international\n"
+        "37, Quai d'Orsay\n75700 Paris 07SP"
+    )
+    assert paragraphs[1].text == "Brussels, 25 May 2015\nOur ref.: MDS/2015/0525"
     # The space to sign (three blank lines after the closing): two empty paragraphs.
-    closing = [p.text for p in paragraphs].index("Sincerely yours,")
+    closing = [p.text for p in paragraphs].index("Yours sincerely,")
     assert [p.text for p in paragraphs[closing + 1 : closing + 4]] == [
         "",
         "",
-        "Mady Delvaux-Stehres | Member of the European Parliament, S&D",
+        "Mady Delvaux-Stehres\nMember of the European Parliament",
     ]
 
 
@@ -77,14 +83,18 @@ def test_sample_letter_takes_the_letterhead_and_layout_of_its_front_matter(
     assert abs(section.left_margin - Cm(2.5)) < Cm(0.05)
     header = "\n".join(p.text for p in section.header.paragraphs)
     assert "Mady Delvaux-Stehres" in header
-    footer = "\n".join(c.text for t in section.footer.tables for c in t.rows[0].cells)
+    footer = "\n".join(p.text for p in section.footer.paragraphs)
     assert "Bâtiment Altiero Spinelli 15G115" in footer
     assert "Bâtiment Louise Weiss T07085" in footer
     paragraphs = document.paragraphs
-    assert paragraphs[0].style.name == "Date"
-    assert paragraphs[0].style.paragraph_format.alignment == 2  # right
+    # The address and the date stand in frames placed from the page's edge (the window).
+    frames = [p._p.pPr.find(qn("w:framePr")) for p in paragraphs[:3]]
+    assert [f is not None for f in frames] == [True, True, False]
+    assert (frames[0].get(qn("w:x")), frames[0].get(qn("w:y"))) == ("1134", "2551")  # 20 mm, 45 mm
+    assert paragraphs[1].paragraph_format.alignment == 2  # right
+    assert paragraphs[2].style.name == "Subject"
     # From the closing to the end, one page: each paragraph kept with the next but the last.
-    closing = [p.text for p in paragraphs].index("Sincerely yours,")
+    closing = [p.text for p in paragraphs].index("Yours sincerely,")
     kept = paragraphs[closing:]
     assert all(p.paragraph_format.keep_together for p in kept)
     assert [bool(p.paragraph_format.keep_with_next) for p in kept] == [True] * (len(kept) - 1) + [
@@ -257,7 +267,7 @@ def test_signature_image_sits_in_the_space_to_sign(runner, sample, tmp_path):
     assert abs(shapes[0].height - Cm(1.5)) < Cm(0.01)
     paragraphs = document.paragraphs
     holder = next(i for i, p in enumerate(paragraphs) if p._element.xpath(".//w:drawing"))
-    assert paragraphs[holder - 1].text == "Sincerely yours,"
+    assert paragraphs[holder - 1].text == "Yours sincerely,"
     assert docx_text(path) == (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8")
     with zipfile.ZipFile(path) as archive:
         assert archive.read("word/media/signature.png") == image.read_bytes()

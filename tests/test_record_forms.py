@@ -93,7 +93,18 @@ def test_the_sample_campaign_checks_clean(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(cli, ["check"])
     assert result.exit_code == 0, result.output
-    assert result.stdout.splitlines()[-1].endswith("0 error(s), 0 warning(s), 0 note(s)")
+    # One warning: a real ministry's name is wider than a window envelope's address field.
+    assert result.stdout.splitlines()[-1].endswith("0 error(s), 1 warning(s), 0 note(s)")
+    assert (
+        "  "
+        + (
+            "recipients/french-government.yaml:4: record 'laurent-fabius': letter line 3: warning: "
+            "address line 'Ministère des Affaires étrangères et du Développement international' is "
+            "106 mm wide in the window's type, the address field 80 mm: it wraps or is hidden in a "
+            "window envelope; shorten it or split it over two lines"
+        )
+        in result.stdout.splitlines()
+    )
 
 
 TEMPLATE = """\

@@ -32,6 +32,26 @@ def test_foreign_affairs_letter_is_the_seed_letter_with_its_slip_fixed(
     expected = expected.replace(slip, "Minister, I call on you")
     assert expected.count("Dear Minister of Foreign Affairs,") == 1
     expected = expected.replace("Dear Minister of Foreign Affairs,", "Dear Minister,")
+    # The sample lays the seed out as an office posts it (issue 14): the address first, whole,
+    # for the window; date, reference and subject after it; "Yours sincerely,"; name and
+    # function on their own lines; the committees and offices left to the letterhead.
+    head, body = expected.split("Dear Minister,\n", 1)
+    assert head == (
+        "Brussels, 25 May 2015\n\nMr Laurent Fabius, Minister of Foreign Affairs\n"
+        "Ministère des Affaires étrangères et du Développement international\n\n"
+        "37, Quai d'Orsay\n75700 Paris 07SP\n\n"
+    )
+    body, signature = body.split("Sincerely yours,\n", 1)
+    assert signature.startswith("\n\n\nMady Delvaux-Stehres | Member of the European Parliament")
+    expected = (
+        "Mr Laurent Fabius\nMinister of Foreign Affairs\n"
+        "Ministère des Affaires étrangères et du Développement international\n"
+        "37, Quai d'Orsay\n75700 Paris 07SP\n\n"
+        "Brussels, 25 May 2015\nOur ref.: MDS/2015/0525\n\n"
+        "Subject: Extradition of Mr Mukhtar Ablyazov\n\nDear Minister,\n"
+        + body
+        + "Yours sincerely,\n\n\n\nMady Delvaux-Stehres\nMember of the European Parliament\n"
+    )
 
     letter = (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8")
 
@@ -54,4 +74,6 @@ def test_every_sample_letter_uses_its_own_form_of_address(
         lines = (tmp_path / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
         assert salutation in lines
         assert sum(line.startswith(call) for line in lines) == 1
-        assert lines[0] == "Brussels, 25 May 2015"
+        # The address first (for the window), the date after it.
+        assert lines[0].endswith(stem.split("-")[-1].capitalize())
+        assert "Brussels, 25 May 2015" in lines

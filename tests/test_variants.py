@@ -190,16 +190,32 @@ def test_sample_campaign_writes_the_french_letter_in_french(
 
     assert result.exit_code == 0, result.output
     french = (tmp_path / "claude-bartolone.txt").read_text(encoding="utf-8").splitlines()
-    assert french[:3] == [
-        "Bruxelles, le 25 mai 2015",
+    # The address first (for the window's frame), then the date in French.
+    assert french[:8] == [
+        "Monsieur Claude Bartolone",
+        "Président de l'Assemblée nationale",
+        "Présidence de l'Assemblée nationale",
+        "Hôtel de Lassay",
+        "128, rue de l'Université",
+        "75007 Paris",
         "",
-        "Monsieur Claude Bartolone, Président de l'Assemblée nationale",
+        "Bruxelles, le 25 mai 2015",
     ]
+    assert "Objet : Extradition de M. Moukhtar Abliazov" in french
     assert "Monsieur le Président," in french
     assert sum(line.startswith("Monsieur le Président, je vous appelle") for line in french) == 1
-    assert "Mady Delvaux-Stehres | Member of the European Parliament, S&D" in french
+    assert french[-2:] == ["Mady Delvaux-Stehres", "Member of the European Parliament"]
+    assert french[-6].startswith("Je vous prie d'agréer, Monsieur le Président, l'expression")
     english = (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8").splitlines()
-    assert english[0] == "Brussels, 25 May 2015"
+    assert english[:7] == [
+        "Mr Laurent Fabius",
+        "Minister of Foreign Affairs",
+        "Ministère des Affaires étrangères et du Développement international",
+        "37, Quai d'Orsay",
+        "75700 Paris 07SP",
+        "",
+        "Brussels, 25 May 2015",
+    ]
     # Same fields, and it says it translates the current appeal (whatever the files' times).
     assert variant_problems(ROOT / "templates" / "appeal.txt.j2") == []
 
@@ -259,7 +275,8 @@ def test_french_word_letter_has_the_text_of_the_french_text_letter(
 
     assert result.exit_code == 0, result.output
     text = (tmp_path / "claude-bartolone.txt").read_text(encoding="utf-8")
-    assert text.startswith("Bruxelles, le 25 mai 2015\n")
+    assert text.startswith("Monsieur Claude Bartolone\n")
+    assert "\n\nBruxelles, le 25 mai 2015\n" in text
     assert docx_text(tmp_path / "claude-bartolone.docx") == text
 
 

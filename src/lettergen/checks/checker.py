@@ -53,6 +53,7 @@ from lettergen.checks.letter import LetterChecks
 from lettergen.checks.parts import CheckedPart
 from lettergen.checks.records import RecordChecks
 from lettergen.checks.tally import Tally
+from lettergen.checks.window import too_wide
 from lettergen.errors import LettergenError, TemplateError, UsageError, Warn, ignore_warning
 from lettergen.inputs.recipients import Record, read_file
 from lettergen.merge.letter import Letter
@@ -242,7 +243,22 @@ class Checker:
         # The letter as printed, without the marks the checks read it with: a new letter, so
         # the one rendered for the checks is left as it was.
         text = self._letter_checks.check(letter, use, ident)
+        if template.meta.get("blocks"):
+            self._check_window(letter.record, text, template)
         return dataclasses.replace(letter, text=text)
+
+    def _check_window(self, record: Record, text: str, template: LetterTemplate) -> None:
+        """Warn of each address line wider than the envelope's window (see :mod:`.window`)."""
+        for number, line, width, room in too_wide(text, template.meta, template.path):
+            self.tally.add(
+                "warning",
+                "address-width",
+                f"address line '{line}' is {width:.0f} mm wide in the window's type, the "
+                f"address field {room:.0f} mm: it wraps or is hidden in a window envelope; "
+                "shorten it or split it over two lines",
+                record,
+                letter_line=number,
+            )
 
     def _check_characters(self, letter: Letter) -> None:
         """Report a value holding a character no letter should (a vertical tab pasted from

@@ -16,6 +16,10 @@ from typing import Any
 from lettergen.writers.zipwriter import Archive, read_members
 
 FONT = "Arial"
+# A signatory's letterhead sets the body in 11 pt Times New Roman (Liberation Serif prints it
+# to the same metrics): in Arial the sample appeal, in French, does not fit one page below a
+# window envelope's address field.
+BODY_FONT = "Times New Roman"
 GREY = (0x59, 0x59, 0x59)
 _AFTER_BORDER = (
     "w:shd",
@@ -60,27 +64,36 @@ def build_letterhead(sender: Mapping[str, Any] | None = None) -> bytes:
         paragraph._element.getparent().remove(paragraph._element)
     section = document.sections[0]
     section.page_width, section.page_height = Cm(21), Cm(29.7)
-    section.left_margin = section.right_margin = Cm(2.5)
+    section.left_margin = Cm(2.5)
+    section.right_margin = Cm(2.0 if sender else 2.5)
     section.top_margin = Cm(3.0 if sender else 2.5)
-    section.bottom_margin = Cm(2.7 if sender else 2.5)
-    section.header_distance = section.footer_distance = Cm(1.2)
+    section.bottom_margin = Cm(2.0 if sender else 2.5)
+    section.header_distance = Cm(1.2)
+    section.footer_distance = Cm(1.0 if sender else 1.2)
 
     styles = document.styles
     normal = styles["Normal"]
-    normal.font.name = FONT
-    normal.font.size = Pt(10)
+    body_font = BODY_FONT if sender else FONT
+    normal.font.name = body_font
+    normal.font.size = Pt(11 if sender else 10)
     # East-Asian and complex-script text (Greek, Arabic, Hebrew) take the same font.
     fonts = normal.element.get_or_add_rPr().get_or_add_rFonts()
     for attribute in ("w:eastAsia", "w:cs"):
-        fonts.set(_qn(attribute), FONT)
+        fonts.set(_qn(attribute), body_font)
     normal.paragraph_format.space_before = Pt(0)
-    normal.paragraph_format.space_after = Pt(6)
-    normal.paragraph_format.line_spacing = 1.0
+    normal.paragraph_format.space_after = Pt(5 if sender else 6)
+    # A signatory's letter: 11 pt on DIN 5008's 4.23 mm line (12 pt).
+    normal.paragraph_format.line_spacing = Pt(12) if sender else 1.0
     normal.paragraph_format.widow_control = True
 
     date = styles.add_style("Date", WD_STYLE_TYPE.PARAGRAPH)
     date.base_style = normal
     date.paragraph_format.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+    subject = styles.add_style("Subject", WD_STYLE_TYPE.PARAGRAPH)
+    subject.base_style = normal
+    subject.font.bold = True
+    subject.paragraph_format.space_after = Pt(8)
+    subject.paragraph_format.keep_with_next = True
     signature = styles.add_style("Signature Block", WD_STYLE_TYPE.PARAGRAPH)
     signature.base_style = normal
     signature.paragraph_format.keep_together = True
@@ -88,7 +101,7 @@ def build_letterhead(sender: Mapping[str, Any] | None = None) -> bytes:
     for name in ("Header", "Footer"):
         style = styles[name]
         style.font.name = FONT
-        style.font.size = Pt(8.5)
+        style.font.size = Pt(8.5 if name == "Header" or not sender else 7)
         style.font.color.rgb = RGBColor(*GREY)
         style.paragraph_format.space_after = Pt(0)
         style.paragraph_format.line_spacing = 1.0
@@ -132,6 +145,7 @@ KEEP_STYLES = {
     "Emphasis",
     "Hyperlink",
     "Date",
+    "Subject",
     "Signature Block",
 }
 
@@ -182,24 +196,19 @@ def _header(header: Any, sender: Mapping[str, Any], pt: Any, rgb: Any) -> None:
 
 
 def _footer(footer: Any, sender: Mapping[str, Any], cm: Any) -> None:
+    """The offices, one line each: the only place the letter gives them."""
     offices = [o for o in sender.get("offices") or [] if isinstance(o, Mapping)]
     top = footer.paragraphs[0]
     _top_border(top)
-    if not offices:
-        return
-    table = footer.add_table(rows=1, cols=len(offices), width=cm(16))
-    for cell, office in zip(table.rows[0].cells, offices, strict=True):
-        lines = [str(line) for line in office.get("address") or []]
+    for number, office in enumerate(offices):
+        paragraph = top if number == 0 else footer.add_paragraph(style="Footer")
+        city = paragraph.add_run(str(office.get("city") or ""))
+        city.bold = True
+        # The first address line names the institution, which the header says already.
+        lines = [str(line) for line in office.get("address") or []][1:]
         if office.get("phone"):
             lines.append(f"Tel. {office['phone']}")
-        paragraph = cell.paragraphs[0]
-        paragraph.style = "Footer"
-        for number, line in enumerate(lines):
-            run = paragraph.add_run(line)
-            if number == 0:
-                run.bold = True
-            if number < len(lines) - 1:
-                run.add_break()
+        paragraph.add_run(("  " if city.text else "") + " · ".join(lines))
 
 
 def _border(paragraph: Any, side: str) -> None:

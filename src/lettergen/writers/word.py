@@ -3,7 +3,7 @@
 Everything that is the same for every letter is done once, when the writer is made: the
 letterhead is read (:mod:`.letterhead`) and laid out as a zip. Per letter only the body's
 paragraphs are built, as text: one ``w:p`` per block of lines, ``w:br`` between the lines of a
-block (see :mod:`lettergen.writers.blocks`).
+block (see :mod:`lettergen.merge.blocks`).
 """
 
 from __future__ import annotations
@@ -17,9 +17,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
+from lettergen.merge.blocks import Layout, Rule, blocks, layout, parse_rules
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
-from lettergen.writers.blocks import Layout, Rule, blocks, layout, parse_rules
+from lettergen.writers.frames import (
+    PRESETS,
+    AddressField,
+    address_field_of,
+    address_spacing,
+    frame,
+    return_address,
+    return_paragraph,
+    run_properties,
+    twips,
+)
 from lettergen.writers.language import LanguageArchives, letter_locale, mark_xml
 from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
 from lettergen.writers.writer import Writer
@@ -73,8 +84,12 @@ class DocxWriter(Writer):
         title: str = "Letter",
         author: str = "",
         dated: dt.date | None = None,
+        field: AddressField | None = None,
     ) -> None:
         self.source = source
+        # The address window (a rule may place a block there without the front matter's
+        # address_field: then the field is DIN 5008 form B's).
+        self.field = field or PRESETS["din5008-b"]
         self.rules = list(rules)
         self.letterhead = read_letterhead(letterhead, warn)
         # Dated by the letters' date, so that the same inputs give the same bytes in any run.
@@ -91,6 +106,8 @@ class DocxWriter(Writer):
         # The same members with the language of a letter's locale (w:lang), made once per locale.
         self.languages = LanguageArchives(self.letterhead.fixed_members(), self.archive)
         self.document_name = self.letterhead.document_name
+        found = re.search(r'<w:pgMar\b[^>]*\bw:top="(-?\d+)"', self.letterhead.section)
+        self.top_margin = abs(int(found.group(1))) if found else twips(25)
 
     @classmethod
     def for_template(
@@ -116,6 +133,7 @@ class DocxWriter(Writer):
             title=str(meta.get("subject") or "Letter"),
             author=author,
             dated=dated,
+            field=address_field_of(meta, source),
         )
 
     def _check_styles(self, rules: Sequence[Rule], source: Path | None) -> None:
@@ -242,10 +260,68 @@ class DocxWriter(Writer):
         last = len(found) - 1
         # Most letters hold no right-to-left script: one search spares a look at each block.
         rtl = _has_rtl(letter.text)
-        return "".join(
-            self._paragraph(block, layouts[i], section if i == last else "", drawings[i], rtl)
-            for i, block in enumerate(found)
-        )
+        sender = letter.context.get("sender") if self.field.return_address else None
+        sender_line = return_address(sender)
+        extras = self._placements(found, layouts, drawings, bool(sender_line))
+        head = ""
+        parts = []
+        for i, block in enumerate(found):
+            item = layouts[i]
+            if item is not None and item.place == "address" and sender_line and not head:
+                head = return_paragraph(self.field, sender_line)
+                parts.append(head)
+            pieces = (section if i == last else "", drawings[i], rtl, extras[i])
+            parts.append(self._paragraph(block, item, *pieces))
+        return "".join(parts)
+
+    def _placements(
+        self,
+        found: list[str],
+        layouts: list[Layout | None],
+        drawings: list[str],
+        has_return: bool,
+    ) -> list[tuple[str, str, str]]:
+        """Return each paragraph's frame, spacing and run properties (all "" for most).
+
+        Framed blocks stand in the window or beside it; the first block after the framed
+        blocks that open the letter starts below the field; a signing space is exact.
+        """
+        field = self.field
+        result = [("", "", "")] * len(found)
+        opening = True
+        for index, item in enumerate(layouts):
+            place = item.place if item is not None else None
+            if place == "address":
+                result[index] = (
+                    frame(field, place),
+                    address_spacing(field, has_return),
+                    run_properties(field, field.size),
+                )
+            elif place == "info":
+                result[index] = (frame(field, place), "", "")
+            elif opening:
+                opening = False
+                if index:
+                    below = field.top + field.height + 4.23
+                    before = twips(below) - self.top_margin
+                    if before > 0:
+                        result[index] = ("", f'<w:spacing w:before="{before}"/>', "")
+            if item is not None and item.signing is not None:
+                # The empty paragraphs after the block (the text letter's blank lines, one
+                # holding the signature image) take exactly the space to sign.
+                space, empties = twips(item.signing), 0
+                while index + 1 + empties < len(found) and not found[index + 1 + empties]:
+                    empties += 1
+                if not empties:
+                    result[index] = (result[index][0], f'<w:spacing w:after="{space}"/>', "")
+                    continue
+                result[index] = (result[index][0], '<w:spacing w:after="0"/>', "")
+                first = space
+                for number in range(empties):
+                    line = first if number == 0 else 20
+                    exact = f'<w:spacing w:after="0" w:line="{line}" w:lineRule="exact"/>'
+                    result[index + 1 + number] = ("", exact, "")
+        return result
 
     def _signature_place(
         self, found: list[str], layouts: list[Layout | None], letter: Letter
@@ -257,7 +333,7 @@ class DocxWriter(Writer):
         last block that starts with the signatory's name; else the end.
         """
         for index, item in enumerate(layouts):
-            if item is not None and item.signature_after:
+            if item is not None and (item.signature_after or item.signing is not None):
                 after = index + 1
                 return after, after >= len(found) or bool(found[after])
         best, best_width, width = -1, 0, 0
@@ -275,10 +351,18 @@ class DocxWriter(Writer):
         return len(found), True
 
     def _paragraph(
-        self, block: str, item: Layout | None, extra: str, drawing: str, rtl: bool
+        self,
+        block: str,
+        item: Layout | None,
+        extra: str,
+        drawing: str,
+        rtl: bool,
+        placed: tuple[str, str, str] = ("", "", ""),
     ) -> str:
         rtl = rtl and bool(block) and _is_rtl(block)
-        properties = (self._properties(item, rtl) if item is not None or rtl else "") + extra
+        frame_xml, spacing, run_props = placed
+        plain = item is None and not rtl and not frame_xml and not spacing
+        properties = ("" if plain else self._properties(item, rtl, frame_xml, spacing)) + extra
         head = f"<w:p><w:pPr>{properties}</w:pPr>" if properties else "<w:p>"
         if not block:
             return f"{head}{drawing}</w:p>"
@@ -287,11 +371,14 @@ class DocxWriter(Writer):
         text = text.replace("\n", _BREAK)
         if "\t" in text:
             text = text.replace("\t", _TAB)
-        run = "<w:r><w:rPr><w:rtl/></w:rPr>" if rtl else "<w:r>"
+        run = "<w:r><w:rPr><w:rtl/></w:rPr>" if rtl else f"<w:r>{run_props}"
         return f'{head}{drawing}{run}<w:t xml:space="preserve">{text}</w:t></w:r></w:p>'
 
-    def _properties(self, item: Layout | None, rtl: bool) -> str:
-        # The schema fixes the order: pStyle, keepNext, keepLines, bidi, jc.
+    def _properties(
+        self, item: Layout | None, rtl: bool, frame_xml: str = "", spacing: str = ""
+    ) -> str:
+        # The schema fixes the order: pStyle, keepNext, keepLines, framePr, bidi, spacing
+        # (and ind), jc.
         parts = []
         if item is not None:
             if item.style is not None:
@@ -300,8 +387,10 @@ class DocxWriter(Writer):
                 parts.append("<w:keepNext/>")
             if item.keep_lines:
                 parts.append("<w:keepLines/>")
+        parts.append(frame_xml)
         if rtl:
             parts.append("<w:bidi/>")
+        parts.append(spacing)
         if item is not None and item.align is not None:
             parts.append(f'<w:jc w:val="{item.align}"/>')
         return "".join(parts)

@@ -18,7 +18,11 @@ A template's front matter may give blocks a layout, which only the DOCX shows::
 ``at`` picks one block, ``from`` a block and every block after it, by number (1 is the first,
 -1 the last) or by the words the block starts with. ``style`` names a paragraph style of the
 letterhead, ``align`` is left, right, center or justify, ``together`` keeps the blocks on one
-page, ``signature`` puts the signatory's signature image right after the block.
+page, ``signature`` puts the signatory's signature image right after the block. ``place:
+address`` puts the block in the address window the front matter's ``address_field`` declares,
+``place: info`` in the information block beside it (see :mod:`lettergen.writers.frames`);
+``signing: 25`` leaves that many mm to sign below the block (the empty paragraphs after it
+take that space), where the signature image goes.
 """
 
 from __future__ import annotations
@@ -36,7 +40,8 @@ ALIGNMENTS["justify"] = "both"
 _LEADING = re.compile(r"(?:[ \t]*\n)*")
 _GAPS = re.compile(r"\n((?:[ \t]*\n)+)")
 _NEWLINES = re.compile(r"\r\n?")
-_KEYS = {"at", "from", "style", "align", "together", "signature"}
+_KEYS = {"at", "from", "style", "align", "together", "signature", "place", "signing"}
+PLACES = ("address", "info")
 
 
 Paragraph = list[str]
@@ -98,6 +103,8 @@ class Rule:
     align: str | None = None
     together: bool = False
     signature: bool = False
+    place: str | None = None
+    signing: float | None = None
 
     def describe(self) -> str:
         """Return how the rule picks blocks, as the template says it."""
@@ -113,6 +120,8 @@ class Layout:
     keep_next: bool = False
     keep_lines: bool = False
     signature_after: bool = False
+    place: str | None = None
+    signing: float | None = None
 
 
 def parse_rules(value: Any, source: Path) -> list[Rule]:
@@ -150,6 +159,14 @@ def parse_rules(value: Any, source: Path) -> list[Rule]:
         for flag in ("together", "signature"):
             if not isinstance(item.get(flag, False), bool):
                 raise fail(f"'{flag}' is true or false")
+        place = item.get("place")
+        if place is not None and place not in PLACES:
+            raise fail(f"'place' is address or info, not {place!r}")
+        signing = item.get("signing")
+        if signing is not None and (
+            isinstance(signing, bool) or not isinstance(signing, int | float) or signing <= 0
+        ):
+            raise fail(f"'signing' is the mm of space left to sign, like 25, not {signing!r}")
         rules.append(
             Rule(
                 number=number,
@@ -159,6 +176,8 @@ def parse_rules(value: Any, source: Path) -> list[Rule]:
                 align=ALIGNMENTS[str(align).lower()] if align is not None else None,
                 together=bool(item.get("together", False)),
                 signature=bool(item.get("signature", False)),
+                place=place,
+                signing=float(signing) if signing is not None else None,
             )
         )
     return rules
@@ -199,6 +218,10 @@ def layout(found: Sequence[str], rules: Sequence[Rule]) -> list[Layout]:
                 item.keep_lines = True
                 # Word keeps a paragraph on the page of the next one: all but the last.
                 item.keep_next = item.keep_next or position < last
+            if rule.place is not None:
+                item.place = rule.place
         if rule.signature:
             result[first].signature_after = True
+        if rule.signing is not None:
+            result[first].signing = rule.signing
     return result
