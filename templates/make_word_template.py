@@ -114,23 +114,16 @@ def build() -> Any:
         run.font.size = Pt(7.5)
 
     field = PRESETS["din5008-b"]
-    # Recipient: half of "{{ recipient.name }}" bold; the value takes its first run's bold.
-    # One paragraph holds the whole address, in the window: name, title, organisation and a
-    # loop over the address lines, one line break between them.
+    # Recipient: one paragraph holds the whole address, in the window, as the letters' own
+    # address_block lays it out for the post (a line break between its lines); the tag is split
+    # across runs by a spell-check mark, as Word splits it.
     recipient = document.add_paragraph()
     framed(recipient, "address")
-    recipient.add_run("{{ recipient.honorific }} ")
-    recipient.add_run("{{ recipient.").bold = True
+    recipient.add_run("{% for line in recipient | ")
     mark(recipient, "w:proofErr", **{"w:type": "spellStart"})
-    recipient.add_run("name").bold = True
+    recipient.add_run("address_block")
     mark(recipient, "w:proofErr", **{"w:type": "spellEnd"})
-    recipient.add_run(" }}")
-    line_break(recipient)
-    recipient.add_run("{{ recipient.title }}")
-    line_break(recipient)
-    recipient.add_run("{{ recipient.organisation }}")
-    line_break(recipient)
-    recipient.add_run("{% for line in recipient.address | lines %}{{ line }}")
+    recipient.add_run(" %}{{ line }}")
     recipient.add_run("{% if not loop.last %}")
     line_break(recipient)
     recipient.add_run("{% endif %}{% endfor %}")

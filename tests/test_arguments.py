@@ -52,7 +52,9 @@ def test_a_lone_recipients_file_in_a_campaign_is_its_recipients(
     letters = sorted(p.name for p in (campaign / "letters").glob("*.txt"))
     assert letters == ["ana-gomes.txt"]
     text = (campaign / "letters" / "ana-gomes.txt").read_text(encoding="utf-8")
-    assert text.startswith("Ms Ana Gomes\nAmbassador\nEmbassy of Portugal\n")
+    # The address as the post reads it: the embassy first, as in Belgium, where the record
+    # (which names no country) is taken to be, like the letter.
+    assert text.startswith("Embassy of Portugal\nHer Excellency Ana Gomes\nAmbassador\n")
     assert "Dear Ambassador," in text
     assert "honorific:" not in text  # not the YAML printed as a letter
 

@@ -58,9 +58,9 @@ def test_blocks_are_paragraphs_and_lines_are_breaks(runner, sample, tmp_path):
     paragraphs = docx.Document(str(tmp_path / "laurent-fabius.docx")).paragraphs
     # The address is one block: one paragraph, its lines broken.
     assert paragraphs[0].text == (
+        "Ministère des Affaires étrangères\net du Développement international\n"
         "Mr Laurent Fabius\nMinister of Foreign Affairs\n"
-        "Ministère des Affaires étrangères et du Développement international\n"
-        "37, Quai d'Orsay\n75700 Paris 07SP"
+        "37, Quai d'Orsay\n75700 Paris 07SP\nFRANCE"
     )
     assert paragraphs[1].text == "Brussels, 25 May 2015\nOur ref.: MDS/2015/0525"
     # The space to sign (three blank lines after the closing): two empty paragraphs.

@@ -18,13 +18,11 @@ def test_fields_lists_every_field_the_sample_template_uses(runner: CliRunner) ->
         "letter.place",
         "letter.reference",
         "letter.subject",
+        # `recipient | address_block` reads the address, and the name, title and organisation
+        # for its first lines.
         "recipient.address",
         "recipient.form_of_address",
-        "recipient.honorific",
-        "recipient.name",
-        "recipient.organisation",
         "recipient.salutation",
-        "recipient.title",
         # The committees, group and offices are the letterhead's (issue 14).
         "sender.name",
         "sender.role",

@@ -63,7 +63,13 @@ def test_colour_preview_highlights_every_value(runner: CliRunner) -> None:
     )
     assert result.exit_code == 0, result.output
     # Record values and the signatory's, each wrapped in an ANSI style and its reset.
-    for value in ("Manuel Valls", "Mr Prime Minister", "Hôtel de Matignon", "Mady Delvaux-Stehres"):
+    # (The address's lines are the values address_block prints: "Mr Manuel Valls".)
+    for value in (
+        "Mr Manuel Valls",
+        "Mr Prime Minister",
+        "Hôtel de Matignon",
+        "Mady Delvaux-Stehres",
+    ):
         assert f"m{value}{ANSI}0m" in result.stdout, value
     # The template's own words are not highlighted.
     assert f"m{'I am addressing you'}" not in result.stdout

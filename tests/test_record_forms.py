@@ -62,7 +62,7 @@ SLIPS = [
             "    salutation: Dear Minister of Justice,\n    form_of_address: Minister\n\n"
             "  - id: francois-hollande",
         ),
-        "recipients/french-government.yaml:37: record 'bernard-cazeneuve': error: field "
+        "recipients/french-government.yaml:41: record 'bernard-cazeneuve': error: field "
         "'recipient.salutation': 'Dear Minister of Justice,' addresses the office of minister, "
         "but the record's title is 'Minister of the Interior'",
     ),
@@ -93,18 +93,9 @@ def test_the_sample_campaign_checks_clean(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(cli, ["check"])
     assert result.exit_code == 0, result.output
-    # One warning: a real ministry's name is wider than a window envelope's address field.
-    assert result.stdout.splitlines()[-1].endswith("0 error(s), 1 warning(s), 0 note(s)")
-    assert (
-        "  "
-        + (
-            "recipients/french-government.yaml:4: record 'laurent-fabius': letter line 3: warning: "
-            "address line 'Ministère des Affaires étrangères et du Développement international' is "
-            "106 mm wide in the window's type, the address field 80 mm: it wraps or is hidden in a "
-            "window envelope; shorten it or split it over two lines"
-        )
-        in result.stdout.splitlines()
-    )
+    # No finding: the ministry's name, wider than a window envelope's address field, is split
+    # over two lines as it is posted (tests/test_address_field.py joins it and gets the warning).
+    assert result.stdout.splitlines()[-1].endswith("0 error(s), 0 warning(s), 0 note(s)")
 
 
 TEMPLATE = """\

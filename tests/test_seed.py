@@ -43,10 +43,12 @@ def test_foreign_affairs_letter_is_the_seed_letter_with_its_slip_fixed(
     )
     body, signature = body.split("Sincerely yours,\n", 1)
     assert signature.startswith("\n\n\nMady Delvaux-Stehres | Member of the European Parliament")
+    # The address as La Poste reads it: the ministry first (split over two lines, for the
+    # window), then its minister; the country line, the letter being posted in Brussels.
     expected = (
+        "Ministère des Affaires étrangères\net du Développement international\n"
         "Mr Laurent Fabius\nMinister of Foreign Affairs\n"
-        "Ministère des Affaires étrangères et du Développement international\n"
-        "37, Quai d'Orsay\n75700 Paris 07SP\n\n"
+        "37, Quai d'Orsay\n75700 Paris 07SP\nFRANCE\n\n"
         "Brussels, 25 May 2015\nOur ref.: MDS/2015/0525\n\n"
         "Subject: Extradition of Mr Mukhtar Ablyazov\n\nDear Minister,\n"
         + body
@@ -74,6 +76,9 @@ def test_every_sample_letter_uses_its_own_form_of_address(
         lines = (tmp_path / f"{stem}.txt").read_text(encoding="utf-8").splitlines()
         assert salutation in lines
         assert sum(line.startswith(call) for line in lines) == 1
-        # The address first (for the window), the date after it.
-        assert lines[0].endswith(stem.split("-")[-1].capitalize())
+        # The address first (for the window), its recipient named in its first lines, the
+        # country last; the date after it.
+        name = stem.split("-")[-1].capitalize()
+        assert any(line.endswith(name) for line in lines[:3]), lines[:3]
+        assert lines[lines.index("") - 1] == "FRANCE"
         assert "Brussels, 25 May 2015" in lines

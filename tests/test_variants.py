@@ -191,13 +191,14 @@ def test_sample_campaign_writes_the_french_letter_in_french(
     assert result.exit_code == 0, result.output
     french = (tmp_path / "claude-bartolone.txt").read_text(encoding="utf-8").splitlines()
     # The address first (for the window's frame), then the date in French.
-    assert french[:8] == [
+    assert french[:9] == [
+        "Présidence de l'Assemblée nationale",
         "Monsieur Claude Bartolone",
         "Président de l'Assemblée nationale",
-        "Présidence de l'Assemblée nationale",
         "Hôtel de Lassay",
         "128, rue de l'Université",
         "75007 Paris",
+        "FRANCE",
         "",
         "Bruxelles, le 25 mai 2015",
     ]
@@ -207,12 +208,14 @@ def test_sample_campaign_writes_the_french_letter_in_french(
     assert french[-2:] == ["Mady Delvaux-Stehres", "Member of the European Parliament"]
     assert french[-6].startswith("Je vous prie d'agréer, Monsieur le Président, l'expression")
     english = (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8").splitlines()
-    assert english[:7] == [
+    assert english[:9] == [
+        "Ministère des Affaires étrangères",
+        "et du Développement international",
         "Mr Laurent Fabius",
         "Minister of Foreign Affairs",
-        "Ministère des Affaires étrangères et du Développement international",
         "37, Quai d'Orsay",
         "75700 Paris 07SP",
+        "FRANCE",
         "",
         "Brussels, 25 May 2015",
     ]
@@ -275,7 +278,7 @@ def test_french_word_letter_has_the_text_of_the_french_text_letter(
 
     assert result.exit_code == 0, result.output
     text = (tmp_path / "claude-bartolone.txt").read_text(encoding="utf-8")
-    assert text.startswith("Monsieur Claude Bartolone\n")
+    assert text.startswith("Présidence de l'Assemblée nationale\nMonsieur Claude Bartolone\n")
     assert "\n\nBruxelles, le 25 mai 2015\n" in text
     assert docx_text(tmp_path / "claude-bartolone.docx") == text
 

@@ -119,7 +119,9 @@ class TemplateUse:
             and isinstance(node.node, nodes.Name)
             and node.node.name == "recipient"
         ):
-            # `recipient | address_block` reads the address's parts the record has.
+            # `recipient | address_block` reads the address's parts the record has: the address
+            # is used (listed by `fields`), ready-made or in parts, so none is required.
+            self._use("recipient.address", node.lineno, conditional=True).optional = True
             self.read_by_filters.update(f"recipient.{field}" for field in ADDRESS_READS)
         if isinstance(node, nodes.Filter) and node.name in ("default", "d"):
             truthy = len(node.args) > 1 or any(k.key == "boolean" for k in node.kwargs)

@@ -133,7 +133,7 @@ def address_lines(recipient: Mapping[str, Any], context: Mapping[str, Any]) -> l
     country = _record_country(recipient, locale)
     destination = country or home
     names = _name_lines(recipient, context)
-    organisation = _first_text(recipient, ORG_FIELDS)
+    organisation = _organisation(recipient)
     postal = _postal_lines(recipient, destination, names, organisation)
     if country is not None and country != home:
         postal.append(country_line(country, locale))
@@ -217,6 +217,16 @@ def _name_lines(recipient: Mapping[str, Any], context: Mapping[str, Any]) -> lis
     return lines
 
 
+def _organisation(recipient: Mapping[str, Any]) -> str:
+    """The recipient's organisation, its lines kept: a name wider than the window is split
+    where the record splits it (``Ministère des Affaires étrangères`` / ``et du ...``)."""
+    for key in ORG_FIELDS:
+        value = recipient.get(key)
+        if isinstance(value, str) and value.strip():
+            return "\n".join(" ".join(line.split()) for line in value.splitlines() if line.strip())
+    return ""
+
+
 def _first_text(fields: Mapping[str, Any], keys: Sequence[str]) -> str:
     for key in keys:
         value = fields.get(key)
@@ -294,7 +304,7 @@ def _postal_lines(
 def _in_country_order(country: str | None, names: list[str], organisation: str) -> list[str]:
     """The recipient's name lines and organisation, in the order of the country's format
     (France and Belgium put the organisation first)."""
-    org = [organisation] if organisation else []
+    org = organisation.splitlines()
     fmt = _rules(country).address_format if country else "%N%n%O"
     return org + names if fmt.find("%O") < fmt.find("%N") else names + org
 

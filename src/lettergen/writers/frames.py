@@ -59,22 +59,36 @@ def line_height(size: float) -> float:
     return round(size * 1.1, 1)
 
 
-def address_spacing(field: AddressField, has_return: bool) -> str:
-    """Return the ``w:spacing`` and ``w:ind`` of the address paragraph: it starts at the
-    address zone (right below the return-address line when there is one)."""
-    before = 0 if has_return else twips(field.zone)
+def rise(field: AddressField, lines: int) -> int:
+    """Return how far, in twips, an address of ``lines`` lines starts above the address zone.
+
+    The zone holds six lines; a longer address (an organisation's name split in two, a country
+    line) moves up into the remark zone, which lettergen leaves empty, so that its last line
+    still lies inside the window (together with its return-address line, if any)."""
     line = round(line_height(field.size) * 20)
+    room = twips(field.height - field.zone)
+    # Half a line more: the last line's descenders and the box pdftotext reads reach below it.
+    return max(0, min(lines * line + line // 2 - room, twips(field.zone) - line))
+
+
+def address_spacing(field: AddressField, has_return: bool, lines: int = 1) -> str:
+    """Return the ``w:spacing`` and ``w:ind`` of the address paragraph: it starts at the
+    address zone (right below the return-address line when there is one), higher for an
+    address longer than the zone (see :func:`rise`)."""
+    line = round(line_height(field.size) * 20)
+    before = 0 if has_return else twips(field.zone) - rise(field, lines)
     return (
         f'<w:spacing w:before="{before}" w:after="0" w:line="{line}" w:lineRule="exact"/>'
         f'<w:ind w:left="{twips(field.indent)}" w:right="0" w:firstLine="0"/>'
     )
 
 
-def return_paragraph(field: AddressField, text: str) -> str:
+def return_paragraph(field: AddressField, text: str, lines: int = 1) -> str:
     """Return the paragraph of the return address: small underlined type whose line ends at
-    the bottom of the field's top zone, right above the address."""
+    the bottom of the field's top zone, right above the address (higher, with the address,
+    for an address longer than the zone)."""
     line = line_height(field.return_size)
-    before = max(0, twips(field.zone) - round(line * 20))
+    before = max(0, twips(field.zone) - round(line * 20) - rise(field, lines))
     escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return (
         f"<w:p><w:pPr>{frame(field, 'address')}"

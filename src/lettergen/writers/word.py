@@ -268,7 +268,7 @@ class DocxWriter(Writer):
         for i, block in enumerate(found):
             item = layouts[i]
             if item is not None and item.place == "address" and sender_line and not head:
-                head = return_paragraph(self.field, sender_line)
+                head = return_paragraph(self.field, sender_line, block.count("\n") + 1)
                 parts.append(head)
             pieces = (section if i == last else "", drawings[i], rtl, extras[i])
             parts.append(self._paragraph(block, item, *pieces))
@@ -294,7 +294,7 @@ class DocxWriter(Writer):
             if place == "address":
                 result[index] = (
                     frame(field, place),
-                    address_spacing(field, has_return),
+                    address_spacing(field, has_return, found[index].count("\n") + 1),
                     run_properties(field, field.size),
                 )
             elif place == "info":
