@@ -84,9 +84,8 @@ def main() -> None:
         print("| --- | ---: | ---: | ---: | ---: |")
         for commit, results in runs.items():
             process, inner = min(r[0] for r in results), min(r[1] for r in results)
-            print(
-                f"| {commit} | {process:.3f} | {inner:.3f} | {inner / first:.2f} | {results[0][2]} |"
-            )
+            ratio, findings = inner / first, results[0][2]
+            print(f"| {commit} | {process:.3f} | {inner:.3f} | {ratio:.2f} | {findings} |")
 
 
 if __name__ == "__main__":
