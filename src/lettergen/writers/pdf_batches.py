@@ -86,8 +86,18 @@ class _Call:
     problems: list[str] = field(default_factory=list)
 
 
-def _start(soffice: str, documents: list[Path], out_dir: Path, timeout: float | None) -> _Call:
+def private_profile() -> tuple[Path, dict[str, str]]:
+    """Make a private LibreOffice profile folder; return it and the environment to start
+    LibreOffice in, whose temporary files (``lu*.tmp``) go inside it, so that removing the
+    profile removes them too instead of leaving one folder in /tmp per LibreOffice started."""
     profile = Path(tempfile.mkdtemp(prefix="lettergen-libreoffice-"))
+    scratch = profile / "tmp"
+    scratch.mkdir()
+    return profile, {**os.environ, "TMPDIR": str(scratch)}
+
+
+def _start(soffice: str, documents: list[Path], out_dir: Path, timeout: float | None) -> _Call:
+    profile, environment = private_profile()
     command = [
         soffice,
         "--headless",
@@ -101,7 +111,11 @@ def _start(soffice: str, documents: list[Path], out_dir: Path, timeout: float | 
         *(str(doc) for doc in documents),
     ]
     process = subprocess.Popen(
-        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        env=environment,
     )
     limit = timeout if timeout is not None else START_SECONDS + LETTER_SECONDS * len(documents)
     return _Call(process, profile, documents, time.monotonic() + limit)

@@ -24,14 +24,13 @@ import selectors
 import shutil
 import signal
 import subprocess
-import tempfile
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import SimpleQueue
 
-from lettergen.writers.pdf_batches import is_pdf
+from lettergen.writers.pdf_batches import is_pdf, private_profile
 
 WORKER = Path(__file__).with_name("pdf_uno_worker.py")
 # Pythons that may have LibreOffice's UNO bindings, after $LETTERGEN_UNO_PYTHON: the one some
@@ -86,6 +85,7 @@ class Converter:
         self._office: subprocess.Popen[bytes] | None = None
         self._worker: subprocess.Popen[bytes] | None = None
         self._profile: Path | None = None
+        self._environment: dict[str, str] | None = None
         self._buffer = b""
         self.converted = 0
 
@@ -103,7 +103,7 @@ class Converter:
         """Start LibreOffice listening and its worker; raise ConverterError if it does not
         answer within :data:`START_SECONDS`."""
         self.stop()
-        self._profile = Path(tempfile.mkdtemp(prefix="lettergen-libreoffice-"))
+        self._profile, self._environment = private_profile()
         pipe = f"lettergen-{os.getpid()}-{secrets.token_hex(8)}"
         try:
             self._launch(pipe)
@@ -133,6 +133,7 @@ class Converter:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             start_new_session=True,  # its own process group: stopped whole, spared Ctrl-C
+            env=self._environment,
         )
         self._worker = subprocess.Popen(
             [self.python, str(WORKER), pipe, str(START_SECONDS)],
