@@ -114,13 +114,17 @@ def test_letterhead_option_overrides_the_front_matter(runner, sample, tmp_path):
 
 
 def test_shipped_letterheads_are_what_the_script_makes():
-    from lettergen.inputs.sender import read_sender
+    from lettergen.inputs.sender import localised, read_sender
     from lettergen.writers.letterhead_builder import build_letterhead
 
     folder = ROOT / "templates"
     assert (folder / "letterhead.docx").read_bytes() == build_letterhead()
     sender = read_sender(folder / "mady-delvaux-stehres.yaml")
-    assert (folder / "letterhead-delvaux.docx").read_bytes() == build_letterhead(sender)
+    english, french = localised(sender, "en"), localised(sender, "fr")
+    assert (folder / "letterhead-delvaux.docx").read_bytes() == build_letterhead(english)
+    # The French letters' letterhead: the profile's French values.
+    assert (folder / "letterhead-delvaux.fr.docx").read_bytes() == build_letterhead(french)
+    assert french["role"] == "Députée au Parlement européen"
 
 
 def _campaign(tmp_path: Path, records: str, template: str | None = None) -> tuple[Path, Path]:

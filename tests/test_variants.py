@@ -205,7 +205,8 @@ def test_sample_campaign_writes_the_french_letter_in_french(
     assert "Objet : Extradition de M. Moukhtar Abliazov" in french
     assert "Monsieur le Président," in french
     assert sum(line.startswith("Monsieur le Président, je vous appelle") for line in french) == 1
-    assert french[-2:] == ["Mady Delvaux-Stehres", "Member of the European Parliament"]
+    # The signatory's function in French: the profile's French value (issue 14).
+    assert french[-2:] == ["Mady Delvaux-Stehres", "Députée au Parlement européen"]
     assert french[-6].startswith("Je vous prie d'agréer, Monsieur le Président, l'expression")
     english = (tmp_path / "laurent-fabius.txt").read_text(encoding="utf-8").splitlines()
     assert english[:9] == [

@@ -142,7 +142,9 @@ class Merge:
     def _where_context(self, record: Record) -> dict[str, Any]:
         """Return the context a ``--where`` expression sees (the default template's ``letter``)."""
         bare = self._bare(self.template)
-        return context_for(record.fields, self.sender, self.template.meta, self.date, bare=bare)
+        return context_for(
+            record.fields, self.sender_in(self.template), self.template.meta, self.date, bare=bare
+        )
 
     def _bare(self, template: LetterTemplate) -> bool:
         """Tell whether ``template`` (or lettergen.yaml's ``names:``) asks for bare names."""
@@ -183,7 +185,7 @@ class Merge:
         template.meta = {**self.template.meta, "locale": tag, **template.meta}
         return template, Fields(template.meta, "letter")
 
-    def _sender_in(self, template: LetterTemplate) -> Fields:
+    def sender_in(self, template: LetterTemplate) -> Fields:
         """The signatory's values in the language of ``template`` (its locale): a field with
         one value per language gives that language's (see :func:`localised`)."""
         locale = str(template.meta.get("locale") or FALLBACK)
@@ -201,7 +203,7 @@ class Merge:
         bare = self._bare(template)
         if bare and (hidden := shadowed(record.fields, template.env.globals)):
             raise record.error(shadow_message(*hidden), field=hidden[0])
-        context = context_for(record.fields, self._sender_in(template), meta, self.date, bare=bare)
+        context = context_for(record.fields, self.sender_in(template), meta, self.date, bare=bare)
         try:
             text = template.render(context, marked=marked)
         except RENDER_ERRORS as exc:

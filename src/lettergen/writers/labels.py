@@ -86,7 +86,7 @@ def batch_addresses(merge: Merge) -> Iterator[list[str]]:
     record's language variant's front matter, the same signatory)."""
     for record in merge.records(quiet=True):
         _, meta = merge.template_for(record)
-        context = context_for(record.fields, merge.sender, meta, merge.date)
+        context = context_for(record.fields, merge.sender_in(merge.template), meta, merge.date)
         letter = Letter(record=record, name=record.id, text="", context=context)
         yield recipient_lines(letter, "labels")
 

@@ -152,7 +152,7 @@ def combine_word_template(
         writer = WordTemplateWriter(template)
 
     # Headers and footers use no recipient field (check_combine): any record renders them.
-    context = context_for({}, merge.sender, merge.template.meta, merge.date)
+    context = context_for({}, merge.sender_in(merge.template), merge.template.meta, merge.date)
     return WordTemplateCombined(writer, target, context)
 
 
