@@ -128,7 +128,7 @@ def address_lines(recipient: Mapping[str, Any], context: Mapping[str, Any]) -> l
 
     Raises :class:`AddressError` naming the field to add or correct.
     """
-    locale = letter_locale(context)  # type: ignore[arg-type]
+    locale = letter_locale(context)
     home = sender_country(context)
     country = _record_country(recipient, locale)
     destination = country or home
@@ -143,7 +143,7 @@ def address_lines(recipient: Mapping[str, Any], context: Mapping[str, Any]) -> l
 def sender_country(context: Mapping[str, Any]) -> str | None:
     """The country the letters are posted from (ISO code): the letter's ``country``, else the
     signatory's; None when neither says."""
-    locale = letter_locale(context)  # type: ignore[arg-type]
+    locale = letter_locale(context)
     for root in ("letter", "sender"):
         fields = context.get(root)
         if isinstance(fields, Mapping):

@@ -18,11 +18,16 @@ from lettergen.protocol.knowledge import FORM_KEYS
 from lettergen.protocol.proposals import propose, record_title
 
 
-def letter_locale(context: jinja2.runtime.Context) -> str:
-    """The letter's ``locale`` (its front matter's, or its language variant's), else ``en``."""
+def given_locale(context: jinja2.runtime.Context | Mapping[str, Any]) -> str | None:
+    """The ``locale`` the letter's front matter (or its language variant's) gives, if any."""
     letter = context.get("letter")
     locale = letter.get("locale") if isinstance(letter, Mapping) else None
-    return str(locale or "en")
+    return str(locale) if locale else None
+
+
+def letter_locale(context: jinja2.runtime.Context | Mapping[str, Any]) -> str:
+    """The letter's ``locale`` (its front matter's, or its language variant's), else ``en``."""
+    return given_locale(context) or "en"
 
 
 def _form_filter(key: str) -> Callable[..., str]:

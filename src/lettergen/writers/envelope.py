@@ -27,6 +27,7 @@ from lettergen.errors import UsageError, Warn, ignore_warning
 from lettergen.templating.addresses import AddressError, address_lines, localised
 from lettergen.templating.forms import letter_locale
 from lettergen.writers import properties
+from lettergen.writers.language import language_tag
 from lettergen.writers.pdf import PdfWriter
 from lettergen.writers.writer import Writer
 
@@ -125,9 +126,8 @@ def new_document(width: float, height: float, margins: Sequence[float]) -> Any:
 
 def set_language(document: Any, locale: str) -> None:
     """Tag the document's text as ``locale`` (``fr``, ``en-GB``), for spelling and hyphens."""
-    tag = {"en": "en-GB"}.get(locale, locale.replace("_", "-"))
     language = OxmlElement("w:lang")
-    language.set(qn("w:val"), tag)
+    language.set(qn("w:val"), language_tag(locale))
     document.styles["Normal"].element.get_or_add_rPr().append(language)
 
 
@@ -201,7 +201,7 @@ class EnvelopeWriter(Writer):
         """The envelope of ``letter``: return address top left, recipient in the reading zone."""
         envelope = self.envelope
         lines = recipient_lines(letter, "envelope")
-        locale = letter_locale(letter.context)  # type: ignore[arg-type]
+        locale = letter_locale(letter.context)
         sender = letter.context.get("sender") or {}
         margin = envelope.margin
         document = new_document(envelope.width, envelope.height, (margin, margin, margin, margin))

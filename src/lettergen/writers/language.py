@@ -15,8 +15,7 @@ import functools
 import io
 import re
 import zipfile
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Iterable
 
 from babel.core import get_global
 
@@ -44,13 +43,6 @@ def language_tag(locale: str) -> str:
         likely = str(get_global("likely_subtags").get(language, ""))
         territory = likely.split("_")[-1] if "_" in likely else ""
     return f"{language}-{territory}" if territory else language
-
-
-def letter_locale(context: Mapping[str, Any]) -> str | None:
-    """Return the locale of the letter rendered with ``context`` (its front matter's)."""
-    letter = context.get("letter")
-    locale = letter.get("locale") if isinstance(letter, Mapping) else None
-    return str(locale) if locale else None
 
 
 def mark_xml(xml: bytes, locale: str | None, *, styles: bool = False) -> bytes:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING
 
 from lettergen.confine import confined
 from lettergen.errors import TemplateError
+from lettergen.templating.forms import given_locale
 from lettergen.templating.variants import find_variants
-from lettergen.writers.language import letter_locale
 from lettergen.writers.writer import Writer
 
 if TYPE_CHECKING:
@@ -45,7 +45,7 @@ class ByLanguage(Writer):
 
     def writer_for(self, letter: Letter) -> Writer:
         """Return the writer of ``letter``'s language."""
-        tag = (letter_locale(letter.context) or "").replace("_", "-").lower()
+        tag = (given_locale(letter.context) or "").replace("_", "-").lower()
         return self.by_tag.get(tag) or self.by_tag.get(tag.split("-")[0]) or self.default
 
     def check(self, letter: Letter) -> None:

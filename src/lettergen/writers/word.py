@@ -20,6 +20,7 @@ from lettergen.errors import SenderError, TemplateError, Warn, ignore_warning
 from lettergen.merge.blocks import Layout, Rule, blocks, layout, parse_rules
 from lettergen.merge.values import forbidden_character
 from lettergen.ooxml import R_NS, find_forbidden
+from lettergen.templating.forms import given_locale
 from lettergen.writers.frames import (
     PRESETS,
     AddressField,
@@ -31,7 +32,7 @@ from lettergen.writers.frames import (
     run_properties,
     twips,
 )
-from lettergen.writers.language import LanguageArchives, letter_locale, mark_xml
+from lettergen.writers.language import LanguageArchives, mark_xml
 from lettergen.writers.letterhead import SIGNATURE_ID, letterhead_of, read_letterhead
 from lettergen.writers.writer import Writer
 
@@ -227,7 +228,7 @@ class DocxWriter(Writer):
         """Return the whole ``.docx`` file of ``letter``."""
         before, after = self.letterhead.before, self.letterhead.after
         document = before + self.body(letter) + after
-        locale = letter_locale(letter.context)
+        locale = given_locale(letter.context)
         return self.languages.archive(locale).build(
             self.document_name, mark_xml(document.encode("utf-8"), locale)
         )

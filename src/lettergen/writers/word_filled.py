@@ -19,10 +19,11 @@ from lettergen.merge.letter import Letter
 from lettergen.merge.render import Merge
 from lettergen.merge.word import WordParts
 from lettergen.templating.environment import context_for
+from lettergen.templating.forms import given_locale
 from lettergen.templating.word.source import check_xml
 from lettergen.templating.word.template import WordTemplate
 from lettergen.writers.combined import CombinedDocument, check_combine_target
-from lettergen.writers.language import letter_locale, with_language
+from lettergen.writers.language import with_language
 from lettergen.writers.writer import Writer
 from lettergen.writers.zipwriter import Archive, Member, package_members
 
@@ -73,7 +74,7 @@ class WordTemplateWriter(Writer):
         """Return the letter's .docx file."""
         word = word_parts(letter)
         built = self.package(word.template).build(word.parts())
-        return with_language(built, letter_locale(letter.context))
+        return with_language(built, given_locale(letter.context))
 
     def package(self, template: WordTemplate) -> _Package:
         """Return the zip of ``template`` (the default or a language variant), made once."""
