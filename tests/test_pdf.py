@@ -412,7 +412,7 @@ if os.environ.get("FAKE_NOT_READY"):
     sys.exit(1)
 print("ready", flush=True)
 for line in sys.stdin:
-    source, target = json.loads(line)
+    source, target, *_ = json.loads(line)
     name = Path(source).name
     seen = folder / (name + ".seen")
     if "stall" in name and not seen.exists():
@@ -436,6 +436,8 @@ def fake_uno(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str,
     env["LETTERGEN_UNO_PYTHON"] = str(python)
     monkeypatch.setattr(pdf_uno, "LETTER_SECONDS", 2.0)
     monkeypatch.setattr(pdf_uno, "START_SECONDS", 5.0)
+    # One letter a conversion, as the stand-in converts (tests/test_pdf_groups.py: more).
+    monkeypatch.setattr(pdf, "LETTERS", 1)
     return env, log.parent / "worker-starts"
 
 

@@ -2,12 +2,17 @@
 
 Both sides of a Word letter need these rules: the template side refuses a Word template's value
 that holds a character XML cannot hold, the writers refuse a letter that would hold one, and the
-proofreader reports the record field that brought it. They live here, below all of them.
+proofreader reports the record field that brought it. They live here, below all of them; so does
+the section of one letter among others (:func:`letter_section`), which combined documents of
+text templates, of Word templates, and of PDF letters converted together all make.
 """
 
 from __future__ import annotations
 
 import re
+from typing import Any
+
+from lxml import etree
 
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 R_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -44,3 +49,39 @@ def find_forbidden(text: str) -> str | None:
 def describe_char(char: str) -> str:
     """Return ``U+000B, a vertical tab (...)``: a character XML cannot hold, for messages."""
     return f"U+{ord(char):04X}, {_CHAR_NAMES.get(char, 'a control character')}"
+
+
+# Children of w:sectPr that come after w:pgNumType, and after w:type (ECMA-376's order).
+_AFTER_PAGE_NUMBERS = frozenset(
+    {"cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi"}
+    | {"rtlGutter", "docGrid", "printerSettings", "sectPrChange"}
+)
+_AFTER_TYPE = (
+    _AFTER_PAGE_NUMBERS | {"pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType"} | {"pgNumType"}
+)
+
+
+def _section_child(section: Any, name: str, later: frozenset[str]) -> Any:
+    """Return ``section``'s child ``w:name``, made where the schema puts it if missing."""
+    tag = f"{{{W_NS}}}{name}"
+    found = section.find(tag)
+    if found is not None:
+        return found
+    made = etree.Element(tag)
+    follower = next(
+        (c for c in section if isinstance(c.tag, str) and etree.QName(c).localname in later),
+        None,
+    )
+    if follower is None:
+        section.append(made)
+    else:
+        follower.addprevious(made)
+    return made
+
+
+def letter_section(section: Any) -> None:
+    """Make a ``w:sectPr`` start a new page numbered 1: one letter's section among others (a
+    combined document) lays out as that letter alone."""
+    _section_child(section, "pgNumType", _AFTER_PAGE_NUMBERS).set(f"{{{W_NS}}}start", "1")
+    # A "continuous" section would run the letter on after the one before.
+    _section_child(section, "type", _AFTER_TYPE).set(f"{{{W_NS}}}val", "nextPage")

@@ -17,7 +17,7 @@ from typing import Any
 
 from lettergen.confine import confined
 from lettergen.errors import OutputError, TemplateError, Warn, ignore_warning
-from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS
+from lettergen.ooxml import CT_NS, PKG_RELS_NS, R_NS, W_NS, letter_section
 from lettergen.packages import open_document, parse_part
 from lettergen.writers.properties import APP, CORE, app_xml, core_xml
 from lettergen.writers.zipwriter import Archive, Member, package_members
@@ -88,7 +88,7 @@ class Letterhead:
         section.addprevious(etree.Element(f"{{{W_NS}}}{_BODY}"))
         self.before, self.after = self._cut(root)
         # A combined document restarts page numbers with each letter.
-        _restart_page_numbers(section)
+        letter_section(section)
         self.combined_before, self.combined_after = self._cut(root)
         self.section = etree.tostring(section, encoding="unicode")
         self.styles = self._styles()
@@ -202,23 +202,6 @@ class Letterhead:
     def fixed_members(self) -> list[Member]:
         """Return every member but the main document (the same in every letter)."""
         return [m for name, m in self.members.items() if name != self.document_name]
-
-
-def _restart_page_numbers(section: Any) -> None:
-    from lxml import etree
-
-    tag = f"{{{W_NS}}}pgNumType"
-    numbering = section.find(tag)
-    if numbering is None:
-        numbering = etree.Element(tag)
-        later = {"cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi"}
-        later |= {"rtlGutter", "docGrid", "printerSettings", "sectPrChange"}
-        follower = next((c for c in section if etree.QName(c).localname in later), None)
-        if follower is None:
-            section.append(numbering)
-        else:
-            follower.addprevious(numbering)
-    numbering.set(f"{{{W_NS}}}start", "1")
 
 
 def read_letterhead(path: Path | None, warn: Warn = ignore_warning) -> Letterhead:

@@ -31,6 +31,14 @@ from lettergen.writers.pdf_batches import (
     groups,
     not_converted,
 )
+from lettergen.writers.pdf_groups import (
+    LETTERS,
+    GroupError,
+    combine_letters,
+    group_key,
+    properties,
+    split,
+)
 from lettergen.writers.pdf_pages import PageJudge
 from lettergen.writers.pdf_uno import (
     INSTALL_UNO,
@@ -169,6 +177,8 @@ class PdfWriter(Writer):
         self.warn = warn
         self._work: Path | None = None
         self._staged: list[_Staged] = []
+        # Letters waiting to be converted together, by what they share (pdf_groups).
+        self._groups: dict[str, list[tuple[_Staged, bytes]]] = {}
         self._pool: ConverterPool | None = None
         self._found = False
         # Why letters go to soffice in batches rather than to a converter over UNO.
@@ -211,9 +221,43 @@ class PdfWriter(Writer):
             closing=self.pages.closing(docx),
         )
         staged.docx.write_bytes(docx)
-        if self._pool is not None:
-            staged.converting = self._pool.submit(staged.docx, staged.pdf)
         self._staged.append(staged)
+        if self._pool is None:
+            return
+        key = group_key(docx)
+        if key is None:
+            staged.converting = self._pool.submit(staged.docx, staged.pdf)
+            return
+        group = self._groups.setdefault(key, [])
+        group.append((staged, docx))
+        if len(group) == LETTERS:
+            self._submit_group(self._groups.pop(key))
+
+    def _submit_group(self, group: list[tuple[_Staged, bytes]]) -> None:
+        """Have a converter convert letters that share a group key in one document."""
+        assert self._pool is not None and self._work is not None
+        if len(group) == 1:
+            staged = group[0][0]
+            staged.converting = self._pool.submit(staged.docx, staged.pdf)
+            return
+        combined = self._work / "groups" / f"{group[0][0].docx.stem}.docx"
+        combined.write_bytes(combine_letters([docx for _, docx in group]))
+        pdf = combined.with_suffix(".pdf")
+        letters = [staged for staged, _ in group]
+        infos = [properties(docx) for _, docx in group]
+
+        def cut() -> None:
+            try:
+                split(pdf, [staged.pdf for staged in letters], infos)
+            except GroupError as error:
+                raise ConverterError(str(error)) from None
+            pdf.unlink()
+            for staged in letters:
+                staged.docx.unlink()
+
+        future = self._pool.submit(combined, pdf, letters=len(group), then=cut)
+        for staged in letters:
+            staged.converting = future
 
     def _open(self, target: Path) -> None:
         """Make the staging folder and start the converters, before the first letter."""
@@ -225,6 +269,7 @@ class PdfWriter(Writer):
         self._work = Path(tempfile.mkdtemp(prefix=".lettergen-pdf-", dir=target.parent))
         (self._work / "docx").mkdir()
         (self._work / "pdf").mkdir()
+        (self._work / "groups").mkdir()
         python = uno_python(soffice)
         if python is None:
             self._without_uno = f"LibreOffice's UNO bindings were not found ({INSTALL_UNO})"
@@ -234,6 +279,8 @@ class PdfWriter(Writer):
     def _convert_all(self) -> None:
         """Wait for every letter's PDF; try the missing ones again, in fresh LibreOffices."""
         assert self._work is not None
+        while self._groups:
+            self._submit_group(self._groups.popitem()[1])
         failed: list[tuple[_Staged, str | None]] = [
             (s, s.converting.result() if s.converting is not None else "not converted yet")
             for s in self._staged
@@ -315,3 +362,4 @@ class PdfWriter(Writer):
             shutil.rmtree(self._work, ignore_errors=True)
             self._work = None
             self._staged = []
+            self._groups = {}

@@ -26,6 +26,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from queue import SimpleQueue
@@ -40,6 +41,8 @@ INSTALL_UNO = "apt-get install python3-uno"
 # How long LibreOffice may take to start listening, and to convert one letter.
 START_SECONDS = 60.0
 LETTER_SECONDS = 60.0
+# How much longer a combined document of letters may take, for each letter after its first.
+MORE_SECONDS = 5.0
 # Letters a converter converts before it is restarted (LibreOffice's memory grows slowly).
 RECYCLE = 500
 
@@ -143,21 +146,27 @@ class Converter:
             start_new_session=True,
         )
 
-    def convert(self, source: Path, target: Path) -> None:
+    def convert(self, source: Path, target: Path, *, letters: int = 1) -> None:
         """Convert the DOCX ``source`` into the PDF ``target``, starting LibreOffice if needed;
-        raise ConverterError saying what went wrong (the converter is then restarted)."""
+        raise ConverterError saying what went wrong (the converter is then restarted).
+
+        ``source`` holds ``letters`` letters (a combined document, :mod:`pdf_groups`): its
+        bookmarks become named destinations, and it counts as that many towards a restart.
+        """
         if not self.alive or self.converted >= RECYCLE:
             self.start()
         assert self._worker is not None and self._worker.stdin is not None
-        request = json.dumps([str(source.resolve()), str(target.resolve())]) + "\n"
+        paths = [str(source.resolve()), str(target.resolve())]
+        request = json.dumps([*paths, letters > 1]) + "\n"
         try:
             self._worker.stdin.write(request.encode("utf-8"))
             self._worker.stdin.flush()
         except OSError:
             self.stop()
             raise ConverterError("LibreOffice stopped") from None
-        answer = self._answer(LETTER_SECONDS)
-        self.converted += 1
+        limit = LETTER_SECONDS + MORE_SECONDS * (letters - 1)
+        answer = self._answer(limit)
+        self.converted += letters
         if answer == "ok" and is_pdf(target):
             return
         if answer is None:
@@ -166,7 +175,8 @@ class Converter:
             raise ConverterError(
                 "LibreOffice stopped"
                 if died
-                else f"LibreOffice took over {LETTER_SECONDS:.0f} s over one letter"
+                else f"LibreOffice took over {limit:.0f} s over "
+                + ("one letter" if letters == 1 else f"{letters} letters")
             )
         if answer == "ok":
             raise ConverterError("LibreOffice wrote no whole PDF")
@@ -243,19 +253,31 @@ class ConverterPool:
         self.broken: str | None = None
         self._closing = False
 
-    def submit(self, source: Path, target: Path) -> Future[str | None]:
-        """Have a converter convert ``source`` into ``target``."""
+    def submit(
+        self,
+        source: Path,
+        target: Path,
+        *,
+        letters: int = 1,
+        then: Callable[[], None] | None = None,
+    ) -> Future[str | None]:
+        """Have a converter convert ``source`` (holding ``letters`` letters) into ``target``,
+        then call ``then`` (which may raise ConverterError: the conversion failed)."""
         self._room.acquire()
-        return self._threads.submit(self._convert, source, target)
+        return self._threads.submit(self._convert, source, target, letters, then)
 
-    def _convert(self, source: Path, target: Path) -> str | None:
+    def _convert(
+        self, source: Path, target: Path, letters: int, then: Callable[[], None] | None
+    ) -> str | None:
         converter = self._idle.get()
         try:
             if self._closing:
                 return "the run was stopped"
             if self.broken is not None:
                 return self.broken
-            converter.convert(source, target)
+            converter.convert(source, target, letters=letters)
+            if then is not None:
+                then()
             source.unlink()  # converted: its DOCX is not needed again, and disk stays flat
             return None
         except StartError as error:

@@ -3,10 +3,12 @@ bindings (Debian's ``python3-uno`` lives in the system's own Python, not in lett
 
 It is started as ``python3 pdf_uno_worker.py PIPE WAIT``, connects to the LibreOffice listening
 on the named pipe ``PIPE`` (giving it ``WAIT`` seconds to start), says ``ready`` and then, for each
-line ``["letter.docx", "letter.pdf"]`` it reads, converts the one into the other and answers with
-one line: ``ok``, or ``error <the kind of exception>``. When its input closes it ends LibreOffice
-too, so that a lettergen killed outright leaves no LibreOffice behind. It imports nothing of
-lettergen: it runs in another Python, and only the standard library and ``uno`` are there.
+line ``["letter.docx", "letter.pdf", bookmarks]`` it reads, converts the one into the other
+(with the document's bookmarks as the PDF's named destinations when ``bookmarks`` is true) and
+answers with one line: ``ok``, or ``error <the kind of exception>``. When its input closes it
+ends LibreOffice too, so that a lettergen killed outright leaves no LibreOffice behind. It
+imports nothing of lettergen: it runs in another Python, where only the standard library and
+``uno`` are.
 """
 
 from __future__ import annotations
@@ -49,8 +51,9 @@ def connect(pipe: str, wait: float) -> Any:
     return context.ServiceManager.createInstanceWithContext("com.sun.star.frame.Desktop", context)
 
 
-def convert(desktop: Any, source: str, target: str) -> None:
-    """Convert the Word document ``source`` into the PDF ``target``."""
+def convert(desktop: Any, source: str, target: str, bookmarks: bool = False) -> None:
+    """Convert the Word document ``source`` into the PDF ``target``; with ``bookmarks``, each
+    bookmark becomes a named destination (where a combined document's letters begin)."""
     document = desktop.loadComponentFromURL(
         uno.systemPathToFileUrl(source),
         "_blank",
@@ -60,7 +63,11 @@ def convert(desktop: Any, source: str, target: str) -> None:
     if document is None:
         raise RuntimeError("LibreOffice could not open the letter")
     try:
-        document.storeToURL(uno.systemPathToFileUrl(target), properties(FilterName=WRITE_PDF))
+        export = properties(FilterName=WRITE_PDF)
+        if bookmarks:
+            options = properties(ExportBookmarksToPDFDestination=True)
+            export += properties(FilterData=uno.Any("[]com.sun.star.beans.PropertyValue", options))
+        document.storeToURL(uno.systemPathToFileUrl(target), export)
     finally:
         document.close(True)
 
@@ -70,9 +77,9 @@ def main(argv: list[str]) -> int:
     desktop = connect(argv[1], float(argv[2]))
     print("ready", flush=True)
     for line in sys.stdin:
-        source, target = json.loads(line)
+        source, target, bookmarks = json.loads(line)
         try:
-            convert(desktop, source, target)
+            convert(desktop, source, target, bool(bookmarks))
         except Exception as error:  # every failure is the letter's: told back
             # The kind of failure only: LibreOffice's messages name the temporary files.
             reply = f"error {type(error).__name__}"

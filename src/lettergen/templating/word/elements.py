@@ -70,19 +70,3 @@ CONTENT_ELEMENTS = frozenset(
         "txbxContent",
     )
 )
-
-
-# Children of w:sectPr that come after w:pgNumType (ECMA-376 order).
-AFTER_PAGE_NUMBERS = (
-    "cols",
-    "formProt",
-    "vAlign",
-    "noEndnote",
-    "titlePg",
-    "textDirection",
-    "bidi",
-    "rtlGutter",
-    "docGrid",
-    "printerSettings",
-    "sectPrChange",
-)

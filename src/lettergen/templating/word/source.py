@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from lettergen.ooxml import letter_section
 from lettergen.templating.word.elements import (
-    AFTER_PAGE_NUMBERS,
     CONTENT_ELEMENTS,
     LETTER_NUMBER,
     W_BOOKMARK_END,
@@ -301,29 +301,7 @@ def section_break(body: Any) -> str:
     if last is None or last.tag != W_SECTPR:
         return f'<w:p xmlns:w="{W}"><w:pPr><w:sectPr/></w:pPr></w:p>'
     section = copy.deepcopy(last)
-    numbers = section.find(w_name("pgNumType"))
-    if numbers is None:
-        numbers = etree.Element(w_name("pgNumType"))
-        later = {w_name(n) for n in AFTER_PAGE_NUMBERS}
-        following = next((child for child in section if child.tag in later), None)
-        if following is None:
-            section.append(numbers)
-        else:
-            following.addprevious(numbers)
-    numbers.set(w_name("start"), "1")
-    # A "continuous" section would run the next letter on after this one.
-    kind = section.find(w_name("type"))
-    if kind is None:
-        kind = etree.Element(w_name("type"))
-        earlier = {
-            w_name(n) for n in ("headerReference", "footerReference", "footnotePr", "endnotePr")
-        }
-        before = [child for child in section if child.tag in earlier]
-        if before:
-            before[-1].addnext(kind)
-        else:
-            section.insert(0, kind)
-    kind.set(w_name("val"), "nextPage")
+    letter_section(section)
     paragraph = etree.Element(W_P, nsmap={"w": W})
     etree.SubElement(paragraph, W_PPR).append(section)
     return str(etree.tostring(paragraph, encoding="unicode"))
