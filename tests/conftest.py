@@ -14,6 +14,13 @@ SAMPLE_RECIPIENTS = ROOT / "recipients" / "french-government.yaml"
 SEED_LETTER = Path(__file__).resolve().parent / "data" / "seed-letter.txt"
 
 
+@pytest.fixture(autouse=True)
+def no_shared_libreoffice(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Previews keep no LibreOffice between commands, so that no test leaves one running
+    (tests/test_pdf_shared.py tries the one that is kept)."""
+    monkeypatch.setenv("LETTERGEN_PDF_KEEP", "0")
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     """A CliRunner that keeps stdout and stderr apart."""

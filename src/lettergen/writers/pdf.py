@@ -40,6 +40,7 @@ from lettergen.writers.pdf_groups import (
     split,
 )
 from lettergen.writers.pdf_pages import PageJudge
+from lettergen.writers.pdf_shared import convert_shared
 from lettergen.writers.pdf_uno import (
     INSTALL_UNO,
     Converter,
@@ -111,11 +112,14 @@ _single_lock = threading.Lock()
 
 
 def convert_one(docx: Path, target: Path) -> None:
-    """Convert one DOCX into the PDF ``target``: by a LibreOffice listener that stays up for
-    this process's next letters (a preview's PDF, then its PNG pages), else by ``soffice``."""
+    """Convert one DOCX into the PDF ``target``: by the LibreOffice kept warm between commands
+    (:mod:`pdf_shared`), else by a listener that stays up for this process's next letters (a
+    preview's PDF, then its PNG pages), else by ``soffice``."""
     global _single
     soffice = find_soffice()
     python = uno_python(soffice)
+    if python is not None and convert_shared(soffice, python, docx, target):
+        return
     with _single_lock:
         if python is not None:
             if _single is None:

@@ -25,9 +25,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from lxml import etree
-from pypdf import PdfReader, PdfWriter
-from pypdf.errors import PyPdfError
-from pypdf.generic import NameObject
 
 from lettergen.ooxml import letter_section
 
@@ -190,6 +187,11 @@ def split(pdf: Path, targets: Sequence[Path], infos: Sequence[dict[str, str]]) -
     """Cut the PDF of a combined document into its letters' PDFs ``targets``, in order, each
     with its document information ``infos``; raise GroupError if the letters' first pages
     cannot be told."""
+    # Here, not above: a preview, which cuts no PDF, need not wait for pypdf to load.
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import NameObject
+
     try:
         reader = PdfReader(pdf)
         firsts: dict[int, int] = {}

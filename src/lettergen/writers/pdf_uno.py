@@ -32,6 +32,7 @@ from pathlib import Path
 from queue import SimpleQueue
 
 from lettergen.writers.pdf_batches import is_pdf, private_profile
+from lettergen.writers.pdf_listener import listener_command
 
 WORKER = Path(__file__).with_name("pdf_uno_worker.py")
 # Pythons that may have LibreOffice's UNO bindings, after $LETTERGEN_UNO_PYTHON: the one some
@@ -121,17 +122,7 @@ class Converter:
     def _launch(self, pipe: str) -> None:
         assert self._profile is not None
         self._office = subprocess.Popen(
-            [
-                self.soffice,
-                "--headless",
-                "--invisible",
-                "--norestore",
-                "--nolockcheck",
-                "--nologo",
-                "--nodefault",
-                f"-env:UserInstallation={self._profile.as_uri()}",
-                f"--accept=pipe,name={pipe};urp;StarOffice.ComponentContext",
-            ],
+            listener_command(self.soffice, self._profile, pipe),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
