@@ -115,3 +115,27 @@ def test_no_libreoffice_is_kept_when_the_environment_says_0(runtime: Path, tmp_p
     docx = make_docx(tmp_path / "letter.docx", ["Dear Ada,"])
     assert not pdf_shared.convert_shared("soffice", "python3", docx, tmp_path / "letter.pdf")
     assert not (runtime / "lettergen").exists()
+
+
+@needs_libreoffice
+def test_a_font_installed_since_it_started_gets_a_fresh_libreoffice(
+    runtime: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A kept LibreOffice would not see the new font, and print otherwise than render."""
+    soffice, python = uno_or_skip()
+    fonts = tmp_path / "fonts"
+    fonts.mkdir()
+    monkeypatch.setattr(pdf_shared, "FONT_FOLDERS", (str(fonts),))
+    monkeypatch.setenv("LETTERGEN_PDF_KEEP", "60")
+    docx = make_docx(tmp_path / "letter.docx", ["Dear Ada,"])
+    place = runtime / "lettergen"
+    assert pdf_shared.convert_shared(soffice, python, docx, tmp_path / "one.pdf")
+    first = int((place / "pid").read_text())
+    assert pdf_shared.convert_shared(soffice, python, docx, tmp_path / "two.pdf")
+    assert int((place / "pid").read_text()) == first
+    time.sleep(0.01)
+    (fonts / "newly-installed").mkdir()
+    assert pdf_shared.convert_shared(soffice, python, docx, tmp_path / "three.pdf")
+    assert int((place / "pid").read_text()) != first
+    assert not running(first)
+    assert pdf_text(tmp_path / "three.pdf") == "Dear Ada,"

@@ -5,7 +5,10 @@ The first preview starts :mod:`lettergen.writers.pdf_uno_server` in the backgrou
 on a Unix socket in a folder only its user can enter (``$XDG_RUNTIME_DIR/lettergen``, else
 ``lettergen-UID`` in the temporary folder) and stops by itself after ``$LETTERGEN_PDF_KEEP``
 seconds without a letter (:data:`KEEP` by default; 0 keeps no LibreOffice between commands).
-A lock in that folder lets one command at a time start or use it. Whatever goes wrong here -
+A lock in that folder lets one command at a time start or use it. A LibreOffice started before a
+font was installed or removed, or before LibreOffice itself changed, would print otherwise than
+``render`` now does: it is stopped and started afresh (:func:`fingerprint`). Whatever goes wrong
+here -
 no Unix sockets, a folder that is not the user's own, a converter that stalls - the preview
 falls back to a LibreOffice of its own, so this can only make previews faster.
 """
@@ -89,9 +92,43 @@ def _connect(place: Path) -> socket.socket | None:
     return client
 
 
+# Where fontconfig finds fonts unless configured otherwise (the system's, the user's).
+FONT_FOLDERS = ("/usr/share/fonts", "/usr/local/share/fonts", "~/.local/share/fonts", "~/.fonts")
+
+
+def fingerprint(soffice: str) -> str:
+    """Return what a kept LibreOffice's output depends on besides the letter: which LibreOffice
+    (its program's path and time), and the fonts (the latest change to any font folder)."""
+    program = os.path.realpath(soffice)
+    try:
+        stamp = os.stat(program).st_mtime_ns
+    except OSError:
+        stamp = 0
+    fonts = 0
+    for root in FONT_FOLDERS:
+        for folder_path, _, _ in os.walk(os.path.expanduser(root)):
+            with contextlib.suppress(OSError):
+                fonts = max(fonts, os.stat(folder_path).st_mtime_ns)
+    return f"{program} {stamp} {fonts}"
+
+
+def _kept(place: Path, soffice: str) -> socket.socket | None:
+    """Return a connection to the kept LibreOffice if one runs and still prints as a fresh
+    one would; stop one that would not."""
+    try:
+        same = (place / "fingerprint").read_text() == fingerprint(soffice)
+    except OSError:
+        same = False
+    if not same:
+        stop(place)
+        return None
+    return _connect(place)
+
+
 def _start(place: Path, soffice: str, python: str, keep: float) -> socket.socket | None:
     """Start the shared LibreOffice; return a connection once it listens, or None."""
     (place / "socket").unlink(missing_ok=True)
+    (place / "fingerprint").write_text(fingerprint(soffice))
     subprocess.Popen(
         [python, str(SERVER), str(place), soffice, str(keep)],
         stdin=subprocess.DEVNULL,
@@ -116,7 +153,7 @@ def stop(place: Path | None = None) -> None:
     with contextlib.suppress(OSError, ValueError):
         group = int((place / "pid").read_text())
         os.killpg(group, signal.SIGKILL)
-    for name in ("pid", "socket"):
+    for name in ("pid", "socket", "fingerprint"):
         (place / name).unlink(missing_ok=True)
 
 
@@ -130,7 +167,7 @@ def convert_shared(soffice: str, python: str, docx: Path, target: Path) -> bool:
     if place is None:
         return False
     with _locked(place):
-        client = _connect(place) or _start(place, soffice, python, keep)
+        client = _kept(place, soffice) or _start(place, soffice, python, keep)
         if client is None:
             return False
         with client:
