@@ -127,21 +127,11 @@ def previews(
 
 def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
-    from lettergen.writers import make_writers
+    from lettergen.writers import writers_for
     from lettergen.writers.fonts import warn_missing_fonts
     from lettergen.writers.pdf import convert_one
 
-    writers = make_writers(
-        ["docx"],
-        meta=merge.template.meta,
-        source=merge.template.path,
-        signature=merge.sender.get("signature"),
-        author=str(merge.sender.get("name") or ""),
-        dated=merge.date,
-        template=merge.template,
-        folders=merge.folders,
-        warn=merge.warn,
-    )
+    writers = writers_for(merge, ["docx"], warn=merge.warn)
     letter = Letter(
         record=preview.record,
         name=preview.letter.name,

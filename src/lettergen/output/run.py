@@ -20,7 +20,7 @@ from lettergen.output.place import Identity, OutputFolder, identify, run_in
 from lettergen.output.processes import first_pass as parallel
 from lettergen.output.progress import Progress
 from lettergen.output.spool import Spool, SpooledFormat, SpooledLetter
-from lettergen.writers import Writer, combined_document, make_writers, pdf
+from lettergen.writers import Writer, combined_document, pdf, writers_for
 from lettergen.writers.combined import CombinedDocument
 from lettergen.writers.labels import BatchLabels
 
@@ -51,18 +51,8 @@ def render(
     """
     merge = Merge(merge_options, warn)
     merge.require_records()  # no record, no run: before anything is made
-    writers = make_writers(
-        options.formats,
-        letterhead=options.letterhead,
-        meta=merge.template.meta,
-        source=merge.template.path,
-        signature=merge.sender.get("signature"),
-        author=str(merge.sender.get("name") or ""),
-        dated=merge.date,
-        template=merge.template,
-        folders=merge.folders,
-        warn=warn,
-        envelope=options.envelope,
+    writers = writers_for(
+        merge, options.formats, letterhead=options.letterhead, warn=warn, envelope=options.envelope
     )
     # The output folder as the run starts: the second pass writes into this one, or none.
     found = identify(options.output_dir)

@@ -20,9 +20,35 @@ if TYPE_CHECKING:
     from lettergen.merge.render import Merge
     from lettergen.writers.combined import CombinedDocument
 
-__all__ = ["FORMATS", "Writer", "combined_document", "make_writers"]
+__all__ = ["FORMATS", "Writer", "combined_document", "make_writers", "writers_for"]
 
 FORMATS = ("txt", "docx", "pdf", "envelope", "envelope-pdf")
+
+
+def writers_for(
+    merge: Merge,
+    formats: Sequence[str],
+    *,
+    letterhead: Path | None = None,
+    warn: Warn = ignore_warning,
+    envelope: str = "DL",
+) -> list[Writer]:
+    """Return the writers of ``merge``'s letters: its template, signatory and date, as
+    :func:`make_writers` takes them. One place, so that a run, a preview and the checks'
+    ``--pdf`` build the same files of the same letter."""
+    return make_writers(
+        formats,
+        letterhead=letterhead,
+        meta=merge.template.meta,
+        source=merge.template.path,
+        signature=merge.sender.get("signature"),
+        author=str(merge.sender.get("name") or ""),
+        dated=merge.date,
+        template=merge.template,
+        folders=merge.folders,
+        warn=warn,
+        envelope=envelope,
+    )
 
 
 def make_writers(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 from lettergen.checks.findings import Finding
 from lettergen.checks.pages import page_budget
 from lettergen.errors import Warn, ignore_warning
-from lettergen.writers import make_writers
+from lettergen.writers import writers_for
 from lettergen.writers.pdf import PdfWriter
 from lettergen.writers.pdf_pages import PageJudge
 
@@ -24,16 +24,7 @@ def check_pages(
     """Convert each of ``merge``'s letters to PDF in a temporary folder and return the page
     findings: a letter over the budget is an error, a last page of only the closing a warning."""
     meta = merge.template.meta
-    [writer] = make_writers(
-        ["pdf"],
-        letterhead=letterhead,
-        meta=meta,
-        source=merge.template.path,
-        signature=merge.sender.get("signature"),
-        template=merge.template,
-        folders=merge.folders,
-        warn=warn,
-    )
+    [writer] = writers_for(merge, ["pdf"], letterhead=letterhead, warn=warn)
     assert isinstance(writer, PdfWriter)
     writer.pages = PageJudge(page_budget(meta, merge.template.path), "error")
     with tempfile.TemporaryDirectory(prefix="lettergen-check-pdf-") as work:
