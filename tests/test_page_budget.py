@@ -115,3 +115,15 @@ def test_pages_must_be_a_whole_number(tmp_path: Path, value: object) -> None:
     assert status == 1
     assert "front matter 'pages' must be a whole number of pages, 1 or more" in output
     assert not (tmp_path / "letters").exists()
+
+
+@needs_libreoffice
+def test_preview_pdf_warns_of_the_pages_as_render_does(tmp_path: Path) -> None:
+    campaign(tmp_path, 8, "pages: 1\n")
+    status, output = run(tmp_path, "preview", "long.txt.j2", "people.yaml", "--pdf", "ann.pdf")
+    assert status == 0, output
+    assert (
+        "record 'ann-smith': warning: letter ann.pdf runs to 2 page(s), over the front "
+        "matter's 'pages' of 1: shorten it, or set 'pages: 2' in the template's front matter"
+    ) in output.splitlines()
+    assert count_pages((tmp_path / "ann.pdf").read_bytes()) == 2

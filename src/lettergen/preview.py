@@ -127,9 +127,11 @@ def previews(
 
 def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
     """Write the previewed letter as a PDF, through the real DOCX writer and LibreOffice."""
+    from lettergen.checks.pages import page_budget
     from lettergen.writers import writers_for
     from lettergen.writers.fonts import warn_missing_fonts
     from lettergen.writers.pdf import convert_one
+    from lettergen.writers.pdf_pages import PageJudge
 
     writers = writers_for(merge, ["docx"], warn=merge.warn)
     letter = Letter(
@@ -147,6 +149,10 @@ def write_pdf(merge: Merge, preview: Preview, target: Path) -> Path:
         staged.write_bytes(docx)
         pdf = Path(folder) / f"{letter.name}.pdf"
         convert_one(staged, pdf)
+        # The page findings render prints for this letter: over the budget, a closing alone.
+        judge = PageJudge(page_budget(merge.template.meta, merge.template.path), "warning")
+        for finding in judge.judge(letter.record.id, target.name, pdf, judge.closing(docx)):
+            merge.warn(str(finding))
         target.parent.mkdir(parents=True, exist_ok=True)
         from lettergen.output.plan import write_atomic
 
