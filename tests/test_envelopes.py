@@ -171,6 +171,35 @@ def test_envelopes_and_labels_keep_existing_files_unless_forced(tmp_path: Path) 
     assert labels.read_bytes() != b"mine"
 
 
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_letter_named_as_the_labels_document_is_an_error_and_nothing_is_written(
+    tmp_path: Path, jobs: str
+) -> None:
+    """Else one of the two files would silently replace the other."""
+    people = PEOPLE.replace("- id: merkel", "- id: labels-L7163")
+    args = [*_campaign(tmp_path, people), "-f", "docx", "--labels", "L7163", "-j", jobs]
+    code, _, err = _run(args)
+    assert code == 1
+    line = people.splitlines().index("- id: labels-L7163") + 1
+    assert err.endswith(
+        f"people.yaml:{line}: record 'labels-L7163': file name 'labels-L7163.docx' is also the "
+        "name of the run's labels document; give the record another id or change --name\n"
+    )
+    assert "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_letter_named_as_the_combined_document_is_an_error(tmp_path: Path) -> None:
+    args = [*_campaign(tmp_path), "-f", "docx", "--combine", str(tmp_path / "out" / "fabius.docx")]
+    code, _, err = _run(args)
+    assert code == 1
+    assert err.endswith(
+        "people.yaml:1: record 'fabius': file name 'fabius.docx' is also the name of the run's "
+        "combined document; give the record another id or change --name\n"
+    )
+    assert not (tmp_path / "out").exists()
+
+
 def test_dry_run_lists_the_envelopes_and_the_labels_and_writes_nothing(tmp_path: Path) -> None:
     code, out, err = _run(
         [*_campaign(tmp_path), "-f", "envelope", "--labels", "L7160", "--dry-run"]

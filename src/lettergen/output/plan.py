@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import os
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from lettergen import safeio
-from lettergen.errors import OutputError
+from lettergen.errors import OutputError, RecipientsError
 from lettergen.merge.letter import Letter
 from lettergen.output import place
 from lettergen.output.manifest import record_sha256
@@ -57,8 +57,12 @@ def plan(
     may_replace: Callable[[Path], bool] | None = None,
     spool: Spool | None = None,
     body: Callable[[Letter, int], str] | None = None,
+    reserved: Mapping[str, str] | None = None,
 ) -> int:
     """Check every letter and every file name without writing; return how many letters.
+
+    ``reserved`` names the run's other files in the output folder (a labels or combined
+    document) with what each is: a letter of one of those names is an error naming its record.
 
     With ``spool``, each letter's files are built and kept there for :func:`write` (with its
     body in a combined document, from ``body``), until the run is known to fail. A letter a
@@ -73,10 +77,13 @@ def plan(
     folder = os.fspath(out_dir)
     present = _present_names(folder) if check_existing else None
     builder = Builder(writers)
+    taken = {_comparable(name): what for name, what in (reserved or {}).items()}
     for letter in letters:
         count += 1
         for writer in writers:
             name = f"{letter.name}{writer.suffix}"
+            if taken and _comparable(name) in taken:
+                raise _taken(letter, name, taken[_comparable(name)])
             if (
                 check_existing
                 and (present is None or _comparable(name) in present)
@@ -136,6 +143,19 @@ def _present_names(folder: str) -> set[str] | None:
     except OSError:
         return None
     return names
+
+
+def _taken(letter: Letter | SpooledLetter, name: str, what: str) -> RecipientsError:
+    """The error of a letter whose file would be the run's ``what`` (its labels, say)."""
+    message = (
+        f"file name '{name}' is also the name of {what}; "
+        "give the record another id or change --name"
+    )
+    if isinstance(letter, SpooledLetter):
+        return RecipientsError(
+            message, path=letter.source, line=letter.line, record=letter.recipient
+        )
+    return letter.record.error(message)
 
 
 def _comparable(name: str) -> str:

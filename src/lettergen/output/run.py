@@ -104,8 +104,9 @@ def render(
     if selection:  # then jobs is 1: the letters are rendered here
         first = selection.pending(rendered)
     try:
+        reserved = _batch_files(options, writers, labels)
         count = _first_pass(
-            first, writers, options, merge, checker, warn, on_file, selection, spool, body
+            first, writers, options, merge, checker, warn, on_file, selection, spool, body, reserved
         )
         summary = output.Summary(
             letters=count,
@@ -156,8 +157,10 @@ def _first_pass(
     selection: Selection | None,
     spool: Spool | None,
     body: Callable[[Letter, int], str] | None,
+    reserved: dict[str, str],
 ) -> int:
-    """Render, check and build every letter into ``spool``; return how many letters."""
+    """Render, check and build every letter into ``spool``; return how many letters (none may
+    take the name of one of the ``reserved`` files)."""
     # The checks count the records before the first letter; without them, the count is known
     # only after this pass, and meanwhile a terminal sees a counter.
     total = checker.prepare() if checker is not None and selection is None else None
@@ -173,6 +176,7 @@ def _first_pass(
             may_replace=selection.is_ours if selection else None,
             spool=spool,
             body=body,
+            reserved=reserved,
         )
     except OutputError:
         checking.close()
@@ -183,6 +187,23 @@ def _first_pass(
         merge.warn = warn
     _proofread(checker, warn)
     return count
+
+
+def _batch_files(
+    options: RenderOptions, writers: list[Writer], labels: BatchLabels | None
+) -> dict[str, str]:
+    """The names of the run's files in the output folder that are no letter, and what each is."""
+    files: dict[str, str] = {}
+    for target in labels.targets if labels else ():
+        files[target.name] = "the run's labels document"
+    if options.combine is not None:
+        targets = [options.combine]
+        if any(isinstance(w, pdf.PdfWriter) for w in writers):
+            targets.append(options.combine.with_suffix(".pdf"))
+        for target in targets:
+            if target.parent.resolve() == options.output_dir.resolve():
+                files[target.name] = "the run's combined document"
+    return files
 
 
 def _second_pass(
